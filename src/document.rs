@@ -1,0 +1,337 @@
+//! Cuts an input into JSON documents, one callback each, and parses them.
+//!
+//! An input may be one callback, a JSON array of callbacks, or a stream of them (JSON Lines, or
+//! objects simply concatenated, as `jq` reads them). A top-level array is entered, and each of its
+//! elements is a document of its own, so a large array never has to be held at once. A document
+//! that is not JSON is reported where the parser stopped, and reading resumes at the next line that
+//! can start a document, so one broken line never hides the callbacks after it.
+
+use std::io::{self, Read};
+
+use crate::frame::{Frames, Position};
+use crate::tape::{self, Doc, Parsed, Tape};
+
+/// The largest single document read; a larger one is reported, not allocated.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// One callback's document, parsed.
+pub struct Document<'a> {
+    /// 0-based position of the document in its input.
+    pub index: u64,
+    /// Where the document starts.
+    pub start: Position,
+    pub doc: Doc<'a>,
+}
+
+/// Why a piece of input is no document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    pub index: u64,
+    pub start: Position,
+    /// A stable kebab-case code: `invalid-json` or `document-too-large`.
+    pub code: &'static str,
+    pub message: String,
+    /// Where the problem was found.
+    pub at: Position,
+}
+
+pub enum Item<'a> {
+    Document(Document<'a>),
+    Broken(Broken),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Between top-level values.
+    TopLevel,
+    /// Inside a top-level array, expecting an element (`first`: none seen yet).
+    ArrayElement { first: bool, opened: Position },
+    /// Inside a top-level array, after an element.
+    ArrayAfterElement { opened: Position },
+}
+
+/// The documents of one input, read as a stream.
+pub struct Documents<R> {
+    frames: Frames<R>,
+    tape: Tape,
+    mode: Mode,
+    next_index: u64,
+    started: bool,
+    max_document: usize,
+}
+
+impl<R: Read> Documents<R> {
+    pub fn new(reader: R) -> Self {
+        Self::with_limit(reader, MAX_DOCUMENT_BYTES)
+    }
+
+    pub fn with_limit(reader: R, max_document: usize) -> Self {
+        Documents {
+            frames: Frames::new(reader),
+            tape: Tape::default(),
+            mode: Mode::TopLevel,
+            next_index: 0,
+            started: false,
+            max_document,
+        }
+    }
+
+    /// The next document or broken piece; `None` at the end of the input. An `Err` is a failure
+    /// to read the input itself.
+    pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
+        if !self.started {
+            self.started = true;
+            self.frames.fill_to(3)?;
+            if self.frames.window().starts_with(b"\xEF\xBB\xBF") {
+                self.frames.consume_invisible(3);
+            }
+        }
+        loop {
+            if !self.skip_whitespace()? {
+                return Ok(match self.mode {
+                    Mode::TopLevel => None,
+                    Mode::ArrayElement { opened, .. } | Mode::ArrayAfterElement { opened } => {
+                        self.mode = Mode::TopLevel;
+                        let at = self.frames.position();
+                        Some(Item::Broken(self.broken(
+                            opened,
+                            "invalid-json",
+                            format!(
+                                "the input ends inside the array opened at line {}, column {}",
+                                opened.line, opened.column
+                            ),
+                            at,
+                        )))
+                    }
+                });
+            }
+            let first = self.frames.window()[0];
+            let at = self.frames.position();
+            match (self.mode, first) {
+                (Mode::TopLevel, b'[') => {
+                    self.frames.consume(1);
+                    self.mode = Mode::ArrayElement { first: true, opened: at };
+                }
+                (Mode::ArrayElement { first: true, .. } | Mode::ArrayAfterElement { .. }, b']') => {
+                    self.frames.consume(1);
+                    self.mode = Mode::TopLevel;
+                }
+                (Mode::ArrayAfterElement { opened }, b',') => {
+                    self.frames.consume(1);
+                    self.mode = Mode::ArrayElement { first: false, opened };
+                }
+                (Mode::ArrayAfterElement { .. }, _) => {
+                    let broken = self.broken(
+                        at,
+                        "invalid-json",
+                        "expected `,` or `]` after an element of the array".into(),
+                        at,
+                    );
+                    self.resynchronise()?;
+                    return Ok(Some(Item::Broken(broken)));
+                }
+                (Mode::ArrayElement { first: false, .. }, b']') => {
+                    let broken =
+                        self.broken(at, "invalid-json", "trailing comma before `]`".into(), at);
+                    self.frames.consume(1);
+                    self.mode = Mode::TopLevel;
+                    return Ok(Some(Item::Broken(broken)));
+                }
+                _ => return self.parse_document(),
+            }
+        }
+    }
+
+    /// Skips white space; false if the input ended first.
+    fn skip_whitespace(&mut self) -> io::Result<bool> {
+        loop {
+            let window = self.frames.window();
+            match window.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+                Some(n) => {
+                    self.frames.consume(n);
+                    return Ok(true);
+                }
+                None => {
+                    let n = window.len();
+                    self.frames.consume(n);
+                    if self.frames.at_eof() || !self.frames.fill_to(1)? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    fn parse_document(&mut self) -> io::Result<Option<Item<'_>>> {
+        let start = self.frames.position();
+        loop {
+            let window = self.frames.window();
+            let self_delimited = matches!(window[0], b'{' | b'[' | b'"');
+            match tape::parse_value(window, &mut self.tape) {
+                Parsed::Value { consumed } if consumed > self.max_document => {
+                    let broken = self.too_large(start);
+                    self.frames.consume(consumed);
+                    return Ok(Some(Item::Broken(broken)));
+                }
+                Parsed::Value { consumed }
+                    if consumed < window.len() || self_delimited || self.frames.at_eof() =>
+                {
+                    let index = self.next_item_index();
+                    if let Mode::ArrayElement { opened, .. } = self.mode {
+                        self.mode = Mode::ArrayAfterElement { opened };
+                    }
+                    self.frames.consume(consumed);
+                    // `consume` only moved the window's start: the bytes are still in place.
+                    let bytes = self.frames.consumed_tail(consumed);
+                    return Ok(Some(Item::Document(Document {
+                        index,
+                        start,
+                        doc: self.tape.view(bytes),
+                    })));
+                }
+                Parsed::Value { .. } | Parsed::Incomplete => {
+                    if window.len() > self.max_document {
+                        let broken = self.too_large(start);
+                        self.resynchronise()?;
+                        return Ok(Some(Item::Broken(broken)));
+                    }
+                    if self.frames.at_eof() || !self.frames.fill_more(self.max_document + 1)? {
+                        let rest = self.frames.window().len();
+                        let at = self.frames.position_of(rest);
+                        let broken = self.broken(
+                            start,
+                            "invalid-json",
+                            "the input ends inside this document".into(),
+                            at,
+                        );
+                        self.frames.consume(rest);
+                        return Ok(Some(Item::Broken(broken)));
+                    }
+                }
+                Parsed::Invalid { message, offset } => {
+                    let at = self.frames.position_of(offset);
+                    let broken = self.broken(start, "invalid-json", message, at);
+                    self.resynchronise()?;
+                    return Ok(Some(Item::Broken(broken)));
+                }
+            }
+        }
+    }
+
+    fn next_item_index(&mut self) -> u64 {
+        let index = self.next_index;
+        self.next_index += 1;
+        index
+    }
+
+    fn too_large(&mut self, start: Position) -> Broken {
+        let limit = self.max_document;
+        let message = if limit >= 1024 * 1024 {
+            format!("this document is larger than the {} MiB allowed for one callback", limit >> 20)
+        } else {
+            format!("this document is larger than the {limit} bytes allowed for one callback")
+        };
+        self.broken(start, "document-too-large", message, start)
+    }
+
+    fn broken(&mut self, start: Position, code: &'static str, message: String, at: Position) -> Broken {
+        if let Mode::ArrayElement { opened, .. } = self.mode {
+            self.mode = Mode::ArrayAfterElement { opened };
+        }
+        Broken { index: self.next_item_index(), start, code, message, at }
+    }
+
+    /// After a broken document, moves to the next line that can start one: at top level a line
+    /// starting with `{` or `[`; inside an array, a line whose first non-blank byte is `{`.
+    fn resynchronise(&mut self) -> io::Result<()> {
+        let in_array = !matches!(self.mode, Mode::TopLevel);
+        loop {
+            if !self.frames.skip_line()? {
+                return Ok(());
+            }
+            self.frames.fill_to(256)?;
+            let window = self.frames.window();
+            let found = if in_array {
+                let first = window.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+                first.filter(|&i| window[i] == b'{').inspect(|&i| self.frames.consume(i))
+            } else {
+                matches!(window.first(), Some(b'{' | b'[')).then_some(0)
+            };
+            if found.is_some() {
+                if in_array {
+                    self.mode = match self.mode {
+                        Mode::ArrayElement { opened, .. } | Mode::ArrayAfterElement { opened } => {
+                            Mode::ArrayElement { first: false, opened }
+                        }
+                        Mode::TopLevel => Mode::TopLevel,
+                    };
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (line, outcome) of each item: the first key of a document, or the broken code.
+    fn items(input: &str) -> Vec<(u64, String)> {
+        let mut docs = Documents::new(input.as_bytes());
+        let mut out = Vec::new();
+        while let Some(item) = docs.next_item().unwrap() {
+            out.push(match item {
+                Item::Document(d) => {
+                    let key = d.doc.root().members().next().map(|(k, _)| k.to_string());
+                    (d.start.line, key.unwrap_or_else(|| "-".into()))
+                }
+                Item::Broken(b) => (b.start.line, format!("!{}", b.code)),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn reads_lines_concatenated_objects_and_arrays() {
+        assert_eq!(items("{\"a\":1}\n{\"b\":2}{\"c\":3}\n"), [(1, "a".into()), (2, "b".into()), (2, "c".into())]);
+        assert_eq!(items("[\n {\"a\":1},\n {\"b\":2}\n]\n"), [(2, "a".into()), (3, "b".into())]);
+        assert_eq!(items("\u{feff}{\"a\":1}\r\n{\"b\":2}\r\n"), [(1, "a".into()), (2, "b".into())]);
+        assert!(items("  \n ").is_empty());
+    }
+
+    #[test]
+    fn resumes_after_a_broken_line() {
+        let got = items("{\"a\":1}\n{\"b\": \n{\"c\":3}\nnot json\n{\"d\":4}\n");
+        assert_eq!(
+            got,
+            [(1, "a".into()), (2, "!invalid-json".into()), (3, "c".into()), (4, "!invalid-json".into()), (5, "d".into())]
+        );
+    }
+
+    #[test]
+    fn resumes_inside_an_array() {
+        let got = items("[\n {\"a\":1},\n {\"b\" 2},\n {\"c\":3}\n]\n{\"d\":4}");
+        assert_eq!(got, [(2, "a".into()), (3, "!invalid-json".into()), (4, "c".into()), (6, "d".into())]);
+    }
+
+    #[test]
+    fn an_unclosed_array_or_document_is_reported() {
+        assert_eq!(items("[{\"a\":1},"), [(1, "a".into()), (1, "!invalid-json".into())]);
+        assert_eq!(items("{\"a\":"), [(1, "!invalid-json".into())]);
+    }
+
+    #[test]
+    fn a_document_over_the_limit_is_refused_and_reading_goes_on() {
+        let big = format!("{{\"a\":\"{}\"}}\n{{\"b\":1}}\n", "x".repeat(5000));
+        let mut docs = Documents::with_limit(big.as_bytes(), 1000);
+        let mut codes = Vec::new();
+        while let Some(item) = docs.next_item().unwrap() {
+            codes.push(match item {
+                Item::Document(_) => "ok",
+                Item::Broken(b) => b.code,
+            });
+        }
+        assert_eq!(codes, ["document-too-large", "ok"]);
+    }
+}

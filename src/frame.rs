@@ -1,0 +1,171 @@
+//! A window of buffered input that knows where it is.
+//!
+//! The reader of documents needs to look at the bytes ahead of it, ask for more when a document
+//! runs past the end of what is buffered, and know the line and column of any byte it reports on.
+//! `Frames` is that window: it reads in large chunks, keeps only the bytes not yet consumed (so
+//! memory follows the largest document, never the input), and tracks the line and column of its
+//! start as bytes are consumed. It knows nothing of JSON.
+
+use std::io::{self, Read};
+
+/// Bytes read at once; also the first size of the buffer.
+const CHUNK: usize = 256 * 1024;
+
+/// A 1-based line and column; the column counts characters, not bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl Position {
+    pub const START: Position = Position { line: 1, column: 1 };
+
+    /// The position reached after reading `bytes` from here.
+    pub fn advanced_by(self, bytes: &[u8]) -> Position {
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => Position {
+                line: self.line + memchr::memchr_iter(b'\n', &bytes[..last]).count() as u64 + 1,
+                column: 1 + count_chars(&bytes[last + 1..]),
+            },
+            None => Position { line: self.line, column: self.column + count_chars(bytes) },
+        }
+    }
+}
+
+/// Characters in UTF-8 bytes: every byte that does not continue a sequence starts one.
+fn count_chars(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
+}
+
+pub struct Frames<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in `buf`.
+    pos: usize,
+    /// End of the bytes read into `buf`.
+    filled: usize,
+    eof: bool,
+    /// Position of `buf[pos]` in the input.
+    at: Position,
+}
+
+impl<R: Read> Frames<R> {
+    pub fn new(reader: R) -> Self {
+        Frames { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at: Position::START }
+    }
+
+    /// The bytes read and not yet consumed.
+    pub fn window(&self) -> &[u8] {
+        &self.buf[self.pos..self.filled]
+    }
+
+    /// Whether the input has ended: the window is all there will be.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// Position of the window's first byte.
+    pub fn position(&self) -> Position {
+        self.at
+    }
+
+    /// Position of the byte `offset` bytes into the window.
+    pub fn position_of(&self, offset: usize) -> Position {
+        self.at.advanced_by(&self.window()[..offset])
+    }
+
+    /// Drops the first `n` bytes of the window.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.filled - self.pos);
+        self.at = self.at.advanced_by(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+    }
+
+    /// The last `n` bytes consumed, still in the buffer until the next read.
+    pub fn consumed_tail(&self, n: usize) -> &[u8] {
+        &self.buf[self.pos - n..self.pos]
+    }
+
+    /// Drops the first `n` bytes of the window without moving the position (a byte-order mark).
+    pub fn consume_invisible(&mut self, n: usize) {
+        self.pos += n.min(self.filled - self.pos);
+    }
+
+    /// Reads until the window holds at least `wanted` bytes or the input ends. Returns whether the
+    /// window grew.
+    pub fn fill_to(&mut self, wanted: usize) -> io::Result<bool> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        let before = self.filled;
+        let capacity = wanted.max(CHUNK);
+        if self.buf.len() > 4 * capacity && self.filled <= capacity {
+            // A large document has gone: give its memory back.
+            self.buf.truncate(capacity);
+            self.buf.shrink_to_fit();
+        }
+        if self.buf.len() < capacity {
+            self.buf.resize(capacity, 0);
+        }
+        while !self.eof && self.filled < wanted {
+            match self.reader.read(&mut self.buf[self.filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.filled > before)
+    }
+
+    /// Reads more, up to `limit` bytes in the window: at least one chunk more, or as much again
+    /// as the window holds, so that a document parsed again after each read costs linear time.
+    pub fn fill_more(&mut self, limit: usize) -> io::Result<bool> {
+        let have = self.filled - self.pos;
+        self.fill_to((have + have.max(CHUNK)).min(limit.max(have + 1)))
+    }
+
+    /// Consumes through the next line feed, reading and discarding as needed (memory stays at
+    /// one chunk however long the line). Returns false if the input ended first.
+    pub fn skip_line(&mut self) -> io::Result<bool> {
+        loop {
+            if let Some(at) = memchr::memchr(b'\n', self.window()) {
+                self.consume(at + 1);
+                return Ok(true);
+            }
+            let rest = self.window().len();
+            self.consume(rest);
+            if self.eof || !self.fill_to(1)? {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let start = Position::START;
+        assert_eq!(start.advanced_by(b"ab"), Position { line: 1, column: 3 });
+        assert_eq!(start.advanced_by(b"a\nb\n\xc3\xa9x"), Position { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn fills_consumes_and_skips_lines() {
+        let mut frames = Frames::new(&b"one\ntwo\nthree"[..]);
+        frames.fill_to(1).unwrap();
+        assert_eq!(frames.window(), b"one\ntwo\nthree");
+        frames.consume(4);
+        assert_eq!(frames.position(), Position { line: 2, column: 1 });
+        assert!(frames.skip_line().unwrap());
+        assert_eq!(frames.window(), b"three");
+        assert!(!frames.skip_line().unwrap());
+        assert!(frames.window().is_empty() && frames.at_eof());
+    }
+}

@@ -1,0 +1,15 @@
+//! `tiwhook`: an inspector for Tencent Cloud Interactive Whiteboard (TIW) callbacks.
+//!
+//! The flow runs one way: [`source`] opens the inputs, [`frame`] and [`document`] cut them into
+//! parsed documents, [`validate`] and [`signature`] judge each one against the declarations of
+//! [`events`], [`report`] holds the verdict, and [`render`] prints it. [`run`] drives the flow for
+//! the binary, whose options [`cli`] declares and [`config`] resolves once.
+
+pub mod document;
+pub mod events;
+pub mod signature;
+pub mod frame;
+pub mod locate;
+pub mod report;
+pub mod tape;
+pub mod validate;

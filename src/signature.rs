@@ -1,0 +1,209 @@
+//! The callback signature: `Sign = lowercase_hex(md5(CallbackKey + decimal(ExpireTime)))`.
+//!
+//! The signature covers the key and the expiry time only, never the body: a valid `Sign` proves
+//! that the sender knew the key for that `ExpireTime`, nothing about the `EventData`. Keys never
+//! leave this module in any printable form; callers learn which key matched by its position.
+
+use std::fmt;
+
+use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
+
+/// One callback key and where it came from (for messages; the key itself is never shown).
+#[derive(Clone)]
+pub struct Key {
+    secret: Vec<u8>,
+    origin: String,
+}
+
+impl Key {
+    pub fn new(secret: impl Into<Vec<u8>>, origin: impl Into<String>) -> Key {
+        Key { secret: secret.into(), origin: origin.into() }
+    }
+
+    /// Where the key came from, such as `--key #1` or `keys.txt line 2`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn len(&self) -> usize {
+        self.secret.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secret.is_empty()
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({}, {} bytes)", self.origin, self.secret.len())
+    }
+}
+
+/// The MD5 digest that signs `expire_time` with `key`.
+pub fn digest(key: &[u8], expire_time: u64) -> [u8; 16] {
+    let mut decimal = itoa_buffer();
+    let decimal = format_decimal(&mut decimal, expire_time);
+    Md5::new().chain_update(key).chain_update(decimal).finalize().into()
+}
+
+/// The `Sign` value for `key` and `expire_time`, as Tencent computes it.
+pub fn sign(key: &[u8], expire_time: u64) -> String {
+    hex::encode(digest(key, expire_time))
+}
+
+fn itoa_buffer() -> [u8; 20] {
+    [0; 20]
+}
+
+/// Writes `n` in decimal into the end of `buf`, without allocating.
+fn format_decimal(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
+/// What a `Sign` string looks like.
+pub enum SignForm {
+    /// 32 lowercase hexadecimal digits.
+    Lowercase([u8; 16]),
+    /// 32 hexadecimal digits, some upper-case: Tencent sends lower case.
+    Uppercase([u8; 16]),
+    /// Anything else.
+    Malformed,
+}
+
+pub fn parse_sign(sign: &str) -> SignForm {
+    let mut bytes = [0u8; 16];
+    if sign.len() != 32 || hex::decode_to_slice(sign, &mut bytes).is_err() {
+        return SignForm::Malformed;
+    }
+    if sign.bytes().any(|b| b.is_ascii_uppercase()) {
+        SignForm::Uppercase(bytes)
+    } else {
+        SignForm::Lowercase(bytes)
+    }
+}
+
+/// The outcome of checking a signature against the keys given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// The key at this 0-based position signs it.
+    Valid(usize),
+    /// No key signs it; each hint says what might be wrong.
+    Mismatch(Vec<String>),
+}
+
+/// Checks `sign` against each key in turn (key rotation), comparing in constant time.
+pub fn verify(keys: &[Key], sign: &[u8; 16], expire_time: u64) -> Verification {
+    for (i, key) in keys.iter().enumerate() {
+        if bool::from(digest(&key.secret, expire_time).ct_eq(sign)) {
+            return Verification::Valid(i);
+        }
+    }
+    Verification::Mismatch(mismatch_hints(keys, sign, expire_time))
+}
+
+fn mismatch_hints(keys: &[Key], sign: &[u8; 16], expire_time: u64) -> Vec<String> {
+    let mut hints = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let trimmed = key.secret.trim_ascii();
+        if trimmed.len() != key.secret.len() && bool::from(digest(trimmed, expire_time).ct_eq(sign)) {
+            hints.push(format!(
+                "key #{} ({}) matches once the white space around it is removed",
+                i + 1,
+                key.origin
+            ));
+        }
+        if key.secret.len() > 64 {
+            hints.push(format!(
+                "key #{} ({}) is {} bytes long; TIW keys are at most 64 characters",
+                i + 1,
+                key.origin,
+                key.secret.len()
+            ));
+        }
+    }
+    if hints.is_empty() {
+        hints.push(
+            "each TIW feature (push, recording, transcoding, ...) has its own callback key: \
+             is this the key set for this callback's feature?"
+                .into(),
+        );
+        hints.push(
+            "the Sign covers only the key and ExpireTime: an ExpireTime edited by hand breaks it, \
+             an edited body does not"
+                .into(),
+        );
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_worked_example() {
+        assert_eq!(sign(b"Xz4ZgayTr7rMgWQrH", 1588040109), "a2dabb362a9b811c0e26953a6276a41c");
+    }
+
+    #[test]
+    fn the_lcic_worked_example() {
+        assert_eq!(sign(b"NjFGoDEy", 1614151508), "b9454ab5a85f9b7ad36071f5688ed34d");
+    }
+
+    #[test]
+    fn the_push_samples_do_not_verify_under_the_documented_key() {
+        assert_eq!(sign(b"Xz4ZgayTr7rMgWQrH", 1590046391), "2c4e38a55a8864696ec6b7021ab8487c");
+        let SignForm::Lowercase(documented) = parse_sign("a2dabb362a9b811c0e26953a6276a41c") else {
+            panic!("the documented Sign is well formed");
+        };
+        let keys = [Key::new("Xz4ZgayTr7rMgWQrH", "test")];
+        assert!(matches!(verify(&keys, &documented, 1590046391), Verification::Mismatch(_)));
+        assert_eq!(verify(&keys, &documented, 1588040109), Verification::Valid(0));
+    }
+
+    #[test]
+    fn rotation_names_the_matching_key_by_position() {
+        let SignForm::Lowercase(s) = parse_sign(&sign(b"new", 7)) else { panic!() };
+        let keys = [Key::new("old", "a"), Key::new("new", "b")];
+        assert_eq!(verify(&keys, &s, 7), Verification::Valid(1));
+    }
+
+    #[test]
+    fn white_space_around_a_key_is_diagnosed() {
+        let SignForm::Lowercase(s) = parse_sign(&sign(b"k3y", 9)) else { panic!() };
+        let Verification::Mismatch(hints) = verify(&[Key::new("k3y\n", "env")], &s, 9) else {
+            panic!()
+        };
+        assert!(hints[0].contains("white space"), "{hints:?}");
+    }
+
+    #[test]
+    fn sign_forms() {
+        assert!(matches!(parse_sign("A2DABB362A9B811C0E26953A6276A41C"), SignForm::Uppercase(_)));
+        assert!(matches!(parse_sign("a2dabb"), SignForm::Malformed));
+        assert!(matches!(parse_sign("z2dabb362a9b811c0e26953a6276a41c"), SignForm::Malformed));
+    }
+
+    #[test]
+    fn decimal_has_no_padding() {
+        let mut buf = itoa_buffer();
+        assert_eq!(format_decimal(&mut buf, 0), b"0");
+        let mut buf = itoa_buffer();
+        assert_eq!(format_decimal(&mut buf, u64::MAX), u64::MAX.to_string().as_bytes());
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        assert!(!format!("{:?}", Key::new("s3cret", "env")).contains("s3cret"));
+    }
+}

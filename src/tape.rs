@@ -1,0 +1,503 @@
+//! A parsed JSON document as a flat, reusable tape of entries.
+//!
+//! Validation needs more than `serde_json::Value` keeps (every duplicate key, in order) and less
+//! than it costs (a `String` per key and a map per object). The tape is one `Vec` of entries, reused
+//! from one document to the next, whose strings are spans into the document's own bytes; only a
+//! string that contained escapes is copied, into a side buffer. A container entry records where its
+//! subtree ends, so walking an object's fields never visits its grandchildren.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A string of the document: either a span of its bytes or a span of the tape's unescaped buffer.
+#[derive(Clone, Copy, Debug)]
+pub enum Text {
+    Raw { start: u32, len: u32 },
+    Unescaped { start: u32, len: u32 },
+}
+
+/// One value on the tape. Containers hold their member count and the tape index just past them.
+#[derive(Clone, Copy, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    UInt(u64),
+    Int(i64),
+    Float(f64),
+    Str(Text),
+    Array { len: u32, end: u32 },
+    Object { len: u32, end: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: Option<Text>,
+    value: Value,
+}
+
+/// The reusable storage of one parsed document.
+#[derive(Default, Debug)]
+pub struct Tape {
+    entries: Vec<Entry>,
+    unescaped: String,
+}
+
+impl Tape {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.unescaped.clear();
+    }
+
+    /// A view of this tape over the bytes it was parsed from.
+    pub fn view<'a>(&'a self, bytes: &'a [u8]) -> Doc<'a> {
+        Doc { tape: self, bytes }
+    }
+}
+
+/// A parsed document: its tape and the bytes its strings point into.
+#[derive(Clone, Copy)]
+pub struct Doc<'a> {
+    tape: &'a Tape,
+    bytes: &'a [u8],
+}
+
+impl<'a> Doc<'a> {
+    /// The document's top-level value.
+    pub fn root(self) -> Node<'a> {
+        Node { doc: self, index: 0 }
+    }
+
+    /// The bytes the document was parsed from.
+    pub fn bytes(self) -> &'a [u8] {
+        self.bytes
+    }
+
+    fn text(self, text: Text) -> &'a str {
+        match text {
+            Text::Raw { start, len } => {
+                let range = start as usize..(start + len) as usize;
+                // The span was cut from a `&str` that serde_json had already checked, so this
+                // conversion cannot fail; an empty string stands in rather than a panic.
+                std::str::from_utf8(&self.bytes[range]).unwrap_or_default()
+            }
+            Text::Unescaped { start, len } => {
+                &self.tape.unescaped[start as usize..(start + len) as usize]
+            }
+        }
+    }
+}
+
+/// A value inside a parsed document.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    doc: Doc<'a>,
+    index: u32,
+}
+
+impl<'a> Node<'a> {
+    pub fn value(self) -> Value {
+        self.doc.tape.entries[self.index as usize].value
+    }
+
+    pub fn as_str(self) -> Option<&'a str> {
+        match self.value() {
+            Value::Str(text) => Some(self.doc.text(text)),
+            _ => None,
+        }
+    }
+
+    pub fn is_object(self) -> bool {
+        matches!(self.value(), Value::Object { .. })
+    }
+
+    /// The member with this key (the first one, where a key is repeated).
+    pub fn get(self, key: &str) -> Option<Node<'a>> {
+        self.members().find(|(name, _)| *name == key).map(|(_, node)| node)
+    }
+
+    /// An object's members in document order, duplicates included; nothing for other values.
+    pub fn members(self) -> Members<'a> {
+        let (len, next) = match self.value() {
+            Value::Object { len, .. } => (len, self.index + 1),
+            _ => (0, self.index + 1),
+        };
+        Members { doc: self.doc, next, left: len }
+    }
+
+    /// An array's elements in order; nothing for other values.
+    pub fn elements(self) -> impl Iterator<Item = Node<'a>> {
+        let len = match self.value() {
+            Value::Array { len, .. } => len,
+            _ => 0,
+        };
+        Members { doc: self.doc, next: self.index + 1, left: len }.map(|(_, node)| node)
+    }
+
+    /// How many values this node holds, itself included.
+    fn extent(self) -> u32 {
+        match self.value() {
+            Value::Array { end, .. } | Value::Object { end, .. } => end - self.index,
+            _ => 1,
+        }
+    }
+
+    /// A short description of the value's JSON type, for messages.
+    pub fn type_name(self) -> &'static str {
+        match self.value() {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::UInt(_) | Value::Int(_) => "an integer",
+            Value::Float(_) => "a number with a fraction or exponent",
+            Value::Str(_) => "a string",
+            Value::Array { .. } => "an array",
+            Value::Object { .. } => "an object",
+        }
+    }
+
+    /// Writes the value back as compact JSON.
+    pub fn write_json(self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match self.value() {
+            Value::Null => out.write_all(b"null"),
+            Value::Bool(b) => out.write_all(if b { b"true" } else { b"false" }),
+            Value::UInt(n) => write!(out, "{n}"),
+            Value::Int(n) => write!(out, "{n}"),
+            Value::Float(f) => serde_json::to_writer(&mut *out, &f).map_err(std::io::Error::other),
+            Value::Str(_) => write_json_str(out, self.as_str().unwrap_or_default()),
+            Value::Array { .. } => {
+                out.write_all(b"[")?;
+                for (i, element) in self.elements().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    element.write_json(out)?;
+                }
+                out.write_all(b"]")
+            }
+            Value::Object { .. } => {
+                out.write_all(b"{")?;
+                for (i, (key, member)) in self.members().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    write_json_str(out, key)?;
+                    out.write_all(b":")?;
+                    member.write_json(out)?;
+                }
+                out.write_all(b"}")
+            }
+        }
+    }
+}
+
+/// Writes `s` as a JSON string literal, escaped by JSON's rules.
+pub fn write_json_str(out: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
+    serde_json::to_writer(out, s).map_err(std::io::Error::other)
+}
+
+/// Iterator over the members of an object (or, without keys, the elements of an array).
+pub struct Members<'a> {
+    doc: Doc<'a>,
+    next: u32,
+    left: u32,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, Node<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let node = Node { doc: self.doc, index: self.next };
+        self.next += node.extent();
+        let key = self.doc.tape.entries[node.index as usize].key;
+        Some((key.map(|k| self.doc.text(k)).unwrap_or_default(), node))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building a tape with serde_json.
+//
+// serde_json tells where a value ended only through `StreamDeserializer`, which accepts
+// `Deserialize` types but no seed. `TapeDocument` is that type: it fills the thread's tape, whose
+// storage therefore outlives each document and is reused without allocating.
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+#[derive(Default)]
+struct Scratch {
+    tape: Tape,
+    base: usize,
+    len: usize,
+}
+
+/// The outcome of parsing one JSON value from the start of a byte window.
+pub enum Parsed {
+    /// A value was parsed; it ended `consumed` bytes into the window.
+    Value { consumed: usize },
+    /// The window ended inside the value: more bytes are needed.
+    Incomplete,
+    /// The bytes are not JSON; `offset` is where the parser stopped.
+    Invalid { message: String, offset: usize },
+}
+
+/// Parses the JSON value at the start of `window` (after any whitespace) into `tape`.
+pub fn parse_value(window: &[u8], tape: &mut Tape) -> Parsed {
+    SCRATCH.with_borrow_mut(|scratch| {
+        std::mem::swap(&mut scratch.tape, tape);
+        scratch.tape.clear();
+        scratch.base = window.as_ptr() as usize;
+        scratch.len = window.len();
+    });
+    let mut stream = serde_json::Deserializer::from_slice(window).into_iter::<TapeDocument>();
+    let outcome = match stream.next() {
+        Some(Ok(TapeDocument)) => Parsed::Value { consumed: stream.byte_offset() },
+        None => Parsed::Incomplete,
+        Some(Err(error)) if error.is_eof() => Parsed::Incomplete,
+        Some(Err(error)) => Parsed::Invalid {
+            offset: offset_of(window, error.line(), error.column()),
+            message: describe(&error),
+        },
+    };
+    SCRATCH.with_borrow_mut(|scratch| std::mem::swap(&mut scratch.tape, tape));
+    outcome
+}
+
+/// serde_json's message without its trailing " at line L column C": we report positions ourselves.
+fn describe(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+/// The byte offset serde_json means by a 1-based line and a column counted in bytes from the line's
+/// start (its column points just past the byte it stopped on).
+fn offset_of(window: &[u8], line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &window[line_start..]) {
+            Some(at) => line_start += at + 1,
+            None => break,
+        }
+    }
+    (line_start + column.saturating_sub(1)).min(window.len())
+}
+
+struct TapeDocument;
+
+impl<'de> de::Deserialize<'de> for TapeDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch { tape, base, len } = scratch;
+            ValueSeed { tape, base: *base, len: *len, key: None }.deserialize(deserializer)
+        })?;
+        Ok(TapeDocument)
+    }
+}
+
+struct ValueSeed<'t> {
+    tape: &'t mut Tape,
+    base: usize,
+    len: usize,
+    key: Option<Text>,
+}
+
+impl ValueSeed<'_> {
+    fn push(self, value: Value) {
+        self.tape.entries.push(Entry { key: self.key, value });
+    }
+
+    fn child(&mut self, key: Option<Text>) -> ValueSeed<'_> {
+        ValueSeed { tape: self.tape, base: self.base, len: self.len, key }
+    }
+}
+
+/// Records a string: as a span of the window when serde_json lent it from there, else as a copy.
+fn text_of(tape: &mut Tape, base: usize, len: usize, s: &str) -> Text {
+    let offset = (s.as_ptr() as usize).wrapping_sub(base);
+    if offset <= len && s.len() <= len - offset {
+        Text::Raw { start: offset as u32, len: s.len() as u32 }
+    } else {
+        copy_text(tape, s)
+    }
+}
+
+fn copy_text(tape: &mut Tape, s: &str) -> Text {
+    let start = tape.unescaped.len() as u32;
+    tape.unescaped.push_str(s);
+    Text::Unescaped { start, len: s.len() as u32 }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.push(Value::Bool(v));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.push(Value::Int(v));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.push(Value::UInt(v));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.push(Value::Float(v));
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.push(Value::Null);
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        let text = text_of(self.tape, self.base, self.len, v);
+        self.push(Value::Str(text));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        let text = copy_text(self.tape, v);
+        self.push(Value::Str(text));
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let at = self.tape.entries.len();
+        self.tape.entries.push(Entry { key: self.key, value: Value::Null });
+        let mut len = 0u32;
+        while seq.next_element_seed(self.child(None))?.is_some() {
+            len += 1;
+        }
+        let end = self.tape.entries.len() as u32;
+        self.tape.entries[at].value = Value::Array { len, end };
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let at = self.tape.entries.len();
+        self.tape.entries.push(Entry { key: self.key, value: Value::Null });
+        let mut len = 0u32;
+        while let Some(key) = map.next_key_seed(KeySeed { tape: self.tape, base: self.base, len: self.len })? {
+            map.next_value_seed(self.child(Some(key)))?;
+            len += 1;
+        }
+        let end = self.tape.entries.len() as u32;
+        self.tape.entries[at].value = Value::Object { len, end };
+        Ok(())
+    }
+}
+
+struct KeySeed<'t> {
+    tape: &'t mut Tape,
+    base: usize,
+    len: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text, E> {
+        Ok(text_of(self.tape, self.base, self.len, v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(copy_text(self.tape, v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> (Tape, usize) {
+        let mut tape = Tape::default();
+        match parse_value(json.as_bytes(), &mut tape) {
+            Parsed::Value { consumed } => (tape, consumed),
+            _ => panic!("expected a value in {json}"),
+        }
+    }
+
+    #[test]
+    fn keeps_duplicate_keys_in_order() {
+        let json = r#"{"Sign":"a","x":{"y":[1,2]},"Sign":"b"}"#;
+        let (tape, consumed) = parse(json);
+        assert_eq!(consumed, json.len());
+        let doc = tape.view(json.as_bytes());
+        let keys: Vec<_> = doc.root().members().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["Sign", "x", "Sign"]);
+        assert_eq!(doc.root().get("Sign").and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let json = r#"{"a\u0041":"line\nbreak"}"#;
+        let (tape, _) = parse(json);
+        let doc = tape.view(json.as_bytes());
+        let (key, value) = doc.root().members().next().unwrap();
+        assert_eq!(key, "aA");
+        assert_eq!(value.as_str(), Some("line\nbreak"));
+    }
+
+    #[test]
+    fn reports_where_a_value_ends_in_a_stream() {
+        let (_, consumed) = parse("{\"a\":1}\n{\"b\":2}");
+        assert_eq!(consumed, 7);
+    }
+
+    #[test]
+    fn invalid_json_has_an_offset() {
+        let mut tape = Tape::default();
+        match parse_value(b"{\"a\":1,}", &mut tape) {
+            Parsed::Invalid { offset, .. } => assert_eq!(offset, 7),
+            _ => panic!("expected an error"),
+        }
+        assert!(matches!(parse_value(b"{\"a\":", &mut tape), Parsed::Incomplete));
+    }
+
+    #[test]
+    fn writes_compact_json() {
+        let json = r#"{ "a" : [1, -2, 1.5, "x\"y", null, true] }"#;
+        let (tape, _) = parse(json);
+        let mut out = Vec::new();
+        tape.view(json.as_bytes()).root().write_json(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a":[1,-2,1.5,"x\"y",null,true]}"#);
+    }
+}

@@ -1,0 +1,583 @@
+//! Judges one parsed callback against the event declarations and the signature rules.
+//!
+//! Every finding in a callback is reported, not only the first, each with a stable code, a JSON
+//! Pointer and the line and column of the value. The walk allocates nothing for a callback that
+//! has nothing to report: paths live on the stack and are written out only for a finding.
+
+use std::collections::HashSet;
+
+use crate::document::{Broken, Document};
+use crate::events::{self, Event, Field, Kind, Presence, Rule};
+use crate::frame::Position;
+use crate::locate::{self, Anchor, Step};
+use crate::report::{Finding, Report, Severity, SignatureStatus, Verdict};
+use crate::signature::{self, Key, SignForm, Verification};
+use crate::tape::{Doc, Node, Value};
+
+/// How callbacks are judged: the keys, the clock and the strictness asked for.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    pub keys: Vec<Key>,
+    /// The clock, in Unix seconds.
+    pub now: i64,
+    /// An expired signature fails.
+    pub enforce_expiry: bool,
+    /// Warnings fail.
+    pub strict: bool,
+}
+
+/// Findings shown for one callback at most; a larger haul is summed up in one more.
+const MAX_FINDINGS: usize = 50;
+/// The most fields an event declares (checked by a test).
+const MAX_FIELDS: usize = 24;
+
+/// The report on a piece of input that is not JSON.
+pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
+    Report {
+        source,
+        index: broken.index,
+        start: broken.start,
+        doc: None,
+        event_type: None,
+        event: None,
+        signature: SignatureStatus::Unchecked,
+        expire_time: None,
+        expired: None,
+        findings: vec![Finding {
+            severity: Severity::Error,
+            code: broken.code,
+            path: String::new(),
+            message: broken.message.clone(),
+            help: Vec::new(),
+            at: broken.at,
+        }],
+        verdict: Verdict::Invalid,
+    }
+}
+
+/// The report on one parsed callback.
+pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> Report<'a> {
+    let mut v = Validator { doc: document.doc, start: document.start, findings: Vec::new(), dropped: 0 };
+    let root = document.doc.root();
+    let mut report = Report {
+        source,
+        index: document.index,
+        start: document.start,
+        doc: Some(document.doc),
+        event_type: None,
+        event: None,
+        signature: SignatureStatus::Unchecked,
+        expire_time: None,
+        expired: None,
+        findings: Vec::new(),
+        verdict: Verdict::Valid,
+    };
+    if !root.is_object() {
+        v.error(
+            "not-an-object",
+            &Path::ROOT,
+            Anchor::Value,
+            format!("a callback is a JSON object; this is {}", root.type_name()),
+        );
+    } else {
+        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT);
+        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] = envelope.nodes[..6]
+        else {
+            unreachable!("the envelope declares six fields")
+        };
+        report.event_type = event_type.and_then(Node::as_str);
+        if let Some(name) = report.event_type {
+            report.event = events::find(name);
+            if report.event.is_none() {
+                v.warning(
+                    "unknown-event-type",
+                    &Path::ROOT.key("EventType", 0),
+                    Anchor::Value,
+                    format!("`{name}` is not an event type tiwhook knows; its fields are shown unchecked"),
+                );
+            }
+        }
+        if let Some(data) = event_data.filter(|d| d.is_object()) {
+            let path = Path::ROOT.key("EventData", 0);
+            match report.event {
+                Some(event) => {
+                    let found = v.check_fields(data, event.fields, &path);
+                    v.check_rules(event, &found, &path);
+                }
+                None => v.check_duplicates(data, &path),
+            }
+        }
+        report.expire_time = expire_time.and_then(|n| unix_time(n.value()));
+        v.check_signature(&mut report, sign, expire_time, policy);
+    }
+    report.findings = v.finish();
+    let fails = |f: &Finding| f.severity == Severity::Error || policy.strict;
+    if report.findings.iter().any(fails) {
+        report.verdict = Verdict::Invalid;
+    }
+    report
+}
+
+/// A path into the document, kept on the stack while walking it.
+struct Path<'p, 'a> {
+    parent: Option<&'p Path<'p, 'a>>,
+    step: Option<Step<'a>>,
+}
+
+impl<'p, 'a> Path<'p, 'a> {
+    const ROOT: Path<'static, 'static> = Path { parent: None, step: None };
+
+    fn key(&'p self, name: &'a str, nth: u32) -> Path<'p, 'a> {
+        Path { parent: Some(self), step: Some(Step::Key { name, nth }) }
+    }
+
+    fn index(&'p self, i: u32) -> Path<'p, 'a> {
+        Path { parent: Some(self), step: Some(Step::Index(i)) }
+    }
+
+    fn steps(&self) -> Vec<Step<'a>> {
+        let mut steps = Vec::new();
+        let mut at = Some(self);
+        while let Some(path) = at {
+            steps.extend(path.step);
+            at = path.parent;
+        }
+        steps.reverse();
+        steps
+    }
+}
+
+/// A JSON Pointer (RFC 6901) for `steps`.
+fn pointer(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        out.push('/');
+        match step {
+            Step::Key { name, .. } => out.push_str(&name.replace('~', "~0").replace('/', "~1")),
+            Step::Index(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
+/// The fields of one object that were found, in the order of their declaration.
+struct Found<'a> {
+    fields: &'static [Field],
+    nodes: [Option<Node<'a>>; MAX_FIELDS],
+}
+
+impl<'a> Found<'a> {
+    fn get(&self, name: &str) -> Option<Node<'a>> {
+        let i = self.fields.iter().position(|f| f.name == name)?;
+        self.nodes[i]
+    }
+}
+
+struct Validator<'a> {
+    doc: Doc<'a>,
+    start: Position,
+    findings: Vec<Finding>,
+    dropped: usize,
+}
+
+impl<'a> Validator<'a> {
+    fn finding(&mut self, severity: Severity, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped += 1;
+            return None;
+        }
+        let steps = path.steps();
+        let offset = locate::locate(self.doc.bytes(), &steps, anchor);
+        let at = self.start.advanced_by(&self.doc.bytes()[..offset]);
+        self.findings.push(Finding { severity, code, path: pointer(&steps), message, help: Vec::new(), at });
+        self.findings.last_mut()
+    }
+
+    fn error(&mut self, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+        self.finding(Severity::Error, code, path, anchor, message)
+    }
+
+    fn warning(&mut self, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+        self.finding(Severity::Warning, code, path, anchor, message)
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        if self.dropped > 0 {
+            let at = self.start;
+            self.findings.push(Finding {
+                severity: Severity::Warning,
+                code: "too-many-findings",
+                path: String::new(),
+                message: format!("{} more findings in this callback are not shown", self.dropped),
+                help: Vec::new(),
+                at,
+            });
+        }
+        self.findings
+    }
+
+    /// Checks an object's members against its declared fields; returns the ones found.
+    fn check_fields(&mut self, object: Node<'a>, fields: &'static [Field], path: &Path<'_, 'a>) -> Found<'a> {
+        let mut found = Found { fields, nodes: [None; MAX_FIELDS] };
+        let mut unknown = KeySet::default();
+        for (member, (key, node)) in object.members().enumerate() {
+            match fields.iter().position(|f| f.name == key) {
+                Some(i) if found.nodes[i].is_none() => {
+                    found.nodes[i] = Some(node);
+                    self.check_value(node, &fields[i], &path.key(key, 0));
+                }
+                Some(_) => self.duplicate(object, member, key, path),
+                None if !unknown.insert(key) => self.duplicate(object, member, key, path),
+                None => {
+                    let here = path.key(key, 0);
+                    let near = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key));
+                    let message = match near {
+                        Some(f) => format!("unknown field `{key}`: did you mean `{}`?", f.name),
+                        None => format!("unknown field `{key}`"),
+                    };
+                    self.warning("unknown-field", &here, Anchor::Key, message);
+                    self.check_duplicates(node, &here);
+                }
+            }
+        }
+        for (field, node) in fields.iter().zip(found.nodes) {
+            if node.is_some() {
+                continue;
+            }
+            let message = format!("`{}` is missing ({})", field.name, field.meaning);
+            match field.presence {
+                Presence::Required => self.error("missing-field", path, Anchor::Value, message),
+                Presence::Expected => self.warning("missing-field", path, Anchor::Value, message),
+                Presence::Optional => None,
+            };
+        }
+        found
+    }
+
+    /// Reports the key of `object`'s member number `member`, which repeats an earlier one.
+    fn duplicate(&mut self, object: Node<'a>, member: usize, key: &'a str, path: &Path<'_, 'a>) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.dropped += 1;
+            return;
+        }
+        let nth = object.members().take(member).filter(|(k, _)| *k == key).count() as u32;
+        self.error(
+            "duplicate-key",
+            &path.key(key, nth),
+            Anchor::Key,
+            format!("`{key}` appears more than once in this object; receivers disagree on which one counts"),
+        );
+    }
+
+    /// Reports every repeated key in `node` and below it (for values without declarations).
+    fn check_duplicates(&mut self, node: Node<'a>, path: &Path<'_, 'a>) {
+        match node.value() {
+            Value::Object { .. } => {
+                let mut keys = KeySet::default();
+                for (member, (key, child)) in node.members().enumerate() {
+                    if keys.insert(key) {
+                        self.check_duplicates(child, &path.key(key, 0));
+                    } else {
+                        self.duplicate(node, member, key, path);
+                    }
+                }
+            }
+            Value::Array { .. } => {
+                for (i, element) in node.elements().enumerate() {
+                    self.check_duplicates(element, &path.index(i as u32));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_value(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+        let name = field.name;
+        match field.kind {
+            Kind::Text | Kind::Sign => {
+                if node.as_str().is_none() {
+                    self.wrong_type(node, name, "a string", path);
+                }
+            }
+            Kind::Identifier => match node.as_str() {
+                None => {
+                    self.wrong_type(node, name, "a string", path);
+                }
+                Some("") => {
+                    self.error("empty-value", path, Anchor::Value, format!("`{name}` is empty"));
+                }
+                Some(_) => {}
+            },
+            Kind::Id | Kind::Count | Kind::UnixTime => self.check_integer(node, field, path),
+            Kind::Choice(choices) => match node.as_str() {
+                None => {
+                    self.wrong_type(node, name, "a string", path);
+                }
+                Some(value) if choices.iter().any(|c| c.value == value) => {}
+                Some(value) => {
+                    let known: Vec<_> = choices.iter().map(|c| c.value).collect();
+                    self.warning(
+                        "unknown-value",
+                        path,
+                        Anchor::Value,
+                        format!("`{value}` is not a documented {name} (documented: {})", known.join(", ")),
+                    );
+                }
+            },
+            Kind::Object(fields) => {
+                if node.is_object() {
+                    self.check_fields(node, fields, path);
+                } else {
+                    self.wrong_type(node, name, "an object", path);
+                }
+            }
+            Kind::EventData => {
+                if !node.is_object() {
+                    self.wrong_type(node, name, "an object", path);
+                }
+            }
+        }
+    }
+
+    fn check_integer(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+        let name = field.name;
+        let too_large = |n: u64| matches!(field.kind, Kind::UnixTime) && n > events::MAX_UNIX_TIME;
+        match node.value() {
+            Value::UInt(n) if too_large(n) => {
+                self.error(
+                    "out-of-range",
+                    path,
+                    Anchor::Value,
+                    format!("`{name}` is {n}, past the year 9999: not a Unix time in seconds"),
+                );
+            }
+            Value::UInt(_) => {}
+            Value::Int(n) => {
+                self.error("negative-value", path, Anchor::Value, format!("`{name}` is {n}, below zero"));
+            }
+            Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 1.8e19 => {
+                self.error(
+                    "out-of-range",
+                    path,
+                    Anchor::Value,
+                    format!("`{name}` is too large for a 64-bit integer"),
+                );
+            }
+            _ => {
+                let numeric = node.as_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+                if let Some(f) = self.wrong_type(node, name, "an integer", path)
+                    && numeric
+                {
+                    f.help.push("the string holds a number: Tencent sends it unquoted".into());
+                }
+            }
+        }
+    }
+
+    fn wrong_type(&mut self, node: Node<'a>, name: &str, expected: &str, path: &Path<'_, 'a>) -> Option<&mut Finding> {
+        let message = format!("`{name}` should be {expected}, but is {}", node.type_name());
+        self.error("wrong-type", path, Anchor::Value, message)
+    }
+
+    fn check_rules(&mut self, event: &Event, found: &Found<'a>, path: &Path<'_, 'a>) {
+        for rule in event.rules {
+            match *rule {
+                Rule::Span { earlier, later, .. } => {
+                    let time = |name| found.get(name).and_then(|n| unix_time(n.value()));
+                    if let (Some(from), Some(to)) = (time(earlier), time(later))
+                        && to < from
+                    {
+                        self.error(
+                            "stop-before-start",
+                            &path.key(later, 0),
+                            Anchor::Value,
+                            format!("`{later}` ({to}) is {} s before `{earlier}` ({from})", from - to),
+                        );
+                    }
+                }
+                Rule::ErrorGoesWith { field, value } => {
+                    let actual = found.get(field).and_then(Node::as_str);
+                    if found.get("Error").is_some()
+                        && let Some(actual) = actual.filter(|a| *a != value)
+                    {
+                        self.warning(
+                            "error-without-exception",
+                            &path.key("Error", 0),
+                            Anchor::Key,
+                            format!("an `Error` is present, but `{field}` is {actual}, not {value}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_signature(
+        &mut self,
+        report: &mut Report<'a>,
+        sign: Option<Node<'a>>,
+        expire_time: Option<Node<'a>>,
+        policy: &Policy,
+    ) {
+        let sign_path = Path::ROOT.key("Sign", 0);
+        let parsed = match sign.map(|s| (s, s.as_str())) {
+            None => None,
+            Some((_, None)) => {
+                report.signature = SignatureStatus::Malformed;
+                None
+            }
+            Some((_, Some(text))) => match signature::parse_sign(text) {
+                SignForm::Malformed => {
+                    report.signature = SignatureStatus::Malformed;
+                    self.error(
+                        "sign-malformed",
+                        &sign_path,
+                        Anchor::Value,
+                        format!("`Sign` should be 32 hexadecimal digits, but has {} characters", text.chars().count()),
+                    );
+                    None
+                }
+                SignForm::Uppercase(bytes) => {
+                    self.warning(
+                        "sign-uppercase",
+                        &sign_path,
+                        Anchor::Value,
+                        "`Sign` has upper-case hexadecimal digits; Tencent sends lower case".into(),
+                    );
+                    Some(bytes)
+                }
+                SignForm::Lowercase(bytes) => Some(bytes),
+            },
+        };
+        let expire = report.expire_time;
+        if let Some(expire) = expire {
+            let expired = policy.now > expire as i64;
+            report.expired = Some(expired);
+            if expired && policy.enforce_expiry {
+                self.error(
+                    "signature-expired",
+                    &Path::ROOT.key("ExpireTime", 0),
+                    Anchor::Value,
+                    format!("the signature expired {} s before the clock (--enforce-expiry)", policy.now - expire as i64),
+                );
+            }
+        }
+        match (sign, expire_time) {
+            (Some(_), None) => {
+                self.error(
+                    "missing-field",
+                    &Path::ROOT,
+                    Anchor::Value,
+                    "`ExpireTime` is missing, but `Sign` is present: the signature covers ExpireTime".into(),
+                );
+            }
+            (None, Some(_)) => {
+                self.warning(
+                    "expire-time-without-sign",
+                    &Path::ROOT.key("ExpireTime", 0),
+                    Anchor::Value,
+                    "`ExpireTime` is present without `Sign`; Tencent sends both or neither".into(),
+                );
+            }
+            _ => {}
+        }
+        if policy.keys.is_empty() || report.signature == SignatureStatus::Malformed {
+            return;
+        }
+        let Some(sign_bytes) = parsed else {
+            if sign.is_none() {
+                report.signature = SignatureStatus::Missing;
+                self.error(
+                    "signature-missing",
+                    &Path::ROOT,
+                    Anchor::Value,
+                    "a key was given, but this callback has no `Sign`".into(),
+                )
+                .map(|f| f.help.push("Tencent signs callbacks only once a callback key is set for the feature".into()));
+            }
+            return;
+        };
+        let Some(expire) = expire else {
+            report.signature = SignatureStatus::Mismatch;
+            return;
+        };
+        match signature::verify(&policy.keys, &sign_bytes, expire) {
+            Verification::Valid(key) => report.signature = SignatureStatus::Valid { key },
+            Verification::Mismatch(hints) => {
+                report.signature = SignatureStatus::Mismatch;
+                let tried = match policy.keys.len() {
+                    1 => "the key given".to_string(),
+                    n => format!("any of the {n} keys given"),
+                };
+                if let Some(f) = self.error(
+                    "signature-mismatch",
+                    &sign_path,
+                    Anchor::Value,
+                    format!("`Sign` is not md5(key + ExpireTime) for {tried}"),
+                ) {
+                    f.help = hints;
+                }
+            }
+        }
+    }
+}
+
+/// A valid Unix time from a value.
+fn unix_time(value: Value) -> Option<u64> {
+    match value {
+        Value::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
+        _ => None,
+    }
+}
+
+/// The keys of one object seen so far: a list while small, a hash set once large, so that an
+/// object with a hundred thousand keys costs linear time.
+#[derive(Default)]
+struct KeySet<'a> {
+    small: Vec<&'a str>,
+    large: Option<HashSet<&'a str>>,
+}
+
+impl<'a> KeySet<'a> {
+    /// Adds `key`; false if it was there already.
+    fn insert(&mut self, key: &'a str) -> bool {
+        if let Some(large) = &mut self.large {
+            return large.insert(key);
+        }
+        if self.small.contains(&key) {
+            return false;
+        }
+        self.small.push(key);
+        if self.small.len() > 16 {
+            self.large = Some(self.small.drain(..).collect());
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_event_declares_more_fields_than_the_walk_can_hold() {
+        assert!(events::ENVELOPE.len() <= MAX_FIELDS);
+        for event in events::EVENTS {
+            assert!(event.fields.len() <= MAX_FIELDS, "{}", event.name);
+        }
+    }
+
+    #[test]
+    fn pointers_escape_tilde_and_slash() {
+        let steps = [Step::Key { name: "a/b~c", nth: 0 }, Step::Index(2)];
+        assert_eq!(pointer(&steps), "/a~1b~0c/2");
+    }
+
+    #[test]
+    fn key_set_switches_to_hashing() {
+        let names: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let mut set = KeySet::default();
+        assert!(names.iter().all(|n| set.insert(n)));
+        assert!(!set.insert("k3") && !set.insert("k39"));
+    }
+}
