@@ -131,8 +131,7 @@ impl<R: Read> Documents<R> {
                     return Ok(Some(Item::Broken(broken)));
                 }
                 (Mode::ArrayElement { first: false, .. }, b']') => {
-                    let broken =
-                        self.broken(at, "invalid-json", "trailing comma before `]`".into(), at);
+                    let broken = self.broken(at, "invalid-json", "trailing comma before `]`".into(), at);
                     self.frames.consume(1);
                     self.mode = Mode::TopLevel;
                     return Ok(Some(Item::Broken(broken)));
@@ -183,11 +182,7 @@ impl<R: Read> Documents<R> {
                     self.frames.consume(consumed);
                     // `consume` only moved the window's start: the bytes are still in place.
                     let bytes = self.frames.consumed_tail(consumed);
-                    return Ok(Some(Item::Document(Document {
-                        index,
-                        start,
-                        doc: self.tape.view(bytes),
-                    })));
+                    return Ok(Some(Item::Document(Document { index, start, doc: self.tape.view(bytes) })));
                 }
                 Parsed::Value { .. } | Parsed::Incomplete => {
                     if window.len() > self.max_document {
@@ -294,7 +289,10 @@ mod tests {
 
     #[test]
     fn reads_lines_concatenated_objects_and_arrays() {
-        assert_eq!(items("{\"a\":1}\n{\"b\":2}{\"c\":3}\n"), [(1, "a".into()), (2, "b".into()), (2, "c".into())]);
+        assert_eq!(
+            items("{\"a\":1}\n{\"b\":2}{\"c\":3}\n"),
+            [(1, "a".into()), (2, "b".into()), (2, "c".into())]
+        );
         assert_eq!(items("[\n {\"a\":1},\n {\"b\":2}\n]\n"), [(2, "a".into()), (3, "b".into())]);
         assert_eq!(items("\u{feff}{\"a\":1}\r\n{\"b\":2}\r\n"), [(1, "a".into()), (2, "b".into())]);
         assert!(items("  \n ").is_empty());
@@ -305,7 +303,13 @@ mod tests {
         let got = items("{\"a\":1}\n{\"b\": \n{\"c\":3}\nnot json\n{\"d\":4}\n");
         assert_eq!(
             got,
-            [(1, "a".into()), (2, "!invalid-json".into()), (3, "c".into()), (4, "!invalid-json".into()), (5, "d".into())]
+            [
+                (1, "a".into()),
+                (2, "!invalid-json".into()),
+                (3, "c".into()),
+                (4, "!invalid-json".into()),
+                (5, "d".into())
+            ]
         );
     }
 

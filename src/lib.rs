@@ -5,11 +5,19 @@
 //! [`events`], [`report`] holds the verdict, and [`render`] prints it. [`run`] drives the flow for
 //! the binary, whose options [`cli`] declares and [`config`] resolves once.
 
+pub mod cli;
+pub mod config;
 pub mod document;
 pub mod events;
-pub mod signature;
+pub mod exit_codes;
 pub mod frame;
 pub mod locate;
+pub mod render;
 pub mod report;
+pub mod run;
+pub mod sanitize;
+pub mod signature;
+pub mod source;
 pub mod tape;
+pub mod timefmt;
 pub mod validate;

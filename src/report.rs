@@ -53,7 +53,9 @@ impl Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignatureStatus {
     /// The key at this 0-based position signs it.
-    Valid { key: usize },
+    Valid {
+        key: usize,
+    },
     Mismatch,
     /// A key was given and the callback has no `Sign`.
     Missing,

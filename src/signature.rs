@@ -181,9 +181,7 @@ mod tests {
     #[test]
     fn white_space_around_a_key_is_diagnosed() {
         let SignForm::Lowercase(s) = parse_sign(&sign(b"k3y", 9)) else { panic!() };
-        let Verification::Mismatch(hints) = verify(&[Key::new("k3y\n", "env")], &s, 9) else {
-            panic!()
-        };
+        let Verification::Mismatch(hints) = verify(&[Key::new("k3y\n", "env")], &s, 9) else { panic!() };
         assert!(hints[0].contains("white space"), "{hints:?}");
     }
 

@@ -82,9 +82,7 @@ impl<'a> Doc<'a> {
                 // conversion cannot fail; an empty string stands in rather than a panic.
                 std::str::from_utf8(&self.bytes[range]).unwrap_or_default()
             }
-            Text::Unescaped { start, len } => {
-                &self.tape.unescaped[start as usize..(start + len) as usize]
-            }
+            Text::Unescaped { start, len } => &self.tape.unescaped[start as usize..(start + len) as usize],
         }
     }
 }
@@ -281,6 +279,10 @@ fn describe(error: &serde_json::Error) -> String {
 /// start (its column points just past the byte it stopped on).
 fn offset_of(window: &[u8], line: usize, column: usize) -> usize {
     let mut line_start = 0;
+    if column == 0 && line > 1 {
+        // Column 0 is just past a line feed: the line feed itself is what it stopped on.
+        return offset_of(window, line, 1).saturating_sub(1);
+    }
     for _ in 1..line {
         match memchr::memchr(b'\n', &window[line_start..]) {
             Some(at) => line_start += at + 1,
@@ -403,7 +405,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let at = self.tape.entries.len();
         self.tape.entries.push(Entry { key: self.key, value: Value::Null });
         let mut len = 0u32;
-        while let Some(key) = map.next_key_seed(KeySeed { tape: self.tape, base: self.base, len: self.len })? {
+        while let Some(key) =
+            map.next_key_seed(KeySeed { tape: self.tape, base: self.base, len: self.len })?
+        {
             map.next_value_seed(self.child(Some(key)))?;
             len += 1;
         }

@@ -73,16 +73,19 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
         verdict: Verdict::Valid,
     };
     if !root.is_object() {
-        v.error(
+        let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));
+        if let Some(f) = v.error(
             "not-an-object",
             &Path::ROOT,
             Anchor::Value,
             format!("a callback is a JSON object; this is {}", root.type_name()),
-        );
+        ) && encoded_twice
+        {
+            f.help.push("the string holds JSON: was the callback encoded twice?".into());
+        }
     } else {
         let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT);
-        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] = envelope.nodes[..6]
-        else {
+        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] = envelope.nodes[..6] else {
             unreachable!("the envelope declares six fields")
         };
         report.event_type = event_type.and_then(Node::as_str);
@@ -181,7 +184,14 @@ struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    fn finding(&mut self, severity: Severity, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+    fn finding(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        path: &Path,
+        anchor: Anchor,
+        message: String,
+    ) -> Option<&mut Finding> {
         if self.findings.len() >= MAX_FINDINGS {
             self.dropped += 1;
             return None;
@@ -193,15 +203,29 @@ impl<'a> Validator<'a> {
         self.findings.last_mut()
     }
 
-    fn error(&mut self, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+    fn error(
+        &mut self,
+        code: &'static str,
+        path: &Path,
+        anchor: Anchor,
+        message: String,
+    ) -> Option<&mut Finding> {
         self.finding(Severity::Error, code, path, anchor, message)
     }
 
-    fn warning(&mut self, code: &'static str, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
+    fn warning(
+        &mut self,
+        code: &'static str,
+        path: &Path,
+        anchor: Anchor,
+        message: String,
+    ) -> Option<&mut Finding> {
         self.finding(Severity::Warning, code, path, anchor, message)
     }
 
+    /// The findings in the order they stand in the source.
     fn finish(mut self) -> Vec<Finding> {
+        self.findings.sort_by_key(|f| (f.at.line, f.at.column));
         if self.dropped > 0 {
             let at = self.start;
             self.findings.push(Finding {
@@ -364,7 +388,8 @@ impl<'a> Validator<'a> {
                 );
             }
             _ => {
-                let numeric = node.as_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+                let numeric =
+                    node.as_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
                 if let Some(f) = self.wrong_type(node, name, "an integer", path)
                     && numeric
                 {
@@ -374,7 +399,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn wrong_type(&mut self, node: Node<'a>, name: &str, expected: &str, path: &Path<'_, 'a>) -> Option<&mut Finding> {
+    fn wrong_type(
+        &mut self,
+        node: Node<'a>,
+        name: &str,
+        expected: &str,
+        path: &Path<'_, 'a>,
+    ) -> Option<&mut Finding> {
         let message = format!("`{name}` should be {expected}, but is {}", node.type_name());
         self.error("wrong-type", path, Anchor::Value, message)
     }
@@ -433,7 +464,10 @@ impl<'a> Validator<'a> {
                         "sign-malformed",
                         &sign_path,
                         Anchor::Value,
-                        format!("`Sign` should be 32 hexadecimal digits, but has {} characters", text.chars().count()),
+                        format!(
+                            "`Sign` should be 32 hexadecimal digits, but has {} characters",
+                            text.chars().count()
+                        ),
                     );
                     None
                 }
@@ -458,7 +492,11 @@ impl<'a> Validator<'a> {
                     "signature-expired",
                     &Path::ROOT.key("ExpireTime", 0),
                     Anchor::Value,
-                    format!("the signature expired {} s before the clock (--enforce-expiry)", policy.now - expire as i64),
+                    format!(
+                        "the signature expired at {} ({} before the clock) and --enforce-expiry is on",
+                        crate::timefmt::rfc3339(expire),
+                        crate::timefmt::age(expire as i64, policy.now)
+                    ),
                 );
             }
         }
@@ -487,13 +525,16 @@ impl<'a> Validator<'a> {
         let Some(sign_bytes) = parsed else {
             if sign.is_none() {
                 report.signature = SignatureStatus::Missing;
-                self.error(
+                if let Some(f) = self.error(
                     "signature-missing",
                     &Path::ROOT,
                     Anchor::Value,
                     "a key was given, but this callback has no `Sign`".into(),
-                )
-                .map(|f| f.help.push("Tencent signs callbacks only once a callback key is set for the feature".into()));
+                ) {
+                    f.help.push(
+                        "Tencent signs callbacks only once a callback key is set for the feature".into(),
+                    );
+                }
             }
             return;
         };

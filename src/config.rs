@@ -1,0 +1,154 @@
+//! Resolves the command line once into what a run needs: keys, clock, zone, color and format.
+//!
+//! Everything that depends on the environment (variables, the real clock, whether stdout is a
+//! terminal) is read here and nowhere else, so the rest of the program is a function of its
+//! `Config`.
+
+use std::io::IsTerminal;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::cli::{ColorChoice, ReadArgs};
+use crate::signature::Key;
+use crate::timefmt;
+use crate::validate::Policy;
+
+/// The resolved options of a reading command.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub policy: Policy,
+    pub zone: TimeZone,
+    pub color: bool,
+}
+
+/// Looks up an environment variable.
+pub type VarLookup = Box<dyn Fn(&str) -> Option<String>>;
+
+/// What the environment holds that a run may read.
+pub struct Environment {
+    pub var: VarLookup,
+    pub stdout_is_terminal: bool,
+    pub now: i64,
+}
+
+impl Environment {
+    /// The real environment of this process.
+    pub fn real() -> Environment {
+        Environment {
+            var: Box::new(|name| std::env::var(name).ok()),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            now: Timestamp::now().as_second(),
+        }
+    }
+}
+
+/// Resolves the reading options; an `Err` is a usage error, worded for the user.
+pub fn resolve(args: &ReadArgs, env: &Environment) -> Result<Config, String> {
+    let keys = keys(args, env)?;
+    let now = match &args.now {
+        Some(text) => timefmt::parse_time(text).map_err(|e| format!("--now: {e}"))?,
+        None => env.now,
+    };
+    let zone = timefmt::parse_zone(&args.tz).map_err(|e| format!("--tz: {e}"))?;
+    let color = color(args.color, env);
+    let policy = Policy { keys, now, enforce_expiry: args.enforce_expiry, strict: args.strict };
+    Ok(Config { policy, zone, color })
+}
+
+/// Keys in the order they are numbered: `--key` options, `--key-file` lines, the environment.
+fn keys(args: &ReadArgs, env: &Environment) -> Result<Vec<Key>, String> {
+    let mut keys = Vec::new();
+    for (i, key) in args.key.iter().enumerate() {
+        if key.is_empty() {
+            return Err("--key: the key is empty".into());
+        }
+        keys.push(Key::new(key.as_bytes(), format!("--key #{}", i + 1)));
+    }
+    for path in &args.key_file {
+        let shown = path.display();
+        let text = std::fs::read(path).map_err(|e| format!("--key-file {shown}: {e}"))?;
+        let before = keys.len();
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.is_empty() {
+                keys.push(Key::new(line, format!("{shown} line {}", n + 1)));
+            }
+        }
+        if keys.len() == before {
+            return Err(format!("--key-file {shown}: the file holds no key"));
+        }
+    }
+    if let Some(key) = (env.var)(&args.key_env).filter(|k| !k.is_empty()) {
+        keys.push(Key::new(key.into_bytes(), format!("${}", args.key_env)));
+    }
+    Ok(keys)
+}
+
+/// Whether to color: `always` and `never` as said; `auto` when stdout is a terminal and
+/// `NO_COLOR` is unset or empty, or whenever `CLICOLOR_FORCE` is set to something but `0`.
+fn color(choice: ColorChoice, env: &Environment) -> bool {
+    let set = |name: &str| (env.var)(name).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if set("CLICOLOR_FORCE") && (env.var)("CLICOLOR_FORCE").as_deref() != Some("0") {
+                true
+            } else {
+                env.stdout_is_terminal && !set("NO_COLOR")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn env(vars: &'static [(&'static str, &'static str)], terminal: bool) -> Environment {
+        Environment {
+            var: Box::new(move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())),
+            stdout_is_terminal: terminal,
+            now: 1_000,
+        }
+    }
+
+    fn args(line: &[&str]) -> ReadArgs {
+        let mut argv = vec!["tiwhook", "inspect"];
+        argv.extend(line);
+        match crate::cli::Cli::parse_from(argv).command {
+            Some(crate::cli::Command::Inspect(a)) => a.read,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn color_follows_the_conventions() {
+        let auto = args(&[]);
+        assert!(resolve(&auto, &env(&[], true)).unwrap().color);
+        assert!(!resolve(&auto, &env(&[], false)).unwrap().color);
+        assert!(!resolve(&auto, &env(&[("NO_COLOR", "1")], true)).unwrap().color);
+        assert!(resolve(&auto, &env(&[("NO_COLOR", "")], true)).unwrap().color);
+        assert!(resolve(&auto, &env(&[("CLICOLOR_FORCE", "1")], false)).unwrap().color);
+        assert!(resolve(&args(&["--color", "always"]), &env(&[("NO_COLOR", "1")], false)).unwrap().color);
+    }
+
+    #[test]
+    fn keys_are_numbered_in_order_and_the_env_key_comes_last() {
+        let config =
+            resolve(&args(&["--key", "a", "--key", "b"]), &env(&[("TIW_CALLBACK_KEY", "c")], false)).unwrap();
+        let origins: Vec<_> = config.policy.keys.iter().map(|k| k.origin().to_string()).collect();
+        assert_eq!(origins, ["--key #1", "--key #2", "$TIW_CALLBACK_KEY"]);
+        let none = resolve(&args(&[]), &env(&[("TIW_CALLBACK_KEY", "")], false)).unwrap();
+        assert!(none.policy.keys.is_empty());
+    }
+
+    #[test]
+    fn the_clock_defaults_to_the_environment() {
+        assert_eq!(resolve(&args(&[]), &env(&[], false)).unwrap().policy.now, 1_000);
+        assert_eq!(resolve(&args(&["--now", "7"]), &env(&[], false)).unwrap().policy.now, 7);
+        assert!(resolve(&args(&["--now", "soon"]), &env(&[], false)).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! `--format json`: JSON Lines, version 1 of the contract in DESIGN.md.
+//!
+//! One `{"type":"callback",...}` object per callback, then one `{"type":"summary",...}`. Strings are
+//! escaped by JSON's own rules; stdout carries nothing else.
+
+use std::io::{self, Write};
+
+use super::{Printer, declared_fields, envelope_field, span, unix_time};
+use crate::events::{ENVELOPE, Field, Kind};
+use crate::report::{Finding, Report, Summary};
+use crate::tape::{Node, Value, write_json_str};
+use crate::timefmt;
+
+pub struct JsonPrinter<W> {
+    out: W,
+}
+
+impl<W: Write> JsonPrinter<W> {
+    pub fn new(out: W) -> Self {
+        JsonPrinter { out }
+    }
+}
+
+impl<W: Write> Printer for JsonPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        let out = &mut self.out;
+        out.write_all(b"{\"type\":\"callback\",\"source\":")?;
+        write_json_str(out, report.source)?;
+        write!(out, ",\"index\":{},\"line\":{},\"event_type\":", report.index, report.start.line)?;
+        match report.event_type {
+            Some(name) => write_json_str(out, name)?,
+            None => out.write_all(b"null")?,
+        }
+        write!(
+            out,
+            ",\"verdict\":\"{}\",\"signature\":\"{}\",\"expired\":{}",
+            report.verdict.as_str(),
+            report.signature.as_str(),
+            match report.expired {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "null",
+            }
+        )?;
+        out.write_all(b",\"errors\":")?;
+        write_findings(out, report.errors())?;
+        out.write_all(b",\"warnings\":")?;
+        write_findings(out, report.warnings())?;
+        out.write_all(b",\"details\":")?;
+        write_details(out, report)?;
+        out.write_all(b"}\n")
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{{\"type\":\"summary\",\"callbacks\":{},\"valid\":{},\"invalid\":{},\"warnings\":{},\"sources\":{},\"unreadable\":{}}}",
+            summary.callbacks,
+            summary.valid,
+            summary.invalid,
+            summary.warnings,
+            summary.sources,
+            summary.unreadable
+        )?;
+        self.out.flush()
+    }
+}
+
+fn write_findings<'r>(out: &mut impl Write, findings: impl Iterator<Item = &'r Finding>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, f) in findings.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "{{\"code\":\"{}\",\"path\":", f.code)?;
+        write_json_str(out, &f.path)?;
+        out.write_all(b",\"message\":")?;
+        write_json_str(out, &f.message)?;
+        write!(out, ",\"line\":{},\"column\":{}}}", f.at.line, f.at.column)?;
+    }
+    out.write_all(b"]")
+}
+
+/// The event's fields, normalised: times as RFC 3339 in UTC, durations in seconds; `null` for a
+/// field that is missing or not of its declared type.
+fn write_details(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let Some(doc) = report.doc else {
+        return out.write_all(b"null");
+    };
+    out.write_all(b"{")?;
+    let mut first = true;
+    let mut key = |out: &mut dyn Write, name: &str| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
+            out.write_all(b",")?;
+        }
+        write!(out, "\"{name}\":")
+    };
+    let duration = span(report);
+    for (field, node) in declared_fields(report) {
+        key(out, field.detail)?;
+        write_value(out, field, node)?;
+        if let Some((_, _, seconds)) = duration.filter(|(_, after, _)| *after == field.name) {
+            key(out, "duration_seconds")?;
+            write!(out, "{seconds}")?;
+        }
+    }
+    if report.event.is_none()
+        && let Some(data) = doc.root().get("EventData")
+    {
+        key(out, "event_data")?;
+        data.write_json(out)?;
+    }
+    for field in ENVELOPE.iter().filter(|f| matches!(f.name, "SdkAppId" | "Timestamp" | "ExpireTime")) {
+        key(out, field.detail)?;
+        write_value(out, field, envelope_field(report, field.name))?;
+    }
+    out.write_all(b"}")
+}
+
+fn write_value(out: &mut (impl Write + ?Sized), field: &Field, node: Option<Node>) -> io::Result<()> {
+    let Some(node) = node else {
+        return out.write_all(b"null");
+    };
+    match field.kind {
+        Kind::UnixTime => match unix_time(node) {
+            Some(t) => write!(out, "\"{}\"", timefmt::rfc3339(t)),
+            None => out.write_all(b"null"),
+        },
+        Kind::Id | Kind::Count => match node.value() {
+            Value::UInt(n) => write!(out, "{n}"),
+            _ => out.write_all(b"null"),
+        },
+        Kind::Text | Kind::Identifier | Kind::Choice(_) | Kind::Sign => match node.as_str() {
+            Some(s) => write_json_str(&mut WriteAdapter(out), s),
+            None => out.write_all(b"null"),
+        },
+        Kind::Object(fields) if node.is_object() => {
+            out.write_all(b"{")?;
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write!(out, "\"{}\":", f.detail)?;
+                write_value(out, f, node.get(f.name))?;
+            }
+            out.write_all(b"}")
+        }
+        Kind::Object(_) => out.write_all(b"null"),
+        Kind::EventData => node.write_json(&mut WriteAdapter(out)),
+    }
+}
+
+/// Lends a `?Sized` writer where a sized one is asked for.
+struct WriteAdapter<'w, W: ?Sized>(&'w mut W);
+
+impl<W: Write + ?Sized> Write for WriteAdapter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}

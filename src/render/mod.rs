@@ -1,0 +1,104 @@
+//! Printers: each turns [`Report`]s into one output format.
+//!
+//! Every printer writes to any `io::Write` and consumes nothing but reports and the run's
+//! [`Summary`]; what an event's fields are called and how they are shown comes from the event
+//! table through the helpers here, so that all formats agree.
+
+pub mod check;
+pub mod human;
+pub mod json;
+
+use std::io;
+
+use jiff::tz::TimeZone;
+
+use crate::events::{self, Event, Field, Rule};
+use crate::report::{Report, Summary};
+use crate::tape::{Node, Value};
+
+/// One output format.
+pub trait Printer {
+    fn callback(&mut self, report: &Report) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// What the human views need to know besides the reports.
+#[derive(Clone, Debug)]
+pub struct View {
+    /// Zone for displayed times.
+    pub zone: TimeZone,
+    /// The clock, in Unix seconds.
+    pub now: i64,
+    /// Where each key came from, by position (never the key).
+    pub key_origins: Vec<String>,
+}
+
+/// Each declared field of the callback's event with its value, if present: the event's own
+/// fields, then the envelope's. Unknown events yield nothing.
+pub fn declared_fields<'a>(report: &Report<'a>) -> Vec<(&'static Field, Option<Node<'a>>)> {
+    let (Some(event), Some(doc)) = (report.event, report.doc) else {
+        return Vec::new();
+    };
+    let data = doc.root().get("EventData");
+    event.fields.iter().map(|f| (f, data.and_then(|d| d.get(f.name)))).collect()
+}
+
+/// A declared envelope field's value.
+pub fn envelope_field<'a>(report: &Report<'a>, name: &str) -> Option<Node<'a>> {
+    report.doc?.root().get(name)
+}
+
+/// The duration an event's span rule measures, with its label and the field it follows.
+pub fn span(report: &Report) -> Option<(&'static str, &'static str, u64)> {
+    let event: &Event = report.event?;
+    let data = report.doc?.root().get("EventData")?;
+    event.rules.iter().find_map(|rule| match *rule {
+        Rule::Span { earlier, later, label } => {
+            let from = unix_time(data.get(earlier)?)?;
+            let to = unix_time(data.get(later)?)?;
+            Some((label, later, to.checked_sub(from)?))
+        }
+        Rule::ErrorGoesWith { .. } => None,
+    })
+}
+
+/// The value of a field if it is the Unix time it should be.
+pub fn unix_time(node: Node) -> Option<u64> {
+    match node.value() {
+        Value::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
+        _ => None,
+    }
+}
+
+/// The value as compact JSON, for showing a value of the wrong shape or an undeclared one.
+pub fn compact_json(node: Node) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = node.write_json(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// "1 callback", "2 callbacks".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The run's tally in words: `12 callbacks in 4 sources: 11 valid, 1 invalid, 3 warnings`.
+pub fn summary_line(summary: &Summary) -> String {
+    let mut line = format!(
+        "{} in {}: {} valid, {} invalid, {}",
+        plural(summary.callbacks, "callback", "callbacks"),
+        plural(summary.sources, "source", "sources"),
+        summary.valid,
+        summary.invalid,
+        plural(summary.warnings, "warning", "warnings"),
+    );
+    if summary.unreadable > 0 {
+        line.push_str(&format!(", {} unreadable", plural(summary.unreadable, "source", "sources")));
+    }
+    line
+}
+
+/// Said once in a run where a signature was checked.
+pub const BODY_CAVEAT: &str = "a valid Sign proves only that the sender knew the key for that ExpireTime; \
+                               it does not cover the body, which anyone who saw a signed callback can alter";

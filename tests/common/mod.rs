@@ -1,0 +1,66 @@
+//! Helpers shared by the integration tests: the binary with a clean, fixed environment.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The key the signed fixtures are signed with (see fixtures/README.md).
+pub const KEY: &str = "tiwhook-test-key";
+/// A fixed clock: the signed fixtures' ExpireTime (2100) is after it, the docs samples' before.
+pub const NOW: &str = "2025-11-25T12:00:00Z";
+
+/// `tiwhook` run from the project root, with no color, zone or key leaking in from outside.
+pub fn tiwhook() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tiwhook"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for var in ["NO_COLOR", "CLICOLOR_FORCE", "TZ", "TIW_CALLBACK_KEY"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `tiwhook` with the fixed clock, zone and no color, followed by `args`.
+pub fn tiwhook_fixed(args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = tiwhook();
+    cmd.args(args).args(["--now", NOW, "--tz", "UTC", "--color", "never"]);
+    cmd
+}
+
+pub fn fixture(path: &str) -> String {
+    format!("fixtures/{path}")
+}
+
+pub fn read_fixture(path: &str) -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path))
+        .expect("fixture exists")
+}
+
+/// The JSON Lines of a run, parsed.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}")))
+        .collect()
+}
+
+/// Runs `args` with `--format json` and returns the callback lines and the summary line.
+pub fn run_json(args: &[&str], stdin: Option<&str>) -> (Vec<serde_json::Value>, serde_json::Value, i32) {
+    let mut cmd = tiwhook_fixed(args);
+    cmd.args(["--format", "json"]);
+    if let Some(input) = stdin {
+        cmd.write_stdin(input.to_string());
+    }
+    let output = cmd.output().expect("runs");
+    let mut lines = json_lines(&output.stdout);
+    let summary = lines.pop().expect("a summary line");
+    assert_eq!(summary["type"], "summary");
+    (lines, summary, output.status.code().expect("exited"))
+}
+
+/// A signed push callback on one line, with `task` as its TaskId.
+pub fn started_line(task: &str) -> String {
+    let expire = 4102444800u64;
+    let sign = tiwhook::signature::sign(KEY.as_bytes(), expire);
+    format!(
+        r#"{{"EventType":"WhiteboardPushStarted","EventData":{{"TaskId":"{task}","RoomId":880528,"PushUserId":"tic_push_user_880528_01","PushStartTime":1764054000}},"SdkAppId":1400313729,"Timestamp":1764054001,"ExpireTime":{expire},"Sign":"{sign}"}}"#
+    )
+}
