@@ -1,0 +1,219 @@
+//! Throughput benchmark: `cargo bench --bench throughput`.
+//!
+//! Generates a stream of signed push callbacks as JSON Lines (500,000 by default: half started,
+//! half stopped), then times, best of several runs, each over the same file:
+//! - the floor: parse each line into a typed struct with serde_json, MD5 the key + ExpireTime and
+//!   compare it with Sign, printing nothing (this same program, re-run as `floor FILE`);
+//! - `tiwhook check`, `tiwhook check --format json` and the human view (`--color never`);
+//! - `jq -c` pulling task, duration and finish reason, when jq is installed.
+//!
+//! It prints each one's throughput as a ratio of the floor's, and its peak memory (max RSS).
+//! Settings: TIWHOOK_BENCH_CALLBACKS (500000), TIWHOOK_BENCH_RUNS (3), TIWHOOK_BENCH_JQ_RUNS (1).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use md5::{Digest, Md5};
+use serde::Deserialize;
+
+const KEY: &str = "bench-key";
+const EXPIRE: u64 = 4_102_444_800;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "floor" {
+        floor(Path::new(&args[2]));
+        return;
+    }
+    if args.iter().any(|a| a == "--list") {
+        return; // what `cargo bench -- --list` asks for
+    }
+    let callbacks = setting("TIWHOOK_BENCH_CALLBACKS", 500_000);
+    let runs = setting("TIWHOOK_BENCH_RUNS", 3);
+    let jq_runs = setting("TIWHOOK_BENCH_JQ_RUNS", 1);
+    let file = std::env::temp_dir().join(format!("tiwhook-bench-{callbacks}.ndjson"));
+    let bytes = generate(&file, callbacks);
+    println!("input: {callbacks} callbacks, {:.1} MB ({})", bytes as f64 / 1e6, file.display());
+
+    let me = std::env::current_exe().expect("the benchmark's own path");
+    let tiwhook = PathBuf::from(env!("CARGO_BIN_EXE_tiwhook"));
+    let file_arg = file.to_str().expect("a UTF-8 temp path").to_string();
+    let tw = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vec!["check".into()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.extend(["--key".into(), KEY.into(), "--now".into(), "1764054000".into(), file_arg.clone()]);
+        v
+    };
+    let mut modes: Vec<(&str, PathBuf, Vec<String>, u32)> = vec![
+        ("floor (serde_json typed + md5)", me.clone(), vec!["floor".into(), file_arg.clone()], runs),
+        ("tiwhook check", tiwhook.clone(), tw(&[]), runs),
+        ("tiwhook check --format json", tiwhook.clone(), tw(&["--format", "json"]), runs),
+        (
+            "tiwhook inspect --color never",
+            tiwhook.clone(),
+            {
+                let mut v = tw(&["--color", "never", "--tz", "UTC"]);
+                v[0] = "inspect".into();
+                v
+            },
+            runs,
+        ),
+    ];
+    let jq_filter = "{task: .EventData.TaskId, duration: ((.EventData.PushStopTime // null) as $s | if $s then $s - .EventData.PushStartTime else null end), reason: .EventData.FinishReason}";
+    if Command::new("jq").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
+        modes.push((
+            "jq -c (task, duration, reason)",
+            "jq".into(),
+            vec!["-c".into(), jq_filter.into(), file_arg.clone()],
+            jq_runs,
+        ));
+    } else {
+        println!("jq: not installed, skipped");
+    }
+
+    println!("{:<34} {:>9} {:>10} {:>9} {:>11}", "mode", "best s", "MB/s", "ratio", "max RSS MiB");
+    let mut floor_time = None;
+    for (name, program, args, runs) in modes {
+        let (best, rss) = measure(&program, &args, runs);
+        let floor = *floor_time.get_or_insert(best);
+        println!(
+            "{name:<34} {:>9.3} {:>10.1} {:>9.3} {:>11.1}",
+            best.as_secs_f64(),
+            bytes as f64 / 1e6 / best.as_secs_f64(),
+            floor.as_secs_f64() / best.as_secs_f64(),
+            rss as f64 / 1024.0
+        );
+    }
+}
+
+fn setting(name: &str, default: u32) -> u32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Best wall time of `runs` runs, and the largest max RSS (KiB) seen, stdout discarded.
+fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, i64) {
+    let mut best = Duration::MAX;
+    let mut rss = 0;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let child = Command::new(program)
+            .args(args)
+            .env_remove("TIW_CALLBACK_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        let (status, max_rss) = wait_with_rusage(child.id() as i32);
+        best = best.min(start.elapsed());
+        rss = rss.max(max_rss);
+        assert!(status == 0, "{} {args:?} exited with {status}", program.display());
+    }
+    (best, rss)
+}
+
+/// Waits for a child and returns its exit status and max RSS in KiB.
+fn wait_with_rusage(pid: i32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data that wait4 fills in; `pid` is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid, "wait4 failed");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+fn generate(path: &Path, callbacks: u32) -> u64 {
+    if let Ok(meta) = std::fs::metadata(path) {
+        return meta.len();
+    }
+    let sign = hex::encode(Md5::digest(format!("{KEY}{EXPIRE}").as_bytes()));
+    let partial = path.with_extension("partial");
+    let mut out = BufWriter::new(File::create(&partial).expect("temp file"));
+    for i in 0..callbacks / 2 {
+        let task = format!("bench{:015x}", i as u64 * 2_654_435_761 % 0xffff_ffff_ffff);
+        let room = 100_000 + i % 5000;
+        let start = 1_764_000_000 + i as u64 * 7;
+        let stop = start + 60 + (i as u64 * 37) % 7200;
+        let reason = ["USER_CALL", "AUTO", "EXCEPTION"][i as usize % 3];
+        writeln!(
+            out,
+            r#"{{"EventType":"WhiteboardPushStarted","EventData":{{"TaskId":"{task}","RoomId":{room},"PushUserId":"tic_push_user_{room}_01","PushStartTime":{start}}},"SdkAppId":1400313729,"Timestamp":{start},"ExpireTime":{EXPIRE},"Sign":"{sign}"}}"#
+        )
+        .unwrap();
+        let error = if reason == "EXCEPTION" {
+            r#","Error":{"Code":"FailedOperation.Record","Message":"push service lost its connection"}"#
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            r#"{{"EventType":"WhiteboardPushStopped","EventData":{{"TaskId":"{task}","RoomId":{room},"GroupId":"{room}","PushUserId":"tic_push_user_{room}_01","FinishReason":"{reason}","PushStartTime":{start},"PushStopTime":{stop},"IMSyncTime":{start},"ExceptionCnt":{}{error}}},"SdkAppId":1400313729,"Timestamp":{stop},"ExpireTime":{EXPIRE},"Sign":"{sign}"}}"#,
+            if reason == "EXCEPTION" { 2 } else { 0 }
+        )
+        .unwrap();
+    }
+    out.into_inner().expect("flushed").sync_all().ok();
+    std::fs::rename(&partial, path).expect("rename");
+    std::fs::metadata(path).expect("written").len()
+}
+
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    EventType: &'a str,
+    #[serde(borrow)]
+    EventData: Data<'a>,
+    SdkAppId: u64,
+    Timestamp: u64,
+    ExpireTime: u64,
+    Sign: &'a str,
+}
+
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct Data<'a> {
+    TaskId: &'a str,
+    RoomId: u64,
+    GroupId: Option<&'a str>,
+    PushUserId: &'a str,
+    FinishReason: Option<&'a str>,
+    PushStartTime: u64,
+    PushStopTime: Option<u64>,
+    IMSyncTime: Option<u64>,
+    ExceptionCnt: Option<u64>,
+    #[serde(borrow)]
+    Error: Option<ErrorObject<'a>>,
+}
+
+#[allow(non_snake_case, dead_code)]
+#[derive(Deserialize)]
+struct ErrorObject<'a> {
+    Code: &'a str,
+    Message: &'a str,
+}
+
+/// The floor: the least work that still reads every callback and checks its signature.
+fn floor(path: &Path) {
+    let mut reader = BufReader::with_capacity(256 * 1024, File::open(path).expect("input"));
+    let mut line = Vec::with_capacity(1024);
+    let (mut valid, mut invalid) = (0u64, 0u64);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).expect("read") == 0 {
+            break;
+        }
+        let envelope: Envelope = serde_json::from_slice(&line).expect("valid JSON");
+        let mut decimal = itoa::Buffer::new();
+        let digest: [u8; 16] =
+            Md5::new().chain_update(KEY).chain_update(decimal.format(envelope.ExpireTime)).finalize().into();
+        let mut sign = [0u8; 16];
+        if hex::decode_to_slice(envelope.Sign, &mut sign).is_ok() && sign == digest {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
+    }
+    std::hint::black_box((valid, invalid));
+}
