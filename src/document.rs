@@ -278,7 +278,7 @@ mod tests {
         while let Some(item) = docs.next_item().unwrap() {
             out.push(match item {
                 Item::Document(d) => {
-                    let key = d.doc.root().members().next().map(|(k, _)| k.to_string());
+                    let key = d.doc.root().members().next().map(|(k, _)| k.as_str().to_string());
                     (d.start.line, key.unwrap_or_else(|| "-".into()))
                 }
                 Item::Broken(b) => (b.start.line, format!("!{}", b.code)),

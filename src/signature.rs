@@ -80,15 +80,29 @@ pub enum SignForm {
     Malformed,
 }
 
-pub fn parse_sign(sign: &str) -> SignForm {
-    let mut bytes = [0u8; 16];
-    if sign.len() != 32 || hex::decode_to_slice(sign, &mut bytes).is_err() {
+pub fn parse_sign(sign: &[u8]) -> SignForm {
+    let Ok(digits) = <&[u8; 32]>::try_from(sign) else {
         return SignForm::Malformed;
+    };
+    let mut bytes = [0u8; 16];
+    let mut upper = false;
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
+            return SignForm::Malformed;
+        };
+        *byte = high << 4 | low;
+        upper |= pair[0].is_ascii_uppercase() | pair[1].is_ascii_uppercase();
     }
-    if sign.bytes().any(|b| b.is_ascii_uppercase()) {
-        SignForm::Uppercase(bytes)
-    } else {
-        SignForm::Lowercase(bytes)
+    if upper { SignForm::Uppercase(bytes) } else { SignForm::Lowercase(bytes) }
+}
+
+/// The value of one hexadecimal digit.
+fn nibble(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -163,7 +177,7 @@ mod tests {
     #[test]
     fn the_push_samples_do_not_verify_under_the_documented_key() {
         assert_eq!(sign(b"Xz4ZgayTr7rMgWQrH", 1590046391), "2c4e38a55a8864696ec6b7021ab8487c");
-        let SignForm::Lowercase(documented) = parse_sign("a2dabb362a9b811c0e26953a6276a41c") else {
+        let SignForm::Lowercase(documented) = parse_sign(b"a2dabb362a9b811c0e26953a6276a41c") else {
             panic!("the documented Sign is well formed");
         };
         let keys = [Key::new("Xz4ZgayTr7rMgWQrH", "test")];
@@ -173,23 +187,23 @@ mod tests {
 
     #[test]
     fn rotation_names_the_matching_key_by_position() {
-        let SignForm::Lowercase(s) = parse_sign(&sign(b"new", 7)) else { panic!() };
+        let SignForm::Lowercase(s) = parse_sign(sign(b"new", 7).as_bytes()) else { panic!() };
         let keys = [Key::new("old", "a"), Key::new("new", "b")];
         assert_eq!(verify(&keys, &s, 7), Verification::Valid(1));
     }
 
     #[test]
     fn white_space_around_a_key_is_diagnosed() {
-        let SignForm::Lowercase(s) = parse_sign(&sign(b"k3y", 9)) else { panic!() };
+        let SignForm::Lowercase(s) = parse_sign(sign(b"k3y", 9).as_bytes()) else { panic!() };
         let Verification::Mismatch(hints) = verify(&[Key::new("k3y\n", "env")], &s, 9) else { panic!() };
         assert!(hints[0].contains("white space"), "{hints:?}");
     }
 
     #[test]
     fn sign_forms() {
-        assert!(matches!(parse_sign("A2DABB362A9B811C0E26953A6276A41C"), SignForm::Uppercase(_)));
-        assert!(matches!(parse_sign("a2dabb"), SignForm::Malformed));
-        assert!(matches!(parse_sign("z2dabb362a9b811c0e26953a6276a41c"), SignForm::Malformed));
+        assert!(matches!(parse_sign(b"A2DABB362A9B811C0E26953A6276A41C"), SignForm::Uppercase(_)));
+        assert!(matches!(parse_sign(b"a2dabb"), SignForm::Malformed));
+        assert!(matches!(parse_sign(b"z2dabb362a9b811c0e26953a6276a41c"), SignForm::Malformed));
     }
 
     #[test]

@@ -74,6 +74,20 @@ impl<'a> Doc<'a> {
         self.bytes
     }
 
+    /// The node at a tape index obtained from [`Node::index`].
+    pub fn node(self, index: u32) -> Node<'a> {
+        Node { doc: self, index }
+    }
+
+    fn text_bytes(self, text: Text) -> &'a [u8] {
+        match text {
+            Text::Raw { start, len } => &self.bytes[start as usize..(start + len) as usize],
+            Text::Unescaped { start, len } => {
+                &self.tape.unescaped.as_bytes()[start as usize..(start + len) as usize]
+            }
+        }
+    }
+
     fn text(self, text: Text) -> &'a str {
         match text {
             Text::Raw { start, len } => {
@@ -94,7 +108,31 @@ pub struct Node<'a> {
     index: u32,
 }
 
+/// An object member's key. Comparing it with a name costs no UTF-8 check.
+#[derive(Clone, Copy)]
+pub struct Key<'a> {
+    doc: Doc<'a>,
+    text: Option<Text>,
+}
+
+impl<'a> Key<'a> {
+    /// Whether the key is `name`.
+    pub fn is(self, name: &str) -> bool {
+        let Some(text) = self.text else { return false };
+        self.doc.text_bytes(text) == name.as_bytes()
+    }
+
+    pub fn as_str(self) -> &'a str {
+        self.text.map(|t| self.doc.text(t)).unwrap_or_default()
+    }
+}
+
 impl<'a> Node<'a> {
+    /// Where the node stands on its tape, for [`Doc::node`].
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
     pub fn value(self) -> Value {
         self.doc.tape.entries[self.index as usize].value
     }
@@ -106,13 +144,21 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// A string's content as bytes, without the UTF-8 check `as_str` makes.
+    pub fn str_bytes(self) -> Option<&'a [u8]> {
+        match self.value() {
+            Value::Str(text) => Some(self.doc.text_bytes(text)),
+            _ => None,
+        }
+    }
+
     pub fn is_object(self) -> bool {
         matches!(self.value(), Value::Object { .. })
     }
 
     /// The member with this key (the first one, where a key is repeated).
     pub fn get(self, key: &str) -> Option<Node<'a>> {
-        self.members().find(|(name, _)| *name == key).map(|(_, node)| node)
+        self.members().find(|(name, _)| name.is(key)).map(|(_, node)| node)
     }
 
     /// An object's members in document order, duplicates included; nothing for other values.
@@ -131,14 +177,6 @@ impl<'a> Node<'a> {
             _ => 0,
         };
         Members { doc: self.doc, next: self.index + 1, left: len }.map(|(_, node)| node)
-    }
-
-    /// How many values this node holds, itself included.
-    fn extent(self) -> u32 {
-        match self.value() {
-            Value::Array { end, .. } | Value::Object { end, .. } => end - self.index,
-            _ => 1,
-        }
     }
 
     /// A short description of the value's JSON type, for messages.
@@ -179,7 +217,7 @@ impl<'a> Node<'a> {
                     if i > 0 {
                         out.write_all(b",")?;
                     }
-                    write_json_str(out, key)?;
+                    write_json_str(out, key.as_str())?;
                     out.write_all(b":")?;
                     member.write_json(out)?;
                 }
@@ -202,17 +240,20 @@ pub struct Members<'a> {
 }
 
 impl<'a> Iterator for Members<'a> {
-    type Item = (&'a str, Node<'a>);
+    type Item = (Key<'a>, Node<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
-        let node = Node { doc: self.doc, index: self.next };
-        self.next += node.extent();
-        let key = self.doc.tape.entries[node.index as usize].key;
-        Some((key.map(|k| self.doc.text(k)).unwrap_or_default(), node))
+        let index = self.next;
+        let entry = self.doc.tape.entries.get(index as usize)?;
+        self.next = match entry.value {
+            Value::Array { end, .. } | Value::Object { end, .. } => end,
+            _ => index + 1,
+        };
+        Some((Key { doc: self.doc, text: entry.key }, Node { doc: self.doc, index }))
     }
 }
 
@@ -465,7 +506,7 @@ mod tests {
         let (tape, consumed) = parse(json);
         assert_eq!(consumed, json.len());
         let doc = tape.view(json.as_bytes());
-        let keys: Vec<_> = doc.root().members().map(|(k, _)| k).collect();
+        let keys: Vec<_> = doc.root().members().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["Sign", "x", "Sign"]);
         assert_eq!(doc.root().get("Sign").and_then(Node::as_str), Some("a"));
     }
@@ -476,7 +517,8 @@ mod tests {
         let (tape, _) = parse(json);
         let doc = tape.view(json.as_bytes());
         let (key, value) = doc.root().members().next().unwrap();
-        assert_eq!(key, "aA");
+        assert_eq!(key.as_str(), "aA");
+        assert!(key.is("aA") && !key.is("a"));
         assert_eq!(value.as_str(), Some("line\nbreak"));
     }
 

@@ -85,9 +85,8 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
         }
     } else {
         let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT);
-        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] = envelope.nodes[..6] else {
-            unreachable!("the envelope declares six fields")
-        };
+        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
+            [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
         report.event_type = event_type.and_then(Node::as_str);
         if let Some(name) = report.event_type {
             report.event = events::find(name);
@@ -163,16 +162,21 @@ fn pointer(steps: &[Step]) -> String {
     out
 }
 
-/// The fields of one object that were found, in the order of their declaration.
+/// The fields of one object that were found, in the order of their declaration, as tape
+/// indexes (0, the root's, stands for none: the root is nobody's member).
 struct Found<'a> {
+    doc: Doc<'a>,
     fields: &'static [Field],
-    nodes: [Option<Node<'a>>; MAX_FIELDS],
+    nodes: [u32; MAX_FIELDS],
 }
 
 impl<'a> Found<'a> {
+    fn at(&self, i: usize) -> Option<Node<'a>> {
+        Some(self.nodes[i]).filter(|&n| n != 0).map(|n| self.doc.node(n))
+    }
+
     fn get(&self, name: &str) -> Option<Node<'a>> {
-        let i = self.fields.iter().position(|f| f.name == name)?;
-        self.nodes[i]
+        self.at(self.fields.iter().position(|f| f.name == name)?)
     }
 }
 
@@ -242,17 +246,26 @@ impl<'a> Validator<'a> {
 
     /// Checks an object's members against its declared fields; returns the ones found.
     fn check_fields(&mut self, object: Node<'a>, fields: &'static [Field], path: &Path<'_, 'a>) -> Found<'a> {
-        let mut found = Found { fields, nodes: [None; MAX_FIELDS] };
+        let mut found = Found { doc: self.doc, fields, nodes: [0; MAX_FIELDS] };
         let mut unknown = KeySet::default();
+        // Callbacks mostly list their fields in the declared order: try the next one first.
+        let mut next = 0;
         for (member, (key, node)) in object.members().enumerate() {
-            match fields.iter().position(|f| f.name == key) {
-                Some(i) if found.nodes[i].is_none() => {
-                    found.nodes[i] = Some(node);
-                    self.check_value(node, &fields[i], &path.key(key, 0));
+            let declared = match fields.get(next) {
+                Some(f) if key.is(f.name) => Some(next),
+                _ => fields.iter().position(|f| key.is(f.name)),
+            };
+            match declared {
+                Some(i) if found.nodes[i] == 0 => {
+                    next = i + 1;
+                    found.nodes[i] = node.index();
+                    let field = &fields[i];
+                    self.check_value(node, field, &path.key(field.name, 0));
                 }
-                Some(_) => self.duplicate(object, member, key, path),
-                None if !unknown.insert(key) => self.duplicate(object, member, key, path),
+                Some(i) => self.duplicate(object, member, fields[i].name, path),
+                None if !unknown.insert(key.as_str()) => self.duplicate(object, member, key.as_str(), path),
                 None => {
+                    let key = key.as_str();
                     let here = path.key(key, 0);
                     let near = fields.iter().find(|f| f.name.eq_ignore_ascii_case(key));
                     let message = match near {
@@ -264,8 +277,8 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        for (field, node) in fields.iter().zip(found.nodes) {
-            if node.is_some() {
+        for (i, field) in fields.iter().enumerate() {
+            if found.nodes[i] != 0 {
                 continue;
             }
             let message = format!("`{}` is missing ({})", field.name, field.meaning);
@@ -284,7 +297,7 @@ impl<'a> Validator<'a> {
             self.dropped += 1;
             return;
         }
-        let nth = object.members().take(member).filter(|(k, _)| *k == key).count() as u32;
+        let nth = object.members().take(member).filter(|(k, _)| k.is(key)).count() as u32;
         self.error(
             "duplicate-key",
             &path.key(key, nth),
@@ -299,6 +312,7 @@ impl<'a> Validator<'a> {
             Value::Object { .. } => {
                 let mut keys = KeySet::default();
                 for (member, (key, child)) in node.members().enumerate() {
+                    let key = key.as_str();
                     if keys.insert(key) {
                         self.check_duplicates(child, &path.key(key, 0));
                     } else {
@@ -319,26 +333,27 @@ impl<'a> Validator<'a> {
         let name = field.name;
         match field.kind {
             Kind::Text | Kind::Sign => {
-                if node.as_str().is_none() {
+                if node.str_bytes().is_none() {
                     self.wrong_type(node, name, "a string", path);
                 }
             }
-            Kind::Identifier => match node.as_str() {
+            Kind::Identifier => match node.str_bytes() {
                 None => {
                     self.wrong_type(node, name, "a string", path);
                 }
-                Some("") => {
+                Some(b"") => {
                     self.error("empty-value", path, Anchor::Value, format!("`{name}` is empty"));
                 }
                 Some(_) => {}
             },
             Kind::Id | Kind::Count | Kind::UnixTime => self.check_integer(node, field, path),
-            Kind::Choice(choices) => match node.as_str() {
+            Kind::Choice(choices) => match node.str_bytes() {
                 None => {
                     self.wrong_type(node, name, "a string", path);
                 }
-                Some(value) if choices.iter().any(|c| c.value == value) => {}
-                Some(value) => {
+                Some(value) if choices.iter().any(|c| c.value.as_bytes() == value) => {}
+                Some(_) => {
+                    let value = node.as_str().unwrap_or_default();
                     let known: Vec<_> = choices.iter().map(|c| c.value).collect();
                     self.warning(
                         "unknown-value",
@@ -451,7 +466,7 @@ impl<'a> Validator<'a> {
         policy: &Policy,
     ) {
         let sign_path = Path::ROOT.key("Sign", 0);
-        let parsed = match sign.map(|s| (s, s.as_str())) {
+        let parsed = match sign.map(|s| (s, s.str_bytes())) {
             None => None,
             Some((_, None)) => {
                 report.signature = SignatureStatus::Malformed;
@@ -466,7 +481,7 @@ impl<'a> Validator<'a> {
                         Anchor::Value,
                         format!(
                             "`Sign` should be 32 hexadecimal digits, but has {} characters",
-                            text.chars().count()
+                            String::from_utf8_lossy(text).chars().count()
                         ),
                     );
                     None

@@ -108,7 +108,7 @@ impl<W: Write> HumanPrinter<W> {
                     Some(s) => escape(s).into_owned(),
                     None => escape(&compact_json(node)).into_owned(),
                 };
-                self.row(&escape(key), shown)?;
+                self.row(&escape(key.as_str()), shown)?;
             }
         }
         Ok(())
