@@ -99,6 +99,8 @@ fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, i64) {
     let mut rss = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
+        // Reaped by `wait4` below, which also reports the child's peak memory.
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(program)
             .args(args)
             .env_remove("TIW_CALLBACK_KEY")
