@@ -192,6 +192,9 @@ pub fn find(name: &str) -> Option<&'static Event> {
     EVENTS.iter().find(|e| e.name == name)
 }
 
+/// The most fields one object declares (checked by a test).
+pub const MAX_FIELDS: usize = 24;
+
 /// The largest Unix time shown as a date (the last second of 9999).
 pub const MAX_UNIX_TIME: u64 = 253_402_300_799;
 
@@ -211,6 +214,14 @@ mod tests {
                     assert!(event.field(name).is_some(), "{}: {name}", event.name);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn no_object_declares_more_fields_than_a_report_holds() {
+        assert!(ENVELOPE.len() <= MAX_FIELDS);
+        for event in EVENTS {
+            assert!(event.fields.len() <= MAX_FIELDS, "{}", event.name);
         }
     }
 

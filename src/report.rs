@@ -1,8 +1,8 @@
 //! The verdict on one callback, and the tally of a run: what every printer consumes.
 
-use crate::events::Event;
+use crate::events::{ENVELOPE, Event, Field, MAX_FIELDS};
 use crate::frame::Position;
-use crate::tape::Doc;
+use crate::tape::{Doc, Node};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -77,6 +77,20 @@ impl SignatureStatus {
     }
 }
 
+/// Where each declared field of an object was found: tape indexes in the order of the
+/// declaration, 0 (the root's, nobody's member) for a field that is absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSlots(pub [u32; MAX_FIELDS]);
+
+impl FieldSlots {
+    pub const EMPTY: FieldSlots = FieldSlots([0; MAX_FIELDS]);
+
+    /// The node of the `i`th declared field, if it was found.
+    pub fn node<'a>(&self, doc: Doc<'a>, i: usize) -> Option<Node<'a>> {
+        self.0.get(i).copied().filter(|&n| n != 0).map(|n| doc.node(n))
+    }
+}
+
 /// The verdict on one callback (or on one piece of input that is not JSON).
 pub struct Report<'a> {
     /// The input's name as given, `-` for stdin.
@@ -91,6 +105,10 @@ pub struct Report<'a> {
     pub event_type: Option<&'a str>,
     /// The declaration of that event type, when `tiwhook` knows it.
     pub event: Option<&'static Event>,
+    /// The envelope's declared fields, as found.
+    pub envelope: FieldSlots,
+    /// The event's declared fields in `EventData`, as found.
+    pub data: FieldSlots,
     pub signature: SignatureStatus,
     /// `ExpireTime`, when it is a valid time.
     pub expire_time: Option<u64>,
@@ -100,7 +118,25 @@ pub struct Report<'a> {
     pub verdict: Verdict,
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    /// A declared envelope field's value, if present.
+    pub fn envelope_field(&self, name: &str) -> Option<Node<'a>> {
+        let i = ENVELOPE.iter().position(|f| f.name == name)?;
+        self.envelope.node(self.doc?, i)
+    }
+
+    /// Each field the event declares, with its value if present; nothing for unknown events.
+    pub fn event_fields(&self) -> impl Iterator<Item = (&'static Field, Option<Node<'a>>)> + '_ {
+        let fields = self.event.map(|e| e.fields).unwrap_or_default();
+        fields.iter().enumerate().map(|(i, f)| (f, self.doc.and_then(|doc| self.data.node(doc, i))))
+    }
+
+    /// A declared event field's value, if present.
+    pub fn event_field(&self, name: &str) -> Option<Node<'a>> {
+        let i = self.event?.fields.iter().position(|f| f.name == name)?;
+        self.data.node(self.doc?, i)
+    }
+
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.severity == Severity::Error)
     }

@@ -193,13 +193,23 @@ impl<'a> Node<'a> {
     }
 
     /// Writes the value back as compact JSON.
-    pub fn write_json(self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn write_json(self, out: &mut (impl std::io::Write + ?Sized)) -> std::io::Result<()> {
         match self.value() {
             Value::Null => out.write_all(b"null"),
             Value::Bool(b) => out.write_all(if b { b"true" } else { b"false" }),
             Value::UInt(n) => write!(out, "{n}"),
             Value::Int(n) => write!(out, "{n}"),
-            Value::Float(f) => serde_json::to_writer(&mut *out, &f).map_err(std::io::Error::other),
+            Value::Float(f) => {
+                let text = serde_json::to_string(&f).map_err(std::io::Error::other)?;
+                out.write_all(text.as_bytes())
+            }
+            // A span serde_json lent holds no escape and no control character: it is already a
+            // valid JSON string body, and needs neither escaping nor a UTF-8 check.
+            Value::Str(text @ Text::Raw { .. }) => {
+                out.write_all(b"\"")?;
+                out.write_all(self.doc.text_bytes(text))?;
+                out.write_all(b"\"")
+            }
             Value::Str(_) => write_json_str(out, self.as_str().unwrap_or_default()),
             Value::Array { .. } => {
                 out.write_all(b"[")?;
@@ -228,8 +238,15 @@ impl<'a> Node<'a> {
 }
 
 /// Writes `s` as a JSON string literal, escaped by JSON's rules.
-pub fn write_json_str(out: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
-    serde_json::to_writer(out, s).map_err(std::io::Error::other)
+pub fn write_json_str(out: &mut (impl std::io::Write + ?Sized), s: &str) -> std::io::Result<()> {
+    let plain = s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.write_all(b"\"")?;
+        out.write_all(s.as_bytes())?;
+        return out.write_all(b"\"");
+    }
+    let escaped = serde_json::to_string(s).map_err(std::io::Error::other)?;
+    out.write_all(escaped.as_bytes())
 }
 
 /// Iterator over the members of an object (or, without keys, the elements of an array).

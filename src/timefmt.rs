@@ -4,23 +4,96 @@
 //! durations as `23s` or `1h 02m 05s`, and ages as `6y 2mo`; JSON shows RFC 3339 in UTC. The clock
 //! is never read here: "now" is always passed in, so that tests can fix it.
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, Unit};
 
 /// A Unix time in `zone`, with its offset: `2019-09-20 11:16:09 +08:00`.
 pub fn local(seconds: u64, zone: &TimeZone) -> String {
-    match timestamp(seconds) {
-        Some(ts) => ts.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M:%S %:z").to_string(),
+    let mut buf = [0u8; 26];
+    match write_local(&mut buf, seconds, zone) {
+        Some(text) => text.to_string(),
         None => seconds.to_string(),
     }
 }
 
-/// A Unix time as RFC 3339 in UTC: `2019-09-20T03:16:09Z`.
+/// Writes a Unix time in `zone` with its offset into `buf`, without allocating; `None` past the
+/// year 9999.
+pub fn write_local<'b>(buf: &'b mut [u8; 26], seconds: u64, zone: &TimeZone) -> Option<&'b str> {
+    let ts = timestamp(seconds)?;
+    let offset = if *zone == TimeZone::UTC { 0 } else { zone.to_offset(ts).seconds() };
+    let local = ts.as_second() + i64::from(offset);
+    if !(YEAR_ZERO..=MAX_SECONDS).contains(&local) {
+        return None;
+    }
+    write_civil(&mut buf[..19], local, b' ');
+    let size = offset.unsigned_abs();
+    buf[19] = b' ';
+    buf[20] = if offset < 0 { b'-' } else { b'+' };
+    two_digits(i64::from(size / 3600), &mut buf[21..23]);
+    buf[23] = b':';
+    two_digits(i64::from(size / 60 % 60), &mut buf[24..26]);
+    std::str::from_utf8(buf).ok()
+}
+
+/// A Unix time as RFC 3339 in UTC: `2019-09-20T03:16:09Z`. Times past 9999 stay numbers.
 pub fn rfc3339(seconds: u64) -> String {
-    match timestamp(seconds) {
-        Some(ts) => ts.to_string(),
+    let mut buf = [0u8; 20];
+    match write_rfc3339(&mut buf, seconds) {
+        Some(text) => text.to_string(),
         None => seconds.to_string(),
     }
+}
+
+/// Writes `seconds` as RFC 3339 in UTC into `buf`, without allocating; `None` past the year 9999.
+pub fn write_rfc3339(buf: &mut [u8; 20], seconds: u64) -> Option<&str> {
+    let seconds = i64::try_from(seconds).ok().filter(|&s| s <= MAX_SECONDS)?;
+    write_civil(&mut buf[..19], seconds, b'T');
+    buf[19] = b'Z';
+    std::str::from_utf8(buf).ok()
+}
+
+/// Writes `YYYY-MM-DD?HH:MM:SS` (19 bytes) for Unix seconds in years 0 to 9999.
+fn write_civil(buf: &mut [u8], seconds: i64, separator: u8) {
+    let ([year, month, day], [hour, minute, second]) = civil(seconds);
+    two_digits(year / 100, &mut buf[0..2]);
+    two_digits(year % 100, &mut buf[2..4]);
+    buf[4] = b'-';
+    two_digits(month, &mut buf[5..7]);
+    buf[7] = b'-';
+    two_digits(day, &mut buf[8..10]);
+    buf[10] = separator;
+    two_digits(hour, &mut buf[11..13]);
+    buf[13] = b':';
+    two_digits(minute, &mut buf[14..16]);
+    buf[16] = b':';
+    two_digits(second, &mut buf[17..19]);
+}
+
+fn two_digits(n: i64, at: &mut [u8]) {
+    at[0] = b'0' + (n / 10 % 10) as u8;
+    at[1] = b'0' + (n % 10) as u8;
+}
+
+/// The first second of the year 0.
+const YEAR_ZERO: i64 = -62_167_219_200;
+
+/// The last second of the year 9999.
+const MAX_SECONDS: i64 = 253_402_300_799;
+
+/// The UTC `[year, month, day]` and `[hour, minute, second]` of Unix seconds (proleptic
+/// Gregorian calendar; Howard Hinnant's days-to-civil algorithm).
+fn civil(seconds: i64) -> ([i64; 3], [i64; 3]) {
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    ([year, month, day], [secs / 3600, secs / 60 % 60, secs % 60])
 }
 
 fn timestamp(seconds: u64) -> Option<Timestamp> {
@@ -39,32 +112,61 @@ pub fn duration(seconds: u64) -> String {
 }
 
 /// How long from `from` to `to`, in calendar units, two at most: `6y 2mo`, `3d 4h`, `12s`.
-/// Negative spans are shown by their size.
+/// Negative spans are shown by their size. Months are counted as a calendar does (from the 31st,
+/// a month later is the last day of the next month), the rest in exact days, hours and so on.
 pub fn age(from: i64, to: i64) -> String {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let (Ok(a), Ok(b)) = (Timestamp::from_second(from), Timestamp::from_second(to)) else {
-        return format!("{}s", to.saturating_sub(from));
-    };
-    let (a, b) = (a.to_zoned_datetime(TimeZone::UTC), b.to_zoned_datetime(TimeZone::UTC));
-    let Ok(span) = b.since((Unit::Year, &a)) else {
-        return format!("{}s", to - from);
-    };
+    let (date, _) = civil(from);
+    let (to_date, _) = civil(to);
+    let mut months = (to_date[0] - date[0]) * 12 + (to_date[1] - date[1]);
+    let mut base = add_months(from, months);
+    if base > to {
+        months -= 1;
+        base = add_months(from, months);
+    }
+    let rest = to - base;
     let parts = [
-        (i64::from(span.get_years()), "y"),
-        (i64::from(span.get_months()), "mo"),
-        (i64::from(span.get_days()), "d"),
-        (i64::from(span.get_hours()), "h"),
-        (span.get_minutes(), "m"),
-        (span.get_seconds(), "s"),
+        (months / 12, "y"),
+        (months % 12, "mo"),
+        (rest / 86_400, "d"),
+        (rest / 3600 % 24, "h"),
+        (rest / 60 % 60, "m"),
+        (rest % 60, "s"),
     ];
-    let shown: Vec<String> = parts
-        .iter()
-        .skip_while(|(n, _)| *n == 0)
-        .take(2)
-        .filter(|(n, _)| *n != 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if shown.is_empty() { "0s".into() } else { shown.join(" ") }
+    let mut shown = parts.iter().skip_while(|(n, _)| *n == 0).take(2).filter(|(n, _)| *n != 0);
+    match (shown.next(), shown.next()) {
+        (None, _) => "0s".into(),
+        (Some((a, u)), None) => format!("{a}{u}"),
+        (Some((a, u)), Some((b, v))) => format!("{a}{u} {b}{v}"),
+    }
+}
+
+/// Unix seconds `months` calendar months after `seconds`, the day clamped to the month's length.
+fn add_months(seconds: i64, months: i64) -> i64 {
+    let ([year, month, day], [hour, minute, second]) = civil(seconds);
+    let index = year * 12 + (month - 1) + months;
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let day = day.min(days_in_month(year, month));
+    days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Parses a time given on the command line: Unix seconds or RFC 3339.
@@ -115,6 +217,56 @@ mod tests {
         assert_eq!(local(1568949369, &TimeZone::UTC), "2019-09-20 03:16:09 +00:00");
         assert_eq!(rfc3339(1568949369), "2019-09-20T03:16:09Z");
         assert!(parse_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn fast_formatting_agrees_with_jiff() {
+        let shanghai = parse_zone("Asia/Shanghai").unwrap();
+        let new_york = parse_zone("America/New_York").unwrap();
+        let mut t: u64 = 0;
+        while t < MAX_SECONDS as u64 {
+            let ts = Timestamp::from_second(t as i64).unwrap();
+            assert_eq!(rfc3339(t), ts.to_string(), "{t}");
+            for zone in [&shanghai, &new_york, &TimeZone::UTC] {
+                let want = ts.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M:%S %:z").to_string();
+                assert_eq!(local(t, zone), want, "{t}");
+            }
+            t = t * 3 + 86_399;
+        }
+        assert_eq!(rfc3339(MAX_SECONDS as u64), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(MAX_SECONDS as u64 + 1), "253402300800");
+    }
+
+    #[test]
+    fn ages_agree_with_jiff() {
+        use jiff::Unit;
+        let mut a: i64 = 1_000_000;
+        for step in 0..3000i64 {
+            let b = a + step * step * 7919 + step * 13;
+            let (x, y) = (
+                Timestamp::from_second(a).unwrap().to_zoned_datetime(TimeZone::UTC),
+                Timestamp::from_second(b).unwrap().to_zoned_datetime(TimeZone::UTC),
+            );
+            let span = x.until((Unit::Year, &y)).unwrap();
+            let parts = [
+                (i64::from(span.get_years()), "y"),
+                (i64::from(span.get_months()), "mo"),
+                (i64::from(span.get_days()), "d"),
+                (i64::from(span.get_hours()), "h"),
+                (span.get_minutes(), "m"),
+                (span.get_seconds(), "s"),
+            ];
+            let want: Vec<String> = parts
+                .iter()
+                .skip_while(|p| p.0 == 0)
+                .take(2)
+                .filter(|p| p.0 != 0)
+                .map(|(n, u)| format!("{n}{u}"))
+                .collect();
+            let want = if want.is_empty() { "0s".to_string() } else { want.join(" ") };
+            assert_eq!(age(a, b), want, "{a} {b}");
+            a += 86_400 * 17 + 3_601;
+        }
     }
 
     #[test]

@@ -3,14 +3,13 @@
 //! A header with the source, the event and the verdict; then the event's fields in the order the
 //! event table declares them, times in the chosen zone and durations in words; then the envelope,
 //! the signature and its expiry; then the findings. Every string from the callback is escaped.
+//! Rows are written straight to the output, so a long stream costs no allocation per field.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use colored::{ColoredString, Colorize};
-
-use super::{
-    BODY_CAVEAT, Printer, View, compact_json, declared_fields, envelope_field, span, summary_line, unix_time,
-};
+use super::style::{Style, color_enabled, paint};
+use super::{BODY_CAVEAT, Printer, View, compact_json, span, summary_line, unix_time};
 use crate::events::{Field, Kind};
 use crate::report::{Report, Severity, SignatureStatus, Summary, Verdict};
 use crate::sanitize::escape;
@@ -23,81 +22,123 @@ const LABEL_WIDTH: usize = 13;
 pub struct HumanPrinter<W> {
     out: W,
     view: View,
+    color: bool,
     shown: u64,
+    /// Reused for values composed of several parts.
+    scratch: String,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        HumanPrinter { out, view, shown: 0 }
+        HumanPrinter { out, view, color: color_enabled(), shown: 0, scratch: String::new() }
     }
 
-    fn row(&mut self, label: &str, value: impl std::fmt::Display) -> io::Result<()> {
-        writeln!(self.out, "  {}  {value}", format!("{label:<LABEL_WIDTH$}").dimmed())
+    fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
+        paint(&mut self.out, self.color, style, pieces)
     }
 
-    fn time(&self, seconds: u64) -> String {
-        timefmt::local(seconds, &self.view.zone)
+    /// A row: the label, dimmed and padded, then the value.
+    fn row(&mut self, label: &str, style: Style, value: &[&str]) -> io::Result<()> {
+        const SPACES: &str = "                ";
+        let pad = LABEL_WIDTH.saturating_sub(label.chars().count()).min(SPACES.len());
+        self.out.write_all(b"  ")?;
+        self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
+        self.out.write_all(b"  ")?;
+        self.paint(style, value)?;
+        self.out.write_all(b"\n")
     }
 
-    /// A declared field's value as shown; a value of the wrong shape is shown raw, in red.
-    fn value(&self, field: &Field, node: Node) -> ColoredString {
-        let shown = match (field.kind, node.value()) {
-            (Kind::UnixTime, _) => unix_time(node).map(|t| self.time(t)),
-            (Kind::Id | Kind::Count, Value::UInt(n)) => Some(n.to_string()),
+    /// A row whose value is a time in the chosen zone.
+    fn time_row(&mut self, label: &str, seconds: u64, suffix: &str) -> io::Result<()> {
+        let mut buf = [0u8; 26];
+        let number;
+        let time = match timefmt::write_local(&mut buf, seconds, &self.view.zone) {
+            Some(text) => text,
+            None => {
+                number = seconds.to_string();
+                &number
+            }
+        };
+        self.row(label, Style::Plain, &[time, suffix])
+    }
+
+    /// A declared field's row; a value of the wrong shape is shown raw, in red.
+    fn field_row(&mut self, field: &Field, node: Node) -> io::Result<()> {
+        let label = field.label;
+        match (field.kind, node.value()) {
+            (Kind::UnixTime, _) if unix_time(node).is_some() => {
+                self.time_row(label, unix_time(node).unwrap_or_default(), "")
+            }
+            (Kind::Id | Kind::Count, Value::UInt(n)) => {
+                self.row(label, Style::Plain, &[itoa::Buffer::new().format(n)])
+            }
             (Kind::Text | Kind::Identifier | Kind::Sign, Value::Str(_)) => {
-                node.as_str().map(|s| escape(s).into_owned())
+                let text = node.as_str().unwrap_or_default();
+                self.row(label, Style::Plain, &[&escape(text)])
             }
             (Kind::Choice(choices), Value::Str(_)) => {
-                node.as_str().map(|s| match choices.iter().find(|c| c.value == s) {
-                    Some(c) => format!("{}: {}", c.value, c.meaning),
-                    None => format!("{} (undocumented)", escape(s)),
-                })
+                let text = node.as_str().unwrap_or_default();
+                match choices.iter().find(|c| c.value == text) {
+                    Some(c) => self.row(label, Style::Plain, &[c.value, ": ", c.meaning]),
+                    None => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
+                }
             }
             (Kind::Object(fields), Value::Object { .. }) => {
-                let parts: Vec<String> = fields
-                    .iter()
-                    .filter_map(|f| node.get(f.name).map(|n| self.value(f, n).to_string()))
-                    .collect();
-                Some(parts.join(": "))
+                self.scratch.clear();
+                for (i, f) in fields.iter().enumerate() {
+                    if let Some(member) = node.get(f.name) {
+                        if i > 0 {
+                            self.scratch.push_str(": ");
+                        }
+                        match member.as_str() {
+                            Some(text) => self.scratch.push_str(&escape(text)),
+                            None => self.scratch.push_str(&escape(&compact_json(member))),
+                        }
+                    }
+                }
+                let value = std::mem::take(&mut self.scratch);
+                let result = self.row(label, Style::Plain, &[&value]);
+                self.scratch = value;
+                result
             }
-            _ => None,
-        };
-        match shown {
-            Some(text) => text.normal(),
-            None => format!("{} (invalid)", escape(&compact_json(node))).red(),
+            _ => self.row(label, Style::Red, &[&escape(&compact_json(node)), " (invalid)"]),
         }
     }
 
     fn header(&mut self, report: &Report) -> io::Result<()> {
         if self.shown > 0 {
-            writeln!(self.out)?;
+            self.out.write_all(b"\n")?;
         }
         self.shown += 1;
-        let verdict = match report.verdict {
-            Verdict::Valid => "✓ valid".green().bold(),
-            Verdict::Invalid => "✗ invalid".red().bold(),
-        };
-        let event = match (report.doc, report.event_type) {
-            (None, _) => "not JSON".red(),
-            (Some(_), None) => "no event type".red(),
+        self.paint(
+            Style::Cyan,
+            &[&escape(report.source), ":", itoa::Buffer::new().format(report.start.line)],
+        )?;
+        self.out.write_all(b"  ")?;
+        match (report.doc, report.event_type) {
+            (None, _) => self.paint(Style::Red, &["not JSON"])?,
+            (Some(_), None) => self.paint(Style::Red, &["no event type"])?,
             (Some(_), Some(name)) if report.event.is_none() => {
-                format!("{} (unknown event)", escape(name)).yellow()
+                self.paint(Style::Yellow, &[&escape(name), " (unknown event)"])?
             }
-            (Some(_), Some(name)) => name.bold(),
-        };
-        let at = format!("{}:{}", escape(report.source), report.start.line);
-        writeln!(self.out, "{}  {event}  {verdict}", at.cyan())
+            (Some(_), Some(name)) => self.paint(Style::Bold, &[name])?,
+        }
+        self.out.write_all(b"  ")?;
+        match report.verdict {
+            Verdict::Valid => self.paint(Style::BoldGreen, &["✓ valid"])?,
+            Verdict::Invalid => self.paint(Style::BoldRed, &["✗ invalid"])?,
+        }
+        self.out.write_all(b"\n")
     }
 
     fn event_fields(&mut self, report: &Report) -> io::Result<()> {
         let duration = span(report);
-        for (field, node) in declared_fields(report) {
+        for (field, node) in report.event_fields() {
             if let Some(node) = node {
-                let value = self.value(field, node);
-                self.row(field.label, value)?;
+                self.field_row(field, node)?;
             }
             if let Some((label, _, seconds)) = duration.filter(|(_, after, _)| *after == field.name) {
-                self.row(label, timefmt::duration(seconds).bold())?;
+                self.row(label, Style::Bold, &[&timefmt::duration(seconds)])?;
             }
         }
         if report.event.is_none()
@@ -108,71 +149,88 @@ impl<W: Write> HumanPrinter<W> {
                     Some(s) => escape(s).into_owned(),
                     None => escape(&compact_json(node)).into_owned(),
                 };
-                self.row(&escape(key.as_str()), shown)?;
+                self.row(&escape(key.as_str()), Style::Plain, &[&shown])?;
             }
         }
         Ok(())
     }
 
     fn envelope(&mut self, report: &Report) -> io::Result<()> {
-        if let Some(id) = envelope_field(report, "SdkAppId").map(|n| n.value()) {
+        if let Some(id) = report.envelope_field("SdkAppId").map(|n| n.value()) {
             match id {
-                Value::UInt(n) => self.row("SdkAppId", n)?,
-                _ => self.row("SdkAppId", "(invalid)".red())?,
+                Value::UInt(n) => self.row("SdkAppId", Style::Plain, &[itoa::Buffer::new().format(n)])?,
+                _ => self.row("SdkAppId", Style::Red, &["(invalid)"])?,
             }
         }
-        if let Some(t) = envelope_field(report, "Timestamp").and_then(unix_time) {
-            let time = self.time(t);
-            self.row("Event time", time)?;
+        if let Some(t) = report.envelope_field("Timestamp").and_then(unix_time) {
+            self.time_row("Event time", t, "")?;
         }
-        let has_sign = envelope_field(report, "Sign").is_some();
-        let signature = match report.signature {
+        if report.doc.is_none() {
+            return Ok(());
+        }
+        let has_sign = report.envelope_field("Sign").is_some();
+        match report.signature {
             SignatureStatus::Valid { key } => {
                 let origin = self.view.key_origins.get(key).map(String::as_str).unwrap_or("?");
-                format!("valid (key #{}, {})", key + 1, escape(origin)).green()
+                let origin = escape(origin).into_owned();
+                self.row(
+                    "Signature",
+                    Style::Green,
+                    &["valid (key #", itoa::Buffer::new().format(key + 1), ", ", &origin, ")"],
+                )?
             }
             SignatureStatus::Mismatch => {
-                let n = self.view.key_origins.len();
-                format!("mismatch ({} tried)", super::plural(n as u64, "key", "keys")).red()
+                let keys = super::plural(self.view.key_origins.len() as u64, "key", "keys");
+                self.row("Signature", Style::Red, &["mismatch (", &keys, " tried)"])?
             }
-            SignatureStatus::Missing => "missing: a key was given, the callback has no Sign".red(),
-            SignatureStatus::Malformed => "malformed".red(),
-            SignatureStatus::Unchecked if has_sign => {
-                "not checked (no key: give --key, --key-file or TIW_CALLBACK_KEY)".yellow()
+            SignatureStatus::Missing => {
+                self.row("Signature", Style::Red, &["missing: a key was given, the callback has no Sign"])?
             }
-            SignatureStatus::Unchecked => "none (unsigned callback)".normal(),
-        };
-        if report.doc.is_some() {
-            self.row("Signature", signature)?;
+            SignatureStatus::Malformed => self.row("Signature", Style::Red, &["malformed"])?,
+            SignatureStatus::Unchecked if has_sign => self.row(
+                "Signature",
+                Style::Yellow,
+                &["not checked (no key: give --key, --key-file or TIW_CALLBACK_KEY)"],
+            )?,
+            SignatureStatus::Unchecked => {
+                self.row("Signature", Style::Plain, &["none (unsigned callback)"])?
+            }
         }
         if let Some(expire) = report.expire_time {
             let age = timefmt::age(expire as i64, self.view.now);
-            let when = if report.expired == Some(true) {
-                format!("expired {age} ago").yellow()
+            self.scratch.clear();
+            if report.expired == Some(true) {
+                let _ = write!(self.scratch, " (expired {age} ago)");
             } else {
-                format!("valid for {age} more").normal()
-            };
-            let time = self.time(expire);
-            self.row("Expires", format!("{time} ({when})"))?;
+                let _ = write!(self.scratch, " (valid for {age} more)");
+            }
+            let suffix = std::mem::take(&mut self.scratch);
+            self.time_row("Expires", expire, &suffix)?;
+            self.scratch = suffix;
         }
         Ok(())
     }
 
     fn findings(&mut self, report: &Report) -> io::Result<()> {
         for f in &report.findings {
-            let label = match f.severity {
-                Severity::Error => format!("error[{}]", f.code).red().bold(),
-                Severity::Warning => format!("warning[{}]", f.code).yellow().bold(),
+            let (style, severity) = match f.severity {
+                Severity::Error => (Style::BoldRed, "error"),
+                Severity::Warning => (Style::BoldYellow, "warning"),
             };
+            self.out.write_all(b"  ")?;
+            self.paint(style, &[severity, "[", f.code, "]"])?;
             let path = if f.path.is_empty() { String::new() } else { format!(" {}", escape(&f.path)) };
-            writeln!(
-                self.out,
-                "  {label}{} {}",
-                format!("{path} (line {}, column {}):", f.at.line, f.at.column).dimmed(),
-                escape(&f.message)
-            )?;
+            let place = format!("{path} (line {}, column {}):", f.at.line, f.at.column);
+            self.paint(Style::Dim, &[&place])?;
+            self.out.write_all(b" ")?;
+            self.out.write_all(escape(&f.message).as_bytes())?;
+            self.out.write_all(b"\n")?;
             for help in &f.help {
-                writeln!(self.out, "      {}: {}", "help".cyan(), escape(help))?;
+                self.out.write_all(b"      ")?;
+                self.paint(Style::Cyan, &["help"])?;
+                self.out.write_all(b": ")?;
+                self.out.write_all(escape(help).as_bytes())?;
+                self.out.write_all(b"\n")?;
             }
         }
         Ok(())
@@ -189,13 +247,15 @@ impl<W: Write> Printer for HumanPrinter<W> {
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.callbacks > 1 || summary.unreadable > 0 {
-            writeln!(self.out)?;
-            let line = summary_line(summary);
-            let line = if summary.invalid > 0 || summary.unreadable > 0 { line.red() } else { line.green() };
-            writeln!(self.out, "{}", line.bold())?;
+            self.out.write_all(b"\n")?;
+            let style =
+                if summary.invalid > 0 || summary.unreadable > 0 { Style::BoldRed } else { Style::BoldGreen };
+            self.paint(style, &[&summary_line(summary)])?;
+            self.out.write_all(b"\n")?;
         }
         if summary.signatures_checked {
-            writeln!(self.out, "{} {BODY_CAVEAT}", "note:".cyan())?;
+            self.paint(Style::Cyan, &["note:"])?;
+            writeln!(self.out, " {BODY_CAVEAT}")?;
         }
         self.out.flush()
     }

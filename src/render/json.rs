@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{Printer, declared_fields, envelope_field, span, unix_time};
+use super::{Printer, span, unix_time};
 use crate::events::{ENVELOPE, Field, Kind};
 use crate::report::{Finding, Report, Summary};
 use crate::tape::{Node, Value, write_json_str};
@@ -26,22 +26,24 @@ impl<W: Write> Printer for JsonPrinter<W> {
         let out = &mut self.out;
         out.write_all(b"{\"type\":\"callback\",\"source\":")?;
         write_json_str(out, report.source)?;
-        write!(out, ",\"index\":{},\"line\":{},\"event_type\":", report.index, report.start.line)?;
+        out.write_all(b",\"index\":")?;
+        write_number(out, report.index)?;
+        out.write_all(b",\"line\":")?;
+        write_number(out, report.start.line)?;
+        out.write_all(b",\"event_type\":")?;
         match report.event_type {
             Some(name) => write_json_str(out, name)?,
             None => out.write_all(b"null")?,
         }
-        write!(
-            out,
-            ",\"verdict\":\"{}\",\"signature\":\"{}\",\"expired\":{}",
-            report.verdict.as_str(),
-            report.signature.as_str(),
-            match report.expired {
-                Some(true) => "true",
-                Some(false) => "false",
-                None => "null",
-            }
-        )?;
+        out.write_all(b",\"verdict\":\"")?;
+        out.write_all(report.verdict.as_str().as_bytes())?;
+        out.write_all(b"\",\"signature\":\"")?;
+        out.write_all(report.signature.as_str().as_bytes())?;
+        out.write_all(match report.expired {
+            Some(true) => b"\",\"expired\":true",
+            Some(false) => b"\",\"expired\":false",
+            None => b"\",\"expired\":null",
+        })?;
         out.write_all(b",\"errors\":")?;
         write_findings(out, report.errors())?;
         out.write_all(b",\"warnings\":")?;
@@ -66,6 +68,10 @@ impl<W: Write> Printer for JsonPrinter<W> {
     }
 }
 
+fn write_number(out: &mut (impl Write + ?Sized), n: u64) -> io::Result<()> {
+    out.write_all(itoa::Buffer::new().format(n).as_bytes())
+}
+
 fn write_findings<'r>(out: &mut impl Write, findings: impl Iterator<Item = &'r Finding>) -> io::Result<()> {
     out.write_all(b"[")?;
     for (i, f) in findings.enumerate() {
@@ -87,21 +93,20 @@ fn write_details(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let Some(doc) = report.doc else {
         return out.write_all(b"null");
     };
-    out.write_all(b"{")?;
-    let mut first = true;
+    let mut separator = b"{".as_slice();
     let mut key = |out: &mut dyn Write, name: &str| -> io::Result<()> {
-        if !std::mem::take(&mut first) {
-            out.write_all(b",")?;
-        }
-        write!(out, "\"{name}\":")
+        out.write_all(std::mem::replace(&mut separator, b","))?;
+        out.write_all(b"\"")?;
+        out.write_all(name.as_bytes())?;
+        out.write_all(b"\":")
     };
     let duration = span(report);
-    for (field, node) in declared_fields(report) {
+    for (field, node) in report.event_fields() {
         key(out, field.detail)?;
         write_value(out, field, node)?;
         if let Some((_, _, seconds)) = duration.filter(|(_, after, _)| *after == field.name) {
             key(out, "duration_seconds")?;
-            write!(out, "{seconds}")?;
+            write_number(out, seconds)?;
         }
     }
     if report.event.is_none()
@@ -112,9 +117,9 @@ fn write_details(out: &mut impl Write, report: &Report) -> io::Result<()> {
     }
     for field in ENVELOPE.iter().filter(|f| matches!(f.name, "SdkAppId" | "Timestamp" | "ExpireTime")) {
         key(out, field.detail)?;
-        write_value(out, field, envelope_field(report, field.name))?;
+        write_value(out, field, report.envelope_field(field.name))?;
     }
-    out.write_all(b"}")
+    out.write_all(if std::mem::take(&mut separator) == b"{" { b"{}" } else { b"}" })
 }
 
 fn write_value(out: &mut (impl Write + ?Sized), field: &Field, node: Option<Node>) -> io::Result<()> {
@@ -122,17 +127,24 @@ fn write_value(out: &mut (impl Write + ?Sized), field: &Field, node: Option<Node
         return out.write_all(b"null");
     };
     match field.kind {
-        Kind::UnixTime => match unix_time(node) {
-            Some(t) => write!(out, "\"{}\"", timefmt::rfc3339(t)),
-            None => out.write_all(b"null"),
-        },
+        Kind::UnixTime => {
+            let mut buf = [0u8; 20];
+            match unix_time(node).and_then(|t| timefmt::write_rfc3339(&mut buf, t)) {
+                Some(text) => {
+                    out.write_all(b"\"")?;
+                    out.write_all(text.as_bytes())?;
+                    out.write_all(b"\"")
+                }
+                None => out.write_all(b"null"),
+            }
+        }
         Kind::Id | Kind::Count => match node.value() {
-            Value::UInt(n) => write!(out, "{n}"),
+            Value::UInt(n) => out.write_all(itoa::Buffer::new().format(n).as_bytes()),
             _ => out.write_all(b"null"),
         },
-        Kind::Text | Kind::Identifier | Kind::Choice(_) | Kind::Sign => match node.as_str() {
-            Some(s) => write_json_str(&mut WriteAdapter(out), s),
-            None => out.write_all(b"null"),
+        Kind::Text | Kind::Identifier | Kind::Choice(_) | Kind::Sign => match node.value() {
+            Value::Str(_) => node.write_json(out),
+            _ => out.write_all(b"null"),
         },
         Kind::Object(fields) if node.is_object() => {
             out.write_all(b"{")?;
@@ -140,25 +152,14 @@ fn write_value(out: &mut (impl Write + ?Sized), field: &Field, node: Option<Node
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                write!(out, "\"{}\":", f.detail)?;
+                out.write_all(b"\"")?;
+                out.write_all(f.detail.as_bytes())?;
+                out.write_all(b"\":")?;
                 write_value(out, f, node.get(f.name))?;
             }
             out.write_all(b"}")
         }
         Kind::Object(_) => out.write_all(b"null"),
-        Kind::EventData => node.write_json(&mut WriteAdapter(out)),
-    }
-}
-
-/// Lends a `?Sized` writer where a sized one is asked for.
-struct WriteAdapter<'w, W: ?Sized>(&'w mut W);
-
-impl<W: Write + ?Sized> Write for WriteAdapter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        Kind::EventData => node.write_json(out),
     }
 }

@@ -7,12 +7,13 @@
 pub mod check;
 pub mod human;
 pub mod json;
+pub mod style;
 
 use std::io;
 
 use jiff::tz::TimeZone;
 
-use crate::events::{self, Event, Field, Rule};
+use crate::events::{self, Event, Rule};
 use crate::report::{Report, Summary};
 use crate::tape::{Node, Value};
 
@@ -33,29 +34,13 @@ pub struct View {
     pub key_origins: Vec<String>,
 }
 
-/// Each declared field of the callback's event with its value, if present: the event's own
-/// fields, then the envelope's. Unknown events yield nothing.
-pub fn declared_fields<'a>(report: &Report<'a>) -> Vec<(&'static Field, Option<Node<'a>>)> {
-    let (Some(event), Some(doc)) = (report.event, report.doc) else {
-        return Vec::new();
-    };
-    let data = doc.root().get("EventData");
-    event.fields.iter().map(|f| (f, data.and_then(|d| d.get(f.name)))).collect()
-}
-
-/// A declared envelope field's value.
-pub fn envelope_field<'a>(report: &Report<'a>, name: &str) -> Option<Node<'a>> {
-    report.doc?.root().get(name)
-}
-
 /// The duration an event's span rule measures, with its label and the field it follows.
 pub fn span(report: &Report) -> Option<(&'static str, &'static str, u64)> {
     let event: &Event = report.event?;
-    let data = report.doc?.root().get("EventData")?;
     event.rules.iter().find_map(|rule| match *rule {
         Rule::Span { earlier, later, label } => {
-            let from = unix_time(data.get(earlier)?)?;
-            let to = unix_time(data.get(later)?)?;
+            let from = unix_time(report.event_field(earlier)?)?;
+            let to = unix_time(report.event_field(later)?)?;
             Some((label, later, to.checked_sub(from)?))
         }
         Rule::ErrorGoesWith { .. } => None,
