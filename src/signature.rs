@@ -85,26 +85,39 @@ pub fn parse_sign(sign: &[u8]) -> SignForm {
         return SignForm::Malformed;
     };
     let mut bytes = [0u8; 16];
-    let mut upper = false;
+    let mut seen = 0u8;
     for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
-            return SignForm::Malformed;
-        };
-        *byte = high << 4 | low;
-        upper |= pair[0].is_ascii_uppercase() | pair[1].is_ascii_uppercase();
+        let (high, low) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        seen |= high | low;
+        *byte = (high & 0x0f) << 4 | (low & 0x0f);
     }
-    if upper { SignForm::Uppercase(bytes) } else { SignForm::Lowercase(bytes) }
+    match seen {
+        s if s & INVALID != 0 => SignForm::Malformed,
+        s if s & UPPER != 0 => SignForm::Uppercase(bytes),
+        _ => SignForm::Lowercase(bytes),
+    }
 }
 
-/// The value of one hexadecimal digit.
-fn nibble(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+const INVALID: u8 = 0x80;
+const UPPER: u8 = 0x40;
+
+/// Each byte's value as a hexadecimal digit, flagged [`UPPER`] for `A`-`F` and [`INVALID`] for
+/// anything that is not a digit.
+static HEX: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = UPPER | (10 + i as u8);
+        i += 1;
+    }
+    table
+};
 
 /// The outcome of checking a signature against the keys given.
 #[derive(Debug, PartialEq, Eq)]
