@@ -397,7 +397,10 @@ impl<'a> Validator<'a> {
             Value::Int(n) => {
                 self.error("negative-value", path, Anchor::Value, format!("`{name}` is {n}, below zero"));
             }
-            Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 1.8e19 => {
+            Value::Float(f) if f < 0.0 => {
+                self.error("negative-value", path, Anchor::Value, format!("`{name}` is {f}, below zero"));
+            }
+            Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
                 self.error(
                     "out-of-range",
                     path,
