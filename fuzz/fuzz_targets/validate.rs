@@ -1,0 +1,51 @@
+//! Fuzzes parsing, validation and the signature check, and the JSON Lines printer on the result:
+//! every report must be valid JSON with the contract's fields.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tiwhook::document::{Documents, Item};
+use tiwhook::render::Printer;
+use tiwhook::render::json::JsonPrinter;
+use tiwhook::signature::Key;
+use tiwhook::validate::{self, Policy};
+
+fuzz_target!(|data: &[u8]| {
+    let policy = Policy {
+        keys: vec![Key::new("tiwhook-test-key", "fuzz"), Key::new(" spaced ", "fuzz 2")],
+        now: 1_764_054_000,
+        enforce_expiry: data.first().is_some_and(|b| b & 1 == 1),
+        strict: data.first().is_some_and(|b| b & 2 == 2),
+    };
+    let mut out = Vec::new();
+    let mut printer = JsonPrinter::new(&mut out);
+    let mut documents = Documents::new(data);
+    while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
+        let report = match item {
+            Item::Document(document) => validate::judge("fuzz", &document, &policy),
+            Item::Broken(broken) => validate::judge_broken("fuzz", &broken),
+        };
+        for finding in &report.findings {
+            assert!(finding.at.line >= 1 && finding.at.column >= 1);
+            assert!(finding.path.is_empty() || finding.path.starts_with('/'));
+        }
+        printer.callback(&report).expect("writing to a Vec cannot fail");
+    }
+    drop(printer);
+    for line in String::from_utf8(out).expect("JSON output is UTF-8").lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        for key in [
+            "source",
+            "index",
+            "line",
+            "event_type",
+            "verdict",
+            "signature",
+            "expired",
+            "errors",
+            "warnings",
+            "details",
+        ] {
+            assert!(value.get(key).is_some(), "missing {key} in {line}");
+        }
+    }
+});
