@@ -18,6 +18,20 @@ pub enum Kind {
     Count,
     /// Unix seconds.
     UnixTime,
+    /// A non-negative duration in milliseconds.
+    Milliseconds,
+    /// A non-negative size in bytes.
+    Bytes,
+    /// Any integer, shown as sent.
+    Integer,
+    /// A percentage from 0 to 100: an integer, or (a quirk of the docs' tables) a numeric string.
+    Progress,
+    /// A `YYYY-MM-DD hh:mm:ss` time as text (the alarms' format), or empty.
+    DateTimeText,
+    /// An array of objects, each with the fields given.
+    ArrayOf(&'static [Field]),
+    /// An array of anything.
+    Array,
     /// One of a documented set of strings; another value is a warning.
     Choice(&'static [Choice]),
     /// An object with fields of its own.
@@ -73,10 +87,14 @@ pub enum Rule {
 #[derive(Debug)]
 pub struct Event {
     pub name: &'static str,
+    /// Older names of the same event, recognised with a warning.
+    pub aliases: &'static [&'static str],
     /// One line on what the event says.
     pub summary: &'static str,
     pub fields: &'static [Field],
     pub rules: &'static [Rule],
+    /// Envelope fields this event's callbacks may lack (the alarms carry no `Timestamp`).
+    pub optional_envelope: &'static [&'static str],
 }
 
 impl Event {
@@ -124,8 +142,13 @@ pub static ERROR_FIELDS: &[Field] = &[
     field("Message", Text, Required, "message", "Message", "the error's description"),
 ];
 
-const TASK_ID: Field = field("TaskId", Identifier, Required, "task_id", "Task", "the push task");
+const TASK_ID: Field = field("TaskId", Identifier, Required, "task_id", "Task", "the task");
 const ROOM_ID: Field = field("RoomId", Id, Required, "room_id", "Room", "the whiteboard room");
+const GROUP_ID: Field = field("GroupId", Text, Required, "group_id", "IM group", "the whiteboard's IM group");
+const EXCEPTION_CNT: Field =
+    field("ExceptionCnt", Count, Required, "exception_count", "Anomalies", "how many anomalies occurred");
+const ERROR: Field =
+    field("Error", Object(ERROR_FIELDS), Optional, "error", "Error", "present only on error");
 const PUSH_USER_ID: Field = field(
     "PushUserId",
     Identifier,
@@ -136,60 +159,261 @@ const PUSH_USER_ID: Field = field(
 );
 const PUSH_START_TIME: Field =
     field("PushStartTime", UnixTime, Required, "start", "Started", "when pushing actually started");
+const RECORD_USER_ID: Field = field(
+    "RecordUserId",
+    Identifier,
+    Required,
+    "record_user_id",
+    "Record user",
+    "the user id the recording service entered the room as",
+);
+const PAUSE_TIME: Field =
+    field("PauseTime", UnixTime, Required, "pause_time", "Paused", "when recording was paused");
+
+pub static RECORD_FINISH_REASONS: &[Choice] = &[
+    Choice { value: "AUTO", meaning: "no upstream audio/video and no whiteboard activity for a long time" },
+    Choice { value: "USER_CALL", meaning: "the stop-recording API was called" },
+    Choice { value: "EXCEPTION", meaning: "the recording ended abnormally" },
+    Choice { value: "FORCE_STOP", meaning: "the recording was stopped by force (a long pause, say)" },
+];
+
+/// One replay video of a recording.
+pub static VIDEO_FIELDS: &[Field] = &[
+    field("UserId", Text, Required, "user_id", "User", "whose stream the video holds"),
+    field("VideoDuration", Milliseconds, Required, "duration_ms", "Duration", "the video's length"),
+    field("VideoSize", Bytes, Optional, "size_bytes", "Size", "the video's size"),
+    field("VideoFormat", Text, Optional, "format", "Format", "the container format"),
+    field("VideoType", Integer, Optional, "type", "Type", "the kind of video, as Tencent numbers them"),
+    field("VideoId", Text, Optional, "video_id", "Video id", "the video's id in VOD"),
+    field("VideoPlayTime", Integer, Optional, "play_time", "Play time", "when the video starts playing"),
+    field("VideoUrl", Text, Required, "url", "URL", "where the video can be fetched"),
+];
+
+const VIDEO_INFOS: Field =
+    field("VideoInfos", ArrayOf(VIDEO_FIELDS), Required, "videos", "Videos", "the recording's videos");
+const TOTAL_TIME: Field =
+    field("TotalTime", Milliseconds, Required, "total_time_ms", "Replay length", "the replay video's length");
+const PROGRESS: Field = field("Progress", Progress, Required, "progress", "Progress", "percent done");
+
+pub static TASK_TYPES: &[Choice] = &[
+    Choice { value: "TranscodeH5", meaning: "dynamic (HTML5) document transcoding" },
+    Choice { value: "TranscodeJPG", meaning: "static (image) document transcoding" },
+    Choice { value: "WhiteboardPush", meaning: "whiteboard push" },
+    Choice { value: "OnlineRecord", meaning: "real-time recording" },
+];
+
+/// One queued task in an alarm (note the `ID` spellings, unlike everywhere else).
+pub static QUEUED_TASK_FIELDS: &[Field] = &[
+    field("TaskID", Identifier, Required, "task_id", "Task", "the queued task"),
+    field("CreateTime", DateTimeText, Required, "create_time", "Created", "when the task was created"),
+    field(
+        "CancelTime",
+        DateTimeText,
+        Optional,
+        "cancel_time",
+        "Cancelled",
+        "when it was cancelled, or empty",
+    ),
+    field("RoomID", Integer, Optional, "room_id", "Room", "the room, for push and recording tasks"),
+    field("FileURL", Text, Optional, "file_url", "File", "the document, for transcoding tasks"),
+    field("SdkAppID", Id, Optional, "sdk_app_id", "SdkAppId", "the application"),
+];
+
+const ALARM_FIELDS: &[Field] = &[
+    field("TaskType", Choice(TASK_TYPES), Required, "task_type", "Task type", "which kind of task is queued"),
+    field("Total", Count, Required, "total", "Queued", "how many tasks are queued"),
+    field("Tasks", ArrayOf(QUEUED_TASK_FIELDS), Required, "tasks", "Tasks", "the queued tasks"),
+];
+
+const TRANSCODE_PROGRESS_FIELDS: &[Field] = &[
+    TASK_ID,
+    PROGRESS,
+    field("Resolution", Text, Required, "resolution", "Resolution", "such as 1024x768; empty until known"),
+    field("Title", Text, Required, "title", "Title", "the document's title; empty until known"),
+    field("Pages", Count, Required, "pages", "Pages", "the document's pages; 0 until known"),
+    field("ResultUrl", Text, Optional, "result_url", "Result", "the transcoded document"),
+];
+
+const fn event(name: &'static str, summary: &'static str, fields: &'static [Field]) -> Event {
+    Event { name, aliases: &[], summary, fields, rules: &[], optional_envelope: &[] }
+}
 
 pub static EVENTS: &[Event] = &[
+    event(
+        "WhiteboardPushStarted",
+        "the push service is ready and has begun pushing",
+        &[TASK_ID, ROOM_ID, PUSH_USER_ID, PUSH_START_TIME],
+    ),
     Event {
-        name: "WhiteboardPushStarted",
-        summary: "the push service is ready and has begun pushing",
-        fields: &[TASK_ID, ROOM_ID, PUSH_USER_ID, PUSH_START_TIME],
-        rules: &[],
-    },
-    Event {
-        name: "WhiteboardPushStopped",
-        summary: "the push ended",
-        fields: &[
-            TASK_ID,
-            ROOM_ID,
-            field("GroupId", Text, Required, "group_id", "IM group", "the whiteboard's IM group"),
-            PUSH_USER_ID,
-            PUSH_START_TIME,
-            field("PushStopTime", UnixTime, Required, "stop", "Stopped", "when pushing actually stopped"),
-            field(
-                "FinishReason",
-                Choice(FINISH_REASONS),
-                Required,
-                "finish_reason",
-                "Finished",
-                "why the push ended",
-            ),
-            field(
-                "IMSyncTime",
-                UnixTime,
-                Required,
-                "im_sync_time",
-                "IM sync",
-                "IM time of the push's first frame, to line up chat with the video",
-            ),
-            field(
-                "ExceptionCnt",
-                Count,
-                Required,
-                "exception_count",
-                "Anomalies",
-                "how many anomalies occurred during the push",
-            ),
-            field("Error", Object(ERROR_FIELDS), Optional, "error", "Error", "present only on error"),
-        ],
         rules: &[
             Rule::Span { earlier: "PushStartTime", later: "PushStopTime", label: "Duration" },
             Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
         ],
+        ..event(
+            "WhiteboardPushStopped",
+            "the push ended",
+            &[
+                TASK_ID,
+                ROOM_ID,
+                GROUP_ID,
+                PUSH_USER_ID,
+                PUSH_START_TIME,
+                field("PushStopTime", UnixTime, Required, "stop", "Stopped", "when pushing actually stopped"),
+                field(
+                    "FinishReason",
+                    Choice(FINISH_REASONS),
+                    Required,
+                    "finish_reason",
+                    "Finished",
+                    "why it ended",
+                ),
+                field(
+                    "IMSyncTime",
+                    UnixTime,
+                    Required,
+                    "im_sync_time",
+                    "IM sync",
+                    "IM time of the push's first frame, to line up chat with the video",
+                ),
+                EXCEPTION_CNT,
+                ERROR,
+            ],
+        )
+    },
+    event("OnlineRecordStarted", "real-time recording has started", &[TASK_ID, ROOM_ID, RECORD_USER_ID]),
+    event("OnlineRecordStopped", "real-time recording has stopped", &[TASK_ID, ROOM_ID, RECORD_USER_ID]),
+    Event {
+        rules: &[
+            Rule::Span { earlier: "RecordStartTime", later: "RecordStopTime", label: "Duration" },
+            Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
+        ],
+        ..event(
+            "OnlineRecordFinished",
+            "the recording is finished and its videos are ready",
+            &[
+                TASK_ID,
+                ROOM_ID,
+                GROUP_ID,
+                RECORD_USER_ID,
+                field("RecordStartTime", UnixTime, Required, "start", "Started", "when recording started"),
+                field("RecordStopTime", UnixTime, Required, "stop", "Stopped", "when recording stopped"),
+                TOTAL_TIME,
+                field(
+                    "FinishReason",
+                    Choice(RECORD_FINISH_REASONS),
+                    Required,
+                    "finish_reason",
+                    "Finished",
+                    "why it ended",
+                ),
+                EXCEPTION_CNT,
+                field(
+                    "OmittedDurations",
+                    Array,
+                    Optional,
+                    "omitted_durations",
+                    "Omitted",
+                    "stretches left out of the replay",
+                ),
+                VIDEO_INFOS,
+                ERROR,
+            ],
+        )
+    },
+    Event {
+        rules: &[Rule::Span { earlier: "PauseTime", later: "EstimateStopTime", label: "Stops after" }],
+        ..event(
+            "OnlineRecordLongPauseWarning",
+            "recording has been paused for 20 minutes; it stops itself at 30",
+            &[
+                TASK_ID,
+                ROOM_ID,
+                RECORD_USER_ID,
+                PAUSE_TIME,
+                field(
+                    "EstimateStopTime",
+                    UnixTime,
+                    Required,
+                    "stop",
+                    "Will stop",
+                    "when recording will stop itself",
+                ),
+            ],
+        )
+    },
+    Event {
+        rules: &[Rule::Span { earlier: "PauseTime", later: "StopTime", label: "Paused for" }],
+        ..event(
+            "OnlineRecordLongPauseForceStopped",
+            "recording stopped itself after a long pause",
+            &[
+                TASK_ID,
+                ROOM_ID,
+                RECORD_USER_ID,
+                PAUSE_TIME,
+                field("StopTime", UnixTime, Required, "stop", "Stopped", "when recording stopped"),
+            ],
+        )
+    },
+    Event {
+        aliases: &["PPT2H5ProgressChanged"],
+        ..event("TranscodeProgressChanged", "a document transcode made progress", TRANSCODE_PROGRESS_FIELDS)
+    },
+    event(
+        "TranscodeFinished",
+        "a document transcode is finished",
+        &[
+            TASK_ID,
+            PROGRESS,
+            field("Resolution", Text, Required, "resolution", "Resolution", "such as 1024x768"),
+            field("Title", Text, Required, "title", "Title", "the document's title"),
+            field("Pages", Count, Required, "pages", "Pages", "the document's pages"),
+            field("ResultUrl", Text, Required, "result_url", "Result", "the transcoded document"),
+            field("ThumbnailUrl", Text, Optional, "thumbnail_url", "Thumbnails", "where the thumbnails are"),
+            field(
+                "ThumbnailResolution",
+                Text,
+                Optional,
+                "thumbnail_resolution",
+                "Thumb size",
+                "the thumbnails' resolution",
+            ),
+            field("CompressFileUrl", Text, Optional, "compress_file_url", "Archive", "the compressed result"),
+            ERROR,
+        ],
+    ),
+    event(
+        "OfflineRecordProgressChanged",
+        "a post-class recording made progress",
+        &[TASK_ID, ROOM_ID, PROGRESS],
+    ),
+    event(
+        "OfflineRecordFinished",
+        "a post-class recording is finished",
+        &[
+            TASK_ID,
+            GROUP_ID,
+            ROOM_ID,
+            PROGRESS,
+            field("RecordStartTime", UnixTime, Required, "start", "Started", "when recording started"),
+            TOTAL_TIME,
+            VIDEO_INFOS,
+            ERROR,
+        ],
+    ),
+    Event {
+        optional_envelope: &["Timestamp"],
+        ..event("TaskQueuedAmountLimitWarning", "too many tasks are queued", ALARM_FIELDS)
+    },
+    Event {
+        optional_envelope: &["Timestamp"],
+        ..event("TaskQueuedTimeLimitWarning", "tasks have been queued too long", ALARM_FIELDS)
     },
 ];
 
 /// The declaration of an event type, if `tiwhook` knows it.
 pub fn find(name: &str) -> Option<&'static Event> {
-    EVENTS.iter().find(|e| e.name == name)
+    EVENTS.iter().find(|e| e.name == name || e.aliases.contains(&name))
 }
 
 /// The most fields one object declares (checked by a test).

@@ -86,27 +86,45 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
             f.help.push("the string holds JSON: was the callback encoded twice?".into());
         }
     } else {
-        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT);
+        // The event decides which envelope fields it may lack, so find it first.
+        let declared_type = root.get("EventType").and_then(Node::as_str);
+        report.event = declared_type.and_then(events::find);
+        let relaxed = report.event.map_or(Relaxed::None, |e| Relaxed::Names(e.optional_envelope));
+        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed);
         let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
             [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
         report.envelope = envelope.slots;
         report.event_type = event_type.and_then(Node::as_str);
-        if let Some(name) = report.event_type {
-            report.event = events::find(name);
-            if report.event.is_none() {
+        let type_path = Path::ROOT.key("EventType", 0);
+        match (report.event_type, report.event) {
+            (Some(name), None) => {
                 v.warning(
                     "unknown-event-type",
-                    &Path::ROOT.key("EventType", 0),
+                    &type_path,
                     Anchor::Value,
                     format!("`{name}` is not an event type tiwhook knows; its fields are shown unchecked"),
                 );
             }
+            (Some(name), Some(event)) if name != event.name => {
+                v.warning(
+                    "old-event-name",
+                    &type_path,
+                    Anchor::Value,
+                    format!("`{name}` is an older name of `{}`, checked as that event", event.name),
+                );
+            }
+            _ => {}
         }
         if let Some(data) = event_data.filter(|d| d.is_object()) {
             let path = Path::ROOT.key("EventData", 0);
             match report.event {
                 Some(event) => {
-                    let found = v.check_fields(data, event.fields, &path);
+                    // A failed task's callback may hold nothing but its `Error`.
+                    let only_error = event.field("Error").is_some()
+                        && data.members().count() == 1
+                        && data.get("Error").is_some();
+                    let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
+                    let found = v.check_fields(data, event.fields, &path, relaxed);
                     v.check_rules(event, &found, &path);
                     report.data = found.slots;
                 }
@@ -164,6 +182,14 @@ fn pointer(steps: &[Step]) -> String {
         }
     }
     out
+}
+
+/// Declared fields that may be missing after all, in this callback.
+#[derive(Clone, Copy)]
+enum Relaxed {
+    None,
+    Names(&'static [&'static str]),
+    All,
 }
 
 /// The declared fields of one object, as found.
@@ -248,7 +274,13 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks an object's members against its declared fields; returns the ones found.
-    fn check_fields(&mut self, object: Node<'a>, fields: &'static [Field], path: &Path<'_, 'a>) -> Found<'a> {
+    fn check_fields(
+        &mut self,
+        object: Node<'a>,
+        fields: &'static [Field],
+        path: &Path<'_, 'a>,
+        relaxed: Relaxed,
+    ) -> Found<'a> {
         let mut found = Found { doc: self.doc, fields, slots: FieldSlots::EMPTY };
         let mut unknown = KeySet::default();
         // Callbacks mostly list their fields in the declared order: try the next one first.
@@ -285,7 +317,12 @@ impl<'a> Validator<'a> {
                 continue;
             }
             let message = format!("`{}` is missing ({})", field.name, field.meaning);
-            match field.presence {
+            let presence = match relaxed {
+                Relaxed::All => Presence::Optional,
+                Relaxed::Names(names) if names.contains(&field.name) => Presence::Optional,
+                _ => field.presence,
+            };
+            match presence {
                 Presence::Required => self.error("missing-field", path, Anchor::Value, message),
                 Presence::Expected => self.warning("missing-field", path, Anchor::Value, message),
                 Presence::Optional => None,
@@ -349,7 +386,49 @@ impl<'a> Validator<'a> {
                 }
                 Some(_) => {}
             },
-            Kind::Id | Kind::Count | Kind::UnixTime => self.check_integer(node, field, path),
+            Kind::Id | Kind::Count | Kind::UnixTime | Kind::Milliseconds | Kind::Bytes | Kind::Integer => {
+                self.check_integer(node, field, path)
+            }
+            Kind::Progress => self.check_progress(node, field, path),
+            Kind::DateTimeText => match node.str_bytes() {
+                None => {
+                    self.wrong_type(node, name, "a string", path);
+                }
+                Some(b"") => {}
+                Some(text) if is_date_time(text) => {}
+                Some(_) => {
+                    let text = node.as_str().unwrap_or_default();
+                    self.error(
+                        "bad-format",
+                        path,
+                        Anchor::Value,
+                        format!("`{name}` is `{text}`, not a time like 2023-03-14 15:00:00"),
+                    );
+                }
+            },
+            Kind::ArrayOf(fields) => {
+                if !matches!(node.value(), Value::Array { .. }) {
+                    self.wrong_type(node, name, "an array", path);
+                    return;
+                }
+                for (i, element) in node.elements().enumerate() {
+                    let here = path.index(i as u32);
+                    if element.is_object() {
+                        self.check_fields(element, fields, &here, Relaxed::None);
+                    } else {
+                        let message =
+                            format!("each of `{name}` should be an object, but is {}", element.type_name());
+                        self.error("wrong-type", &here, Anchor::Value, message);
+                    }
+                }
+            }
+            Kind::Array => {
+                if matches!(node.value(), Value::Array { .. }) {
+                    self.check_duplicates(node, path);
+                } else {
+                    self.wrong_type(node, name, "an array", path);
+                }
+            }
             Kind::Choice(choices) => match node.str_bytes() {
                 None => {
                     self.wrong_type(node, name, "a string", path);
@@ -368,7 +447,7 @@ impl<'a> Validator<'a> {
             },
             Kind::Object(fields) => {
                 if node.is_object() {
-                    self.check_fields(node, fields, path);
+                    self.check_fields(node, fields, path, Relaxed::None);
                 } else {
                     self.wrong_type(node, name, "an object", path);
                 }
@@ -394,10 +473,11 @@ impl<'a> Validator<'a> {
                 );
             }
             Value::UInt(_) => {}
+            Value::Int(_) if matches!(field.kind, Kind::Integer) => {}
             Value::Int(n) => {
                 self.error("negative-value", path, Anchor::Value, format!("`{name}` is {n}, below zero"));
             }
-            Value::Float(f) if f < 0.0 => {
+            Value::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
                 self.error("negative-value", path, Anchor::Value, format!("`{name}` is {f}, below zero"));
             }
             Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
@@ -417,6 +497,35 @@ impl<'a> Validator<'a> {
                     f.help.push("the string holds a number: Tencent sends it unquoted".into());
                 }
             }
+        }
+    }
+
+    fn check_progress(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+        let name = field.name;
+        let expected = "a percentage (an integer from 0 to 100)";
+        let percent = match (node.value(), node.as_str()) {
+            (Value::UInt(n), _) => n,
+            (_, Some(text)) if text.parse::<u64>().is_ok() => {
+                self.warning(
+                    "progress-as-string",
+                    path,
+                    Anchor::Value,
+                    format!("`{name}` is the string \"{text}\"; Tencent's samples send an integer"),
+                );
+                text.parse::<u64>().unwrap_or_default()
+            }
+            _ => {
+                self.wrong_type(node, name, expected, path);
+                return;
+            }
+        };
+        if percent > 100 {
+            self.error(
+                "out-of-range",
+                path,
+                Anchor::Value,
+                format!("`{name}` is {percent}, past 100 percent"),
+            );
         }
     }
 
@@ -582,6 +691,13 @@ impl<'a> Validator<'a> {
             }
         }
     }
+}
+
+/// Whether `text` is a `YYYY-MM-DD hh:mm:ss` time.
+fn is_date_time(text: &[u8]) -> bool {
+    let shape = b"dddd-dd-dd dd:dd:dd";
+    text.len() == shape.len()
+        && text.iter().zip(shape).all(|(&c, &s)| if s == b'd' { c.is_ascii_digit() } else { c == s })
 }
 
 /// A valid Unix time from a value.

@@ -12,12 +12,20 @@ fn the_signed_fixtures_pass_strictly() {
     tiwhook_fixed(&["check", "--strict", "--enforce-expiry", "--key", KEY, &fixture("signed")])
         .assert()
         .code(0)
-        .stdout(predicate::eq("8 callbacks in 5 sources: 8 valid, 0 invalid, 0 warnings\n"));
+        .stdout(predicate::eq("21 callbacks in 18 sources: 21 valid, 0 invalid, 0 warnings\n"));
 }
 
 #[test]
 fn the_docs_samples_do_not_verify_under_the_documented_key() {
-    let (lines, _, code) = run_json(&["--key", "Xz4ZgayTr7rMgWQrH", &fixture("docs")], None);
+    let (lines, _, code) = run_json(
+        &[
+            "--key",
+            "Xz4ZgayTr7rMgWQrH",
+            &fixture("docs/push-started.json"),
+            &fixture("docs/push-stopped.json"),
+        ],
+        None,
+    );
     assert_eq!(code, 1);
     for line in &lines {
         assert_eq!(line["signature"], "mismatch");

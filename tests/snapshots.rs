@@ -22,7 +22,12 @@ fn inspect_signed_fixtures_without_color() {
 
 #[test]
 fn inspect_the_docs_samples_under_the_documented_key() {
-    insta::assert_snapshot!(stdout(&["--key", "Xz4ZgayTr7rMgWQrH", &fixture("docs")]));
+    insta::assert_snapshot!(stdout(&[
+        "--key",
+        "Xz4ZgayTr7rMgWQrH",
+        &fixture("docs/push-started.json"),
+        &fixture("docs/push-stopped.json")
+    ]));
 }
 
 #[test]
@@ -65,4 +70,17 @@ fn inspect_in_another_zone() {
     ]);
     let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn inspect_other_events() {
+    insta::assert_snapshot!(stdout(&[
+        "--key",
+        KEY,
+        &fixture("signed/record-finished.json"),
+        &fixture("signed/record-failed.json"),
+        &fixture("signed/transcode-finished.json"),
+        &fixture("signed/alarm-queued-time.json"),
+        &fixture("docs/ppt2h5-progress.json"),
+    ]));
 }

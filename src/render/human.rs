@@ -73,8 +73,10 @@ impl<W: Write> HumanPrinter<W> {
                 self.row(label, Style::Plain, &[itoa::Buffer::new().format(n)])
             }
             (Kind::Text | Kind::Identifier | Kind::Sign, Value::Str(_)) => {
-                let text = node.as_str().unwrap_or_default();
-                self.row(label, Style::Plain, &[&escape(text)])
+                match node.as_str().unwrap_or_default() {
+                    "" => self.row(label, Style::Dim, &["(empty)"]),
+                    text => self.row(label, Style::Plain, &[&escape(text)]),
+                }
             }
             (Kind::Choice(choices), Value::Str(_)) => {
                 let text = node.as_str().unwrap_or_default();
@@ -82,6 +84,11 @@ impl<W: Write> HumanPrinter<W> {
                     Some(c) => self.row(label, Style::Plain, &[c.value, ": ", c.meaning]),
                     None => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
                 }
+            }
+            (Kind::ArrayOf(fields), Value::Array { len, .. }) => {
+                let count = itoa::Buffer::new().format(len).to_string();
+                self.row(label, Style::Plain, &[&count])?;
+                self.table(fields, node)
             }
             (Kind::Object(fields), Value::Object { .. }) => {
                 self.scratch.clear();
@@ -101,8 +108,59 @@ impl<W: Write> HumanPrinter<W> {
                 self.scratch = value;
                 result
             }
-            _ => self.row(label, Style::Red, &[&escape(&compact_json(node)), " (invalid)"]),
+            _ => match cell(field, node) {
+                Some(text) => self.row(label, Style::Plain, &[&text]),
+                None => self.row(label, Style::Red, &[&escape(&compact_json(node)), " (invalid)"]),
+            },
         }
+    }
+
+    /// An array of objects as a table, one row per element, one column per declared field that
+    /// any element has.
+    fn table(&mut self, fields: &[Field], array: Node) -> io::Result<()> {
+        let columns: Vec<&Field> =
+            fields.iter().filter(|f| array.elements().any(|e| e.get(f.name).is_some())).collect();
+        let rows: Vec<Vec<String>> = array
+            .elements()
+            .map(|element| {
+                columns
+                    .iter()
+                    .map(|f| match element.get(f.name) {
+                        Some(node) => {
+                            cell(f, node).unwrap_or_else(|| escape(&compact_json(node)).into_owned())
+                        }
+                        None => "-".into(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, f)| rows.iter().map(|r| r[i].chars().count()).chain([f.label.len()]).max().unwrap_or(0))
+            .collect();
+        let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+            let mut text = String::from("    ");
+            for (i, cell) in cells.enumerate() {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                text.push_str(cell);
+                if i + 1 < widths.len() {
+                    text.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(cell.chars().count())));
+                }
+            }
+            text
+        };
+        let header = line(&mut columns.iter().map(|f| f.label));
+        self.paint(Style::Dim, &[&header])?;
+        self.out.write_all(b"\n")?;
+        for row in &rows {
+            let text = line(&mut row.iter().map(String::as_str));
+            self.out.write_all(text.as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     fn header(&mut self, report: &Report) -> io::Result<()> {
@@ -133,7 +191,15 @@ impl<W: Write> HumanPrinter<W> {
 
     fn event_fields(&mut self, report: &Report) -> io::Result<()> {
         let duration = span(report);
+        // What went wrong comes first.
+        let error = report.event_fields().find(|(f, n)| f.name == "Error" && n.is_some());
+        if let Some((field, Some(node))) = error {
+            self.field_row(field, node)?;
+        }
         for (field, node) in report.event_fields() {
+            if field.name == "Error" {
+                continue;
+            }
             if let Some(node) = node {
                 self.field_row(field, node)?;
             }
@@ -144,12 +210,14 @@ impl<W: Write> HumanPrinter<W> {
         if report.event.is_none()
             && let Some(data) = report.doc.and_then(|d| d.root().get("EventData"))
         {
-            for (key, node) in data.members() {
-                let shown = match node.as_str() {
-                    Some(s) => escape(s).into_owned(),
-                    None => escape(&compact_json(node)).into_owned(),
-                };
-                self.row(&escape(key.as_str()), Style::Plain, &[&shown])?;
+            let mut rows = Vec::new();
+            flatten(data, String::new(), &mut rows);
+            let hidden = rows.len().saturating_sub(MAX_GENERIC_ROWS);
+            for (key, value) in rows.into_iter().take(MAX_GENERIC_ROWS) {
+                self.row(&key, Style::Plain, &[&value])?;
+            }
+            if hidden > 0 {
+                self.row("…", Style::Dim, &[&format!("{hidden} more values not shown")])?;
             }
         }
         Ok(())
@@ -235,6 +303,64 @@ impl<W: Write> HumanPrinter<W> {
         }
         Ok(())
     }
+}
+
+/// Rows shown at most for the fields of an unknown event.
+const MAX_GENERIC_ROWS: usize = 60;
+
+/// The scalar values below `node` as (dotted path, text) rows, escaped: `Meta.Teacher`,
+/// `Items[0].Name`. Empty objects and arrays are shown as `{}` and `[]`.
+fn flatten(node: Node, prefix: String, rows: &mut Vec<(String, String)>) {
+    if rows.len() > MAX_GENERIC_ROWS {
+        rows.push((prefix, String::new()));
+        return;
+    }
+    match node.value() {
+        Value::Object { len, .. } if len > 0 => {
+            for (key, child) in node.members() {
+                let key = escape(key.as_str());
+                let path = if prefix.is_empty() { key.into_owned() } else { format!("{prefix}.{key}") };
+                flatten(child, path, rows);
+            }
+        }
+        Value::Array { len, .. } if len > 0 => {
+            for (i, child) in node.elements().enumerate() {
+                flatten(child, format!("{prefix}[{i}]"), rows);
+            }
+        }
+        _ => {
+            let text = match node.as_str() {
+                Some(s) => escape(s).into_owned(),
+                None => escape(&compact_json(node)).into_owned(),
+            };
+            rows.push((prefix, text));
+        }
+    }
+}
+
+/// A value as one line of plain, escaped text, by its declared kind; `None` when the value is
+/// not of that kind.
+fn cell(field: &Field, node: Node) -> Option<String> {
+    let text = match (field.kind, node.value()) {
+        (Kind::UnixTime, _) => timefmt::rfc3339(unix_time(node)?),
+        (Kind::Id | Kind::Count | Kind::Integer, Value::UInt(n)) => n.to_string(),
+        (Kind::Integer, Value::Int(n)) => n.to_string(),
+        (Kind::Milliseconds, Value::UInt(ms)) if ms < 1000 => format!("{ms} ms"),
+        (Kind::Milliseconds, Value::UInt(ms)) => timefmt::duration((ms + 500) / 1000),
+        (Kind::Bytes, Value::UInt(n)) => super::bytes(n),
+        (Kind::Progress, _) => format!("{}%", super::percent(node)?),
+        (Kind::DateTimeText, Value::Str(_)) => match node.as_str()? {
+            "" => "(none)".into(),
+            text => escape(text).into_owned(),
+        },
+        (Kind::Text | Kind::Identifier | Kind::Sign | Kind::Choice(_), Value::Str(_)) => {
+            escape(node.as_str()?).into_owned()
+        }
+        (Kind::Array, Value::Array { len: 0, .. }) => "none".into(),
+        (Kind::Array, Value::Array { .. }) => escape(&compact_json(node)).into_owned(),
+        _ => return None,
+    };
+    Some(text)
 }
 
 impl<W: Write> Printer for HumanPrinter<W> {

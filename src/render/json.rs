@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{Printer, span, unix_time};
+use super::{Printer, percent, span, unix_time};
 use crate::events::{ENVELOPE, Field, Kind};
 use crate::report::{Finding, Report, Summary};
 use crate::tape::{Node, Value, write_json_str};
@@ -138,28 +138,56 @@ fn write_value(out: &mut (impl Write + ?Sized), field: &Field, node: Option<Node
                 None => out.write_all(b"null"),
             }
         }
-        Kind::Id | Kind::Count => match node.value() {
-            Value::UInt(n) => out.write_all(itoa::Buffer::new().format(n).as_bytes()),
+        Kind::Id | Kind::Count | Kind::Milliseconds | Kind::Bytes => match node.value() {
+            Value::UInt(n) => write_number(out, n),
             _ => out.write_all(b"null"),
         },
-        Kind::Text | Kind::Identifier | Kind::Choice(_) | Kind::Sign => match node.value() {
-            Value::Str(_) => node.write_json(out),
+        Kind::Integer => match node.value() {
+            Value::UInt(n) => write_number(out, n),
+            Value::Int(n) => out.write_all(itoa::Buffer::new().format(n).as_bytes()),
             _ => out.write_all(b"null"),
         },
-        Kind::Object(fields) if node.is_object() => {
-            out.write_all(b"{")?;
-            for (i, f) in fields.iter().enumerate() {
+        Kind::Progress => match percent(node) {
+            Some(n) => write_number(out, n),
+            None => out.write_all(b"null"),
+        },
+        Kind::Text | Kind::Identifier | Kind::Choice(_) | Kind::Sign | Kind::DateTimeText => {
+            match node.value() {
+                Value::Str(_) => node.write_json(out),
+                _ => out.write_all(b"null"),
+            }
+        }
+        Kind::Object(fields) if node.is_object() => write_object(out, fields, node),
+        Kind::ArrayOf(fields) if matches!(node.value(), Value::Array { .. }) => {
+            out.write_all(b"[")?;
+            for (i, element) in node.elements().enumerate() {
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                out.write_all(b"\"")?;
-                out.write_all(f.detail.as_bytes())?;
-                out.write_all(b"\":")?;
-                write_value(out, f, node.get(f.name))?;
+                if element.is_object() {
+                    write_object(out, fields, element)?;
+                } else {
+                    out.write_all(b"null")?;
+                }
             }
-            out.write_all(b"}")
+            out.write_all(b"]")
         }
-        Kind::Object(_) => out.write_all(b"null"),
-        Kind::EventData => node.write_json(out),
+        Kind::Object(_) | Kind::ArrayOf(_) => out.write_all(b"null"),
+        Kind::EventData | Kind::Array => node.write_json(out),
     }
+}
+
+/// An object's declared fields, normalised, under their detail keys.
+fn write_object(out: &mut (impl Write + ?Sized), fields: &[Field], node: Node) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"\"")?;
+        out.write_all(f.detail.as_bytes())?;
+        out.write_all(b"\":")?;
+        write_value(out, f, node.get(f.name))?;
+    }
+    out.write_all(b"}")
 }

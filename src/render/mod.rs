@@ -55,6 +55,29 @@ pub fn unix_time(node: Node) -> Option<u64> {
     }
 }
 
+/// A progress percentage: an integer, or a numeric string (a quirk of Tencent's docs).
+pub fn percent(node: Node) -> Option<u64> {
+    match node.value() {
+        Value::UInt(n) => Some(n),
+        _ => node.as_str()?.parse().ok(),
+    }
+}
+
+/// A size in bytes in human units: `512 B`, `3.4 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut size = n as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
 /// The value as compact JSON, for showing a value of the wrong shape or an undeclared one.
 pub fn compact_json(node: Node) -> String {
     let mut out = Vec::new();
