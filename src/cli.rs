@@ -45,8 +45,29 @@ pub enum Command {
     /// Show each callback in detail, with its verdict (the default command)
     Inspect(InspectArgs),
     /// Check callbacks: one line per error or warning, then a summary; for CI
-    Check(InspectArgs),
+    Check(CheckArgs),
+    /// Sign callbacks again with a key and a new ExpireTime (fixtures, say)
+    #[command(after_help = SIGN_EXAMPLES)]
+    Sign(SignArgs),
+    /// Print a realistic sample callback of an event type, signed when a key is given
+    Example(ExampleArgs),
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
 }
+
+const SIGN_EXAMPLES: &str = "\
+Examples:
+  tiwhook sign --key-env FIXTURE_KEY --expire-in 10y --in-place fixtures/
+  tiwhook sign --key Xz4ZgayTr7rMgWQrH --expire-at 1588040109 sample.json
+
+Field order and layout are kept: only the values of ExpireTime and Sign change (or are added, in
+the document's own style). Inputs are read whole into memory.";
 
 #[derive(Args, Debug, Clone)]
 pub struct InspectArgs {
@@ -58,13 +79,26 @@ pub struct InspectArgs {
     pub format: Format,
 }
 
-/// Options shared by the commands that read callbacks.
 #[derive(Args, Debug, Clone)]
-pub struct ReadArgs {
-    /// Files or directories to read; none, or `-`, reads stdin
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub inspect: InspectArgs,
 
+    /// Assert every callback's verdict instead (for folders of negative fixtures): exit 0 when
+    /// every callback met it, 1 naming those that did not
+    #[arg(long, value_enum, value_name = "VERDICT")]
+    pub expect: Option<Expectation>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    Valid,
+    Invalid,
+}
+
+/// Where the keys come from.
+#[derive(Args, Debug, Clone)]
+pub struct KeyArgs {
     /// Read the callback key from this environment variable
     #[arg(long, value_name = "NAME", default_value = "TIW_CALLBACK_KEY")]
     pub key_env: String,
@@ -76,6 +110,62 @@ pub struct ReadArgs {
     /// A callback key (repeatable); other users can see it in the process list, prefer --key-env
     #[arg(long, value_name = "KEY")]
     pub key: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("expiry").required(true).args(["expire_at", "expire_in"])))]
+pub struct SignArgs {
+    /// Files or directories to sign; none, or `-`, reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// The new ExpireTime: Unix seconds or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub expire_at: Option<String>,
+
+    /// The new ExpireTime as a time from the clock: 90s, 1h, 30d, 10y (a year is 365 days)
+    #[arg(long, value_name = "DURATION")]
+    pub expire_in: Option<String>,
+
+    /// The clock --expire-in counts from: Unix seconds or RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// Write each file back in place (atomically) instead of to stdout
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExampleArgs {
+    /// The event type, such as WhiteboardPushStopped
+    #[arg(value_name = "EVENT", required_unless_present = "list")]
+    pub event: Option<String>,
+
+    /// List the event types there are examples of
+    #[arg(long)]
+    pub list: bool,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// The clock the sample's times are set around: Unix seconds or RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+/// Options shared by the commands that read callbacks.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Files or directories to read; none, or `-`, reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
 
     /// The clock for expiry: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
@@ -104,6 +194,10 @@ pub enum Format {
     Human,
     /// JSON Lines, one object per callback, then a summary
     Json,
+    /// GitHub Actions annotations (::error file=...,line=...::message), one per finding
+    Github,
+    /// A JUnit XML report, one testcase per callback (GitLab, Jenkins)
+    Junit,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::cli::{ColorChoice, ReadArgs};
+use crate::cli::{ColorChoice, KeyArgs, ReadArgs};
 use crate::signature::Key;
 use crate::timefmt;
 use crate::validate::Policy;
@@ -45,19 +45,24 @@ impl Environment {
 
 /// Resolves the reading options; an `Err` is a usage error, worded for the user.
 pub fn resolve(args: &ReadArgs, env: &Environment) -> Result<Config, String> {
-    let keys = keys(args, env)?;
-    let now = match &args.now {
-        Some(text) => timefmt::parse_time(text).map_err(|e| format!("--now: {e}"))?,
-        None => env.now,
-    };
+    let keys = keys(&args.keys, env)?;
+    let now = clock(args.now.as_deref(), env)?;
     let zone = timefmt::parse_zone(&args.tz).map_err(|e| format!("--tz: {e}"))?;
     let color = color(args.color, env);
     let policy = Policy { keys, now, enforce_expiry: args.enforce_expiry, strict: args.strict };
     Ok(Config { policy, zone, color })
 }
 
+/// The clock: `--now` when given, else the real one.
+pub fn clock(now: Option<&str>, env: &Environment) -> Result<i64, String> {
+    match now {
+        Some(text) => timefmt::parse_time(text).map_err(|e| format!("--now: {e}")),
+        None => Ok(env.now),
+    }
+}
+
 /// Keys in the order they are numbered: `--key` options, `--key-file` lines, the environment.
-fn keys(args: &ReadArgs, env: &Environment) -> Result<Vec<Key>, String> {
+pub fn keys(args: &KeyArgs, env: &Environment) -> Result<Vec<Key>, String> {
     let mut keys = Vec::new();
     for (i, key) in args.key.iter().enumerate() {
         if key.is_empty() {

@@ -11,24 +11,28 @@ use std::io::{self, Read};
 /// Bytes read at once; also the first size of the buffer.
 const CHUNK: usize = 256 * 1024;
 
-/// A 1-based line and column; the column counts characters, not bytes.
+/// A place in an input: 1-based line and column (the column counts characters, not bytes), and
+/// the 0-based byte offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {
     pub line: u64,
     pub column: u64,
+    pub offset: u64,
 }
 
 impl Position {
-    pub const START: Position = Position { line: 1, column: 1 };
+    pub const START: Position = Position { line: 1, column: 1, offset: 0 };
 
     /// The position reached after reading `bytes` from here.
     pub fn advanced_by(self, bytes: &[u8]) -> Position {
+        let offset = self.offset + bytes.len() as u64;
         match memchr::memrchr(b'\n', bytes) {
             Some(last) => Position {
                 line: self.line + memchr::memchr_iter(b'\n', &bytes[..last]).count() as u64 + 1,
                 column: 1 + count_chars(&bytes[last + 1..]),
+                offset,
             },
-            None => Position { line: self.line, column: self.column + count_chars(bytes) },
+            None => Position { line: self.line, column: self.column + count_chars(bytes), offset },
         }
     }
 }
@@ -96,7 +100,9 @@ impl<R: Read> Frames<R> {
 
     /// Drops the first `n` bytes of the window without moving the position (a byte-order mark).
     pub fn consume_invisible(&mut self, n: usize) {
-        self.pos += n.min(self.filled - self.pos);
+        let n = n.min(self.filled - self.pos);
+        self.pos += n;
+        self.at.offset += n as u64;
     }
 
     /// Reads until the window holds at least `wanted` bytes or the input ends. Returns whether the
@@ -159,8 +165,8 @@ mod tests {
     #[test]
     fn positions_count_lines_and_characters() {
         let start = Position::START;
-        assert_eq!(start.advanced_by(b"ab"), Position { line: 1, column: 3 });
-        assert_eq!(start.advanced_by(b"a\nb\n\xc3\xa9x"), Position { line: 3, column: 3 });
+        assert_eq!(start.advanced_by(b"ab"), Position { line: 1, column: 3, offset: 2 });
+        assert_eq!(start.advanced_by(b"a\nb\n\xc3\xa9x"), Position { line: 3, column: 3, offset: 7 });
     }
 
     #[test]
@@ -169,7 +175,7 @@ mod tests {
         frames.fill_to(1).unwrap();
         assert_eq!(frames.window(), b"one\ntwo\nthree");
         frames.consume(4);
-        assert_eq!(frames.position(), Position { line: 2, column: 1 });
+        assert_eq!(frames.position(), Position { line: 2, column: 1, offset: 4 });
         assert!(frames.skip_line().unwrap());
         assert_eq!(frames.window(), b"three");
         assert!(!frames.skip_line().unwrap());

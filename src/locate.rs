@@ -40,6 +40,24 @@ pub fn locate(bytes: &[u8], path: &[Step], anchor: Anchor) -> usize {
     c.at.min(bytes.len())
 }
 
+/// The byte range of the value at `path`, if it is there.
+pub fn value_range(bytes: &[u8], path: &[Step]) -> Option<std::ops::Range<usize>> {
+    let mut c = Cursor { bytes, at: 0 };
+    c.skip_ws();
+    for step in path {
+        let found = match *step {
+            Step::Key { name, nth } => c.find_member(name, nth, false),
+            Step::Index(n) => c.find_element(n),
+        };
+        if !found {
+            return None;
+        }
+    }
+    let start = c.at;
+    c.skip_value();
+    (start < c.at && c.at <= bytes.len()).then_some(start..c.at)
+}
+
 struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -200,6 +218,13 @@ mod tests {
     fn a_missing_member_points_at_its_object() {
         let path = [Step::Key { name: "a", nth: 0 }, Step::Key { name: "zz", nth: 0 }];
         assert!(at(&path, Anchor::Value).starts_with("{\"b\""));
+    }
+
+    #[test]
+    fn value_ranges() {
+        let range = value_range(DOC.as_bytes(), &[Step::Key { name: "a", nth: 0 }]).unwrap();
+        assert_eq!(&DOC[range], "{\"b\": [10, {\"c\": 3}]}");
+        assert_eq!(value_range(DOC.as_bytes(), &[Step::Key { name: "zz", nth: 0 }]), None);
     }
 
     #[test]

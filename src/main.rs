@@ -3,15 +3,18 @@
 
 use std::io::{self, Write};
 
-use clap::Parser;
-use tiwhook::cli::{Cli, Command, Format, InspectArgs};
+use clap::{CommandFactory, Parser};
+use tiwhook::cli::{CheckArgs, Cli, Command, ExampleArgs, Expectation, Format, InspectArgs, SignArgs};
 use tiwhook::config::{self, Environment};
 use tiwhook::exit_codes::ExitCode;
 use tiwhook::render::check::CheckPrinter;
+use tiwhook::render::github::GithubPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::json::JsonPrinter;
+use tiwhook::render::junit::JunitPrinter;
 use tiwhook::render::{Printer, View};
-use tiwhook::run;
+use tiwhook::report::Verdict;
+use tiwhook::{example, run, timefmt};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -21,26 +24,44 @@ enum Mode {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
-        None => read(Mode::Inspect, &cli.inspect),
-        Some(Command::Inspect(args)) => read(Mode::Inspect, &args),
-        Some(Command::Check(args)) => read(Mode::Check, &args),
+    let outcome = match cli.command {
+        None => read(Mode::Inspect, &cli.inspect, None),
+        Some(Command::Inspect(args)) => read(Mode::Inspect, &args, None),
+        Some(Command::Check(CheckArgs { inspect, expect })) => read(Mode::Check, &inspect, expect),
+        Some(Command::Sign(args)) => sign(&args),
+        Some(Command::Example(args)) => example(&args),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "tiwhook", &mut io::stdout());
+            Ok(ExitCode::Success)
+        }
+        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
+            .render(&mut io::stdout())
+            .map(|()| ExitCode::Success)
+            .map_err(|e| e.to_string()),
     };
-    code.into()
-}
-
-fn read(mode: Mode, args: &InspectArgs) -> ExitCode {
-    let env = Environment::real();
-    let config = match config::resolve(&args.read, &env) {
-        Ok(config) => config,
+    match outcome {
+        Ok(code) => code.into(),
         Err(message) => {
             eprintln!("tiwhook: {message}");
-            return ExitCode::Usage;
+            ExitCode::Usage.into()
         }
-    };
+    }
+}
+
+/// Ends a run whose output failed: quietly for a closed pipe (`tiwhook … | head -1`).
+fn output_failed(error: io::Error) -> Result<ExitCode, String> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(ExitCode::Success)
+    } else {
+        Err(format!("cannot write the output: {error}"))
+    }
+}
+
+fn read(mode: Mode, args: &InspectArgs, expect: Option<Expectation>) -> Result<ExitCode, String> {
+    let env = Environment::real();
+    let config = config::resolve(&args.read, &env)?;
     colored::control::set_override(config.color);
-    let stdout = io::stdout().lock();
-    let out = io::BufWriter::with_capacity(64 * 1024, stdout);
+    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let view = View {
         zone: config.zone.clone(),
         now: config.policy.now,
@@ -48,23 +69,74 @@ fn read(mode: Mode, args: &InspectArgs) -> ExitCode {
     };
     let mut printer: Box<dyn Printer> = match (mode, args.format) {
         (_, Format::Json) => Box::new(JsonPrinter::new(out)),
+        (_, Format::Github) => Box::new(GithubPrinter::new(out)),
+        (_, Format::Junit) => Box::new(JunitPrinter::new(out)),
         (Mode::Check, Format::Human) => Box::new(CheckPrinter::new(out)),
         (Mode::Inspect, Format::Human) => Box::new(HumanPrinter::new(out, view)),
     };
+    let expected = expect.map(|e| match e {
+        Expectation::Valid => Verdict::Valid,
+        Expectation::Invalid => Verdict::Invalid,
+    });
     let mut stderr = io::stderr().lock();
-    match run::inspect(&args.read.paths, &config.policy, printer.as_mut(), &mut stderr) {
+    match run::inspect(&args.read.paths, &config.policy, expected, printer.as_mut(), &mut stderr) {
         Ok((summary, code)) => {
             let caveat_on_stdout = mode == Mode::Inspect && args.format == Format::Human;
             if summary.signatures_checked && !caveat_on_stdout {
                 let _ = writeln!(stderr, "tiwhook: note: {}", tiwhook::render::BODY_CAVEAT);
             }
-            code
+            Ok(code)
         }
-        // A closed stdout (`tiwhook ... | head -1`) ends the run quietly.
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success,
-        Err(error) => {
-            let _ = writeln!(stderr, "tiwhook: cannot write the output: {error}");
-            ExitCode::Usage
+        Err(error) => output_failed(error),
+    }
+}
+
+fn sign(args: &SignArgs) -> Result<ExitCode, String> {
+    let env = Environment::real();
+    let keys = config::keys(&args.keys, &env)?;
+    let Some(key) = keys.first() else {
+        return Err("sign needs a key: give --key, --key-file or --key-env (default TIW_CALLBACK_KEY)".into());
+    };
+    let expire = match (&args.expire_at, &args.expire_in) {
+        (Some(at), _) => timefmt::parse_time(at).map_err(|e| format!("--expire-at: {e}"))?,
+        (None, Some(duration)) => {
+            let now = config::clock(args.now.as_deref(), &env)?;
+            now + timefmt::parse_duration(duration).map_err(|e| format!("--expire-in: {e}"))?
         }
+        (None, None) => return Err("give --expire-at or --expire-in".into()),
+    };
+    let expire = u64::try_from(expire).map_err(|_| "the new ExpireTime is before 1970".to_string())?;
+    if args.in_place && (args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-")) {
+        return Err("--in-place needs files: stdin cannot be written back".into());
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut stderr = io::stderr().lock();
+    let secret = key.secret_for_signing();
+    match run::sign(&args.paths, secret, expire, args.in_place, &mut out, &mut stderr) {
+        Ok(code) => Ok(code),
+        Err(error) => output_failed(error),
+    }
+}
+
+fn example(args: &ExampleArgs) -> Result<ExitCode, String> {
+    let mut out = io::stdout().lock();
+    let written = if args.list {
+        example::names().try_for_each(|name| writeln!(out, "{name}"))
+    } else {
+        let env = Environment::real();
+        let name = args.event.as_deref().unwrap_or_default();
+        let now = config::clock(args.now.as_deref(), &env)?;
+        let keys = config::keys(&args.keys, &env)?;
+        let key = keys.first().map(|k| k.secret_for_signing());
+        let Some(sample) = example::example(name, now, key) else {
+            let known: Vec<_> = example::names().collect();
+            return Err(format!("no example of `{name}`; known events: {}", known.join(", ")));
+        };
+        let text = serde_json::to_string_pretty(&sample).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")
+    };
+    match written {
+        Ok(()) => Ok(ExitCode::Success),
+        Err(error) => output_failed(error),
     }
 }

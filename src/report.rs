@@ -116,9 +116,16 @@ pub struct Report<'a> {
     pub expired: Option<bool>,
     pub findings: Vec<Finding>,
     pub verdict: Verdict,
+    /// The verdict `check --expect` asserts, if any.
+    pub expected: Option<Verdict>,
 }
 
 impl<'a> Report<'a> {
+    /// Whether the callback passed: its verdict is the expected one, or valid without `--expect`.
+    pub fn passed(&self) -> bool {
+        self.verdict == self.expected.unwrap_or(Verdict::Valid)
+    }
+
     /// A declared envelope field's value, if present.
     pub fn envelope_field(&self, name: &str) -> Option<Node<'a>> {
         let i = ENVELOPE.iter().position(|f| f.name == name)?;
@@ -159,9 +166,18 @@ pub struct Summary {
     pub unreadable: u64,
     /// Whether any signature was checked against a key.
     pub signatures_checked: bool,
+    /// The verdict `check --expect` asserted, and how many callbacks did not meet it.
+    pub expected: Option<Verdict>,
+    pub unmet: u64,
 }
 
 impl Summary {
+    /// Whether every callback passed (and every input could be read).
+    pub fn all_passed(&self) -> bool {
+        let failed = if self.expected.is_some() { self.unmet } else { self.invalid };
+        failed == 0 && self.unreadable == 0
+    }
+
     pub fn add(&mut self, report: &Report) {
         self.callbacks += 1;
         match report.verdict {
@@ -169,6 +185,9 @@ impl Summary {
             Verdict::Invalid => self.invalid += 1,
         }
         self.warnings += report.warnings().count() as u64;
+        if report.expected.is_some() && !report.passed() {
+            self.unmet += 1;
+        }
         if matches!(report.signature, SignatureStatus::Valid { .. } | SignatureStatus::Mismatch) {
             self.signatures_checked = true;
         }

@@ -26,6 +26,11 @@ impl Key {
         &self.origin
     }
 
+    /// The key's bytes, for `tiwhook sign` and `example` to sign with. Never print them.
+    pub fn secret_for_signing(&self) -> &[u8] {
+        &self.secret
+    }
+
     pub fn len(&self) -> usize {
         self.secret.len()
     }

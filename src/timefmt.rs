@@ -179,6 +179,35 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
     })
 }
 
+/// Parses a duration given on the command line: a number and a unit, repeated: `90s`, `1h30m`,
+/// `30d`, `2w`, `10y` (a year is 365 days). Returns seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let error = || format!("`{text}` is not a duration such as 90s, 1h30m, 30d or 10y");
+    let mut total: i64 = 0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(error());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number: i64 = rest[..digits].parse().map_err(|_| error())?;
+        rest = &rest[digits..];
+        let unit = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let seconds = match &rest[..unit] {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            "y" => 365 * 86_400,
+            _ => return Err(error()),
+        };
+        rest = &rest[unit..];
+        total = number.checked_mul(seconds).and_then(|n| total.checked_add(n)).ok_or_else(error)?;
+    }
+    Ok(total)
+}
+
 /// Resolves a zone given on the command line: `UTC`, `local`, or an IANA name.
 pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
     match name {
@@ -266,6 +295,17 @@ mod tests {
             let want = if want.is_empty() { "0s".to_string() } else { want.join(" ") };
             assert_eq!(age(a, b), want, "{a} {b}");
             a += 86_400 * 17 + 3_601;
+        }
+    }
+
+    #[test]
+    fn durations_on_the_command_line() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_duration("10y"), Ok(3650 * 86_400));
+        for bad in ["", "10", "h", "5x", "1.5h", "-3d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 

@@ -52,6 +52,7 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
             at: broken.at,
         }],
         verdict: Verdict::Invalid,
+        expected: None,
     }
 }
 
@@ -73,6 +74,7 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
         expired: None,
         findings: Vec::new(),
         verdict: Verdict::Valid,
+        expected: None,
     };
     if !root.is_object() {
         let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));

@@ -2,52 +2,75 @@
 //!
 //! A callback that passes prints nothing. Each finding is one line,
 //! `path:line:column: error[code]: message`, with its help below it, and the run ends with a
-//! summary line.
+//! summary line. Under `--expect`, only the callbacks that did not meet the expectation are shown.
 
 use std::io::{self, Write};
 
-use colored::Colorize;
-
-use super::{Printer, summary_line};
+use super::style::{Style, color_enabled, paint};
+use super::{Printer, summary_line, unmet_message};
 use crate::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct CheckPrinter<W> {
     out: W,
+    color: bool,
 }
 
 impl<W: Write> CheckPrinter<W> {
     pub fn new(out: W) -> Self {
-        CheckPrinter { out }
+        CheckPrinter { out, color: color_enabled() }
+    }
+
+    fn line(
+        &mut self,
+        report: &Report,
+        line: u64,
+        column: u64,
+        style: Style,
+        label: &[&str],
+        message: &str,
+    ) -> io::Result<()> {
+        let place = format!("{}:{line}:{column}: ", escape(report.source));
+        self.out.write_all(place.as_bytes())?;
+        paint(&mut self.out, self.color, style, label)?;
+        self.out.write_all(b": ")?;
+        self.out.write_all(escape(message).as_bytes())?;
+        self.out.write_all(b"\n")
     }
 }
 
 impl<W: Write> Printer for CheckPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
+        if report.expected.is_some() {
+            if report.passed() {
+                return Ok(());
+            }
+            let message = unmet_message(report).unwrap_or_default();
+            let (line, column) = (report.start.line, report.start.column);
+            self.line(report, line, column, Style::BoldRed, &["error[unexpected-verdict]"], &message)?;
+        }
         for finding in &report.findings {
-            let label = match finding.severity {
-                Severity::Error => format!("error[{}]", finding.code).red().bold(),
-                Severity::Warning => format!("warning[{}]", finding.code).yellow().bold(),
+            let (style, severity) = match finding.severity {
+                Severity::Error => (Style::BoldRed, "error"),
+                Severity::Warning => (Style::BoldYellow, "warning"),
             };
-            writeln!(
-                self.out,
-                "{}:{}:{}: {label}: {}",
-                escape(report.source),
-                finding.at.line,
-                finding.at.column,
-                escape(&finding.message)
-            )?;
+            let (line, column) = (finding.at.line, finding.at.column);
+            self.line(report, line, column, style, &[severity, "[", finding.code, "]"], &finding.message)?;
             for help in &finding.help {
-                writeln!(self.out, "  = {}: {}", "help".cyan(), escape(help))?;
+                self.out.write_all(b"  = ")?;
+                paint(&mut self.out, self.color, Style::Cyan, &["help"])?;
+                self.out.write_all(b": ")?;
+                self.out.write_all(escape(help).as_bytes())?;
+                self.out.write_all(b"\n")?;
             }
         }
         Ok(())
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        let line = summary_line(summary);
-        let line = if summary.invalid > 0 || summary.unreadable > 0 { line.red() } else { line.green() };
-        writeln!(self.out, "{}", line.bold())?;
+        let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
+        paint(&mut self.out, self.color, style, &[&summary_line(summary)])?;
+        self.out.write_all(b"\n")?;
         self.out.flush()
     }
 }

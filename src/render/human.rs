@@ -368,14 +368,18 @@ impl<W: Write> Printer for HumanPrinter<W> {
         self.header(report)?;
         self.event_fields(report)?;
         self.envelope(report)?;
+        if let Some(message) = super::unmet_message(report) {
+            self.out.write_all(b"  ")?;
+            self.paint(Style::BoldRed, &["error[unexpected-verdict]"])?;
+            writeln!(self.out, " {message}")?;
+        }
         self.findings(report)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.callbacks > 1 || summary.unreadable > 0 {
             self.out.write_all(b"\n")?;
-            let style =
-                if summary.invalid > 0 || summary.unreadable > 0 { Style::BoldRed } else { Style::BoldGreen };
+            let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
             self.paint(style, &[&summary_line(summary)])?;
             self.out.write_all(b"\n")?;
         }

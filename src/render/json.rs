@@ -50,13 +50,18 @@ impl<W: Write> Printer for JsonPrinter<W> {
         write_findings(out, report.warnings())?;
         out.write_all(b",\"details\":")?;
         write_details(out, report)?;
+        if let Some(expected) = report.expected {
+            out.write_all(b",\"expected\":\"")?;
+            out.write_all(expected.as_str().as_bytes())?;
+            out.write_all(if report.passed() { b"\",\"met\":true" } else { b"\",\"met\":false" })?;
+        }
         out.write_all(b"}\n")
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        writeln!(
+        write!(
             self.out,
-            "{{\"type\":\"summary\",\"callbacks\":{},\"valid\":{},\"invalid\":{},\"warnings\":{},\"sources\":{},\"unreadable\":{}}}",
+            "{{\"type\":\"summary\",\"callbacks\":{},\"valid\":{},\"invalid\":{},\"warnings\":{},\"sources\":{},\"unreadable\":{}",
             summary.callbacks,
             summary.valid,
             summary.invalid,
@@ -64,6 +69,10 @@ impl<W: Write> Printer for JsonPrinter<W> {
             summary.sources,
             summary.unreadable
         )?;
+        if let Some(expected) = summary.expected {
+            write!(self.out, ",\"expected\":\"{}\",\"unmet\":{}", expected.as_str(), summary.unmet)?;
+        }
+        writeln!(self.out, "}}")?;
         self.out.flush()
     }
 }

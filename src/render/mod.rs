@@ -5,8 +5,10 @@
 //! table through the helpers here, so that all formats agree.
 
 pub mod check;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod style;
 
 use std::io;
@@ -94,17 +96,36 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 /// The run's tally in words: `12 callbacks in 4 sources: 11 valid, 1 invalid, 3 warnings`.
 pub fn summary_line(summary: &Summary) -> String {
     let mut line = format!(
-        "{} in {}: {} valid, {} invalid, {}",
+        "{} in {}: ",
         plural(summary.callbacks, "callback", "callbacks"),
         plural(summary.sources, "source", "sources"),
-        summary.valid,
-        summary.invalid,
-        plural(summary.warnings, "warning", "warnings"),
     );
+    match summary.expected {
+        Some(verdict) => line.push_str(&format!(
+            "{} met the expectation ({}), {} did not",
+            summary.callbacks - summary.unmet,
+            verdict.as_str(),
+            summary.unmet
+        )),
+        None => line.push_str(&format!(
+            "{} valid, {} invalid, {}",
+            summary.valid,
+            summary.invalid,
+            plural(summary.warnings, "warning", "warnings")
+        )),
+    }
     if summary.unreadable > 0 {
         line.push_str(&format!(", {} unreadable", plural(summary.unreadable, "source", "sources")));
     }
     line
+}
+
+/// What a callback that did not meet `--expect` is told.
+pub fn unmet_message(report: &Report) -> Option<String> {
+    let expected = report.expected?;
+    (expected != report.verdict).then(|| {
+        format!("expected this callback to be {}, but it is {}", expected.as_str(), report.verdict.as_str())
+    })
 }
 
 /// Said once in a run where a signature was checked.

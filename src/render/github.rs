@@ -1,0 +1,95 @@
+//! `--format github`: GitHub Actions workflow commands, so that each finding annotates the
+//! fixture file at the offending line of a pull request.
+//!
+//! One `::error file=…,line=…,col=…,title=…::message` (or `::warning`) line per finding, then a
+//! plain summary line. Values are escaped as the runner expects (`%`, CR, LF, and in properties
+//! `:` and `,`), after control characters were made visible.
+
+use std::io::{self, Write};
+
+use super::{Printer, summary_line, unmet_message};
+use crate::report::{Report, Severity, Summary};
+use crate::sanitize::escape;
+
+pub struct GithubPrinter<W> {
+    out: W,
+}
+
+impl<W: Write> GithubPrinter<W> {
+    pub fn new(out: W) -> Self {
+        GithubPrinter { out }
+    }
+
+    fn annotate(
+        &mut self,
+        level: &str,
+        report: &Report,
+        line: u64,
+        column: u64,
+        title: &str,
+        message: &str,
+    ) -> io::Result<()> {
+        write!(self.out, "::{level} ")?;
+        if report.source != "-" {
+            write!(self.out, "file={},", property(report.source))?;
+        }
+        writeln!(self.out, "line={line},col={column},title={}::{}", property(title), data(message))
+    }
+}
+
+/// Escapes a message for a workflow command: each line made terminal-safe, then `%`, CR and LF
+/// encoded as the runner expects.
+fn data(text: &str) -> String {
+    let lines: Vec<String> = text.split('\n').map(|line| escape(line).replace('%', "%25")).collect();
+    lines.join("%0A")
+}
+
+/// Escapes a property value (file, title) for a workflow command.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+impl<W: Write> Printer for GithubPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        if report.expected.is_some() {
+            if report.passed() {
+                return Ok(());
+            }
+            let message = unmet_message(report).unwrap_or_default();
+            let (line, column) = (report.start.line, report.start.column);
+            self.annotate("error", report, line, column, "tiwhook unexpected-verdict", &message)?;
+        }
+        for f in &report.findings {
+            let level = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let title = format!("tiwhook {}", f.code);
+            let mut message = f.message.clone();
+            for help in &f.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            self.annotate(level, report, f.at.line, f.at.column, &title, &message)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        writeln!(self.out, "{}", summary_line(summary))?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escapes() {
+        assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(data("a\rb"), "a\\rb");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(data("\u{1b}[2J"), "\\x1b[2J");
+    }
+}

@@ -1,0 +1,141 @@
+//! `--format junit`: a JUnit XML report for GitLab, Jenkins and the like.
+//!
+//! One `testsuite` per source and one `testcase` per callback, named by source and index; a
+//! failed callback has a `failure` listing its findings, a passing one's warnings go to
+//! `system-out`. The counts come first in the XML, so the report is written at the end.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Printer, unmet_message};
+use crate::report::{Report, Severity, Summary};
+use crate::sanitize::escape;
+
+pub struct JunitPrinter<W> {
+    out: W,
+    suites: Vec<Suite>,
+}
+
+struct Suite {
+    name: String,
+    cases: String,
+    tests: u64,
+    failures: u64,
+}
+
+impl<W: Write> JunitPrinter<W> {
+    pub fn new(out: W) -> Self {
+        JunitPrinter { out, suites: Vec::new() }
+    }
+}
+
+/// Text made safe for XML 1.0: control characters shown escaped (line feeds kept), markup
+/// characters as entities.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let lines: Vec<_> = text.split('\n').map(escape).collect();
+    for c in lines.join("\n").chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl<W: Write> Printer for JunitPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        if self.suites.last().is_none_or(|s| s.name != report.source) {
+            let name = report.source.to_string();
+            self.suites.push(Suite { name, cases: String::new(), tests: 0, failures: 0 });
+        }
+        let Some(suite) = self.suites.last_mut() else { return Ok(()) };
+        suite.tests += 1;
+        let event = report.event_type.unwrap_or("not JSON");
+        let name = format!("{}#{} (line {}) {event}", report.source, report.index, report.start.line);
+        let _ =
+            write!(suite.cases, "    <testcase classname=\"{}\" name=\"{}\"", xml(report.source), xml(&name));
+        let mut lines = String::new();
+        if let Some(message) = unmet_message(report) {
+            let _ = writeln!(lines, "{message}");
+        }
+        for f in &report.findings {
+            let _ = writeln!(
+                lines,
+                "{}:{}: {}[{}] {}: {}",
+                f.at.line,
+                f.at.column,
+                f.severity.as_str(),
+                f.code,
+                f.path,
+                f.message
+            );
+        }
+        if report.passed() {
+            if lines.is_empty() {
+                suite.cases.push_str("/>\n");
+            } else {
+                let _ = write!(
+                    suite.cases,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    xml(&lines)
+                );
+            }
+            return Ok(());
+        }
+        suite.failures += 1;
+        let first =
+            report.findings.iter().find(|f| f.severity == Severity::Error).or(report.findings.first());
+        let (kind, message) = match (unmet_message(report), first) {
+            (Some(message), _) => ("unexpected-verdict".to_string(), message),
+            (None, Some(f)) => (f.code.to_string(), f.message.clone()),
+            (None, None) => ("invalid".to_string(), "invalid".to_string()),
+        };
+        let _ = write!(
+            suite.cases,
+            ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+            xml(&kind),
+            xml(&message),
+            xml(&lines)
+        );
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let failures: u64 = self.suites.iter().map(|s| s.failures).sum();
+        writeln!(self.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(
+            self.out,
+            "<testsuites name=\"tiwhook\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\">",
+            summary.callbacks, summary.unreadable
+        )?;
+        for suite in &self.suites {
+            writeln!(
+                self.out,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+                xml(&suite.name),
+                suite.tests,
+                suite.failures
+            )?;
+            self.out.write_all(suite.cases.as_bytes())?;
+            writeln!(self.out, "  </testsuite>")?;
+        }
+        writeln!(self.out, "</testsuites>")?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_controls() {
+        assert_eq!(xml("a<b & \"c\"\u{1b}\nx"), "a&lt;b &amp; &quot;c&quot;\\x1b\nx");
+    }
+}
