@@ -51,6 +51,8 @@ pub enum Command {
     Sign(SignArgs),
     /// Print a realistic sample callback of an event type, signed when a key is given
     Example(ExampleArgs),
+    /// Follow push and recording tasks across a stream: lifetimes, retries, totals
+    Timeline(TimelineArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -155,6 +157,40 @@ pub struct ExampleArgs {
     /// The clock the sample's times are set around: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Human)]
+    pub format: TimelineFormat,
+
+    /// Only tasks in this room
+    #[arg(long, value_name = "ID")]
+    pub room: Option<u64>,
+
+    /// Only tasks running at or after this time: Unix seconds or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only tasks running at or before this time: Unix seconds or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Columns to fit the chart in [default: $COLUMNS, else 120]
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimelineFormat {
+    /// A table with a bar chart, then totals
+    Human,
+    /// JSON Lines: one `task` object per task, then `totals`
+    Json,
 }
 
 /// Options shared by the commands that read callbacks.

@@ -22,4 +22,5 @@ pub mod signature;
 pub mod source;
 pub mod tape;
 pub mod timefmt;
+pub mod timeline;
 pub mod validate;

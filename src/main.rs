@@ -4,7 +4,10 @@
 use std::io::{self, Write};
 
 use clap::{CommandFactory, Parser};
-use tiwhook::cli::{CheckArgs, Cli, Command, ExampleArgs, Expectation, Format, InspectArgs, SignArgs};
+use tiwhook::cli::{
+    CheckArgs, Cli, Command, ExampleArgs, Expectation, Format, InspectArgs, SignArgs, TimelineArgs,
+    TimelineFormat,
+};
 use tiwhook::config::{self, Environment};
 use tiwhook::exit_codes::ExitCode;
 use tiwhook::render::check::CheckPrinter;
@@ -12,6 +15,7 @@ use tiwhook::render::github::GithubPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::json::JsonPrinter;
 use tiwhook::render::junit::JunitPrinter;
+use tiwhook::render::timeline::{TimelineOptions, TimelinePrinter};
 use tiwhook::render::{Printer, View};
 use tiwhook::report::Verdict;
 use tiwhook::{example, run, timefmt};
@@ -30,6 +34,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Check(CheckArgs { inspect, expect })) => read(Mode::Check, &inspect, expect),
         Some(Command::Sign(args)) => sign(&args),
         Some(Command::Example(args)) => example(&args),
+        Some(Command::Timeline(args)) => timeline(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tiwhook", &mut io::stdout());
             Ok(ExitCode::Success)
@@ -137,6 +142,32 @@ fn example(args: &ExampleArgs) -> Result<ExitCode, String> {
     };
     match written {
         Ok(()) => Ok(ExitCode::Success),
+        Err(error) => output_failed(error),
+    }
+}
+
+fn timeline(args: &TimelineArgs) -> Result<ExitCode, String> {
+    let env = Environment::real();
+    let config = config::resolve(&args.read, &env)?;
+    colored::control::set_override(config.color);
+    let time = |option: &str, value: &Option<String>| -> Result<Option<i64>, String> {
+        value.as_deref().map(timefmt::parse_time).transpose().map_err(|e| format!("{option}: {e}"))
+    };
+    let width = args.width.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok()).unwrap_or(120);
+    let options = TimelineOptions {
+        json: args.format == TimelineFormat::Json,
+        room: args.room,
+        since: time("--since", &args.since)?,
+        until: time("--until", &args.until)?,
+        width,
+        zone: config.zone.clone(),
+        now: config.policy.now,
+    };
+    let out = io::BufWriter::new(io::stdout().lock());
+    let mut printer = TimelinePrinter::new(out, io::stderr(), options);
+    let mut diagnostics = io::stderr();
+    match run::inspect(&args.read.paths, &config.policy, None, &mut printer, &mut diagnostics) {
+        Ok((_, code)) => Ok(code),
         Err(error) => output_failed(error),
     }
 }

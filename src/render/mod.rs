@@ -10,6 +10,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod style;
+pub mod timeline;
 
 use std::io;
 

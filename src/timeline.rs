@@ -1,0 +1,291 @@
+//! Follows tasks across a stream of callbacks: `tiwhook timeline`.
+//!
+//! One callback says little; a day of them says which pushes are still running, which stopped
+//! abnormally, how long each room pushed (push is billed by duration), and which callbacks were
+//! Tencent's retries. Valid callbacks are grouped by `TaskId` into [`Task`]s; a delivery identical
+//! to one already seen (SPEC §1: Tencent retries every 5 s) counts as a duplicate, not an event.
+//! Memory grows with the number of tasks, not of callbacks.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::report::Report;
+use crate::tape::{Node, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    Push,
+    Record,
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Push => "push",
+            TaskKind::Record => "record",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Its start and its stop were seen.
+    Finished,
+    /// Its start was seen, not its stop.
+    Running,
+    /// Its stop was seen, not its start (which came before the capture, say).
+    StopOnly,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Finished => "finished",
+            State::Running => "running",
+            State::StopOnly => "stop-only",
+        }
+    }
+}
+
+/// One task, as its callbacks tell it.
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: String,
+    pub kind: TaskKind,
+    pub room: Option<u64>,
+    pub start: Option<u64>,
+    pub stop: Option<u64>,
+    pub finish_reason: Option<String>,
+    /// `Code: Message` of the task's `Error`.
+    pub error: Option<String>,
+    /// Callbacks delivered for it, duplicates included.
+    pub callbacks: u64,
+    pub duplicates: u64,
+    /// Information that does not agree: two different stops, a stop for another room.
+    pub warnings: Vec<String>,
+    started_seen: bool,
+    stop_seen: Option<u64>,
+    seen: Vec<u64>,
+    order: u64,
+}
+
+impl Task {
+    pub fn state(&self) -> State {
+        match (self.started_seen, self.stop_seen.is_some()) {
+            (true, true) => State::Finished,
+            (false, true) => State::StopOnly,
+            _ => State::Running,
+        }
+    }
+
+    /// How long it ran: from start to stop, for a task that stopped.
+    pub fn duration(&self) -> Option<u64> {
+        self.stop?.checked_sub(self.start?)
+    }
+
+    /// When it began, for ordering: its start, else its stop.
+    pub fn begins(&self) -> u64 {
+        self.start.or(self.stop).unwrap_or(0)
+    }
+
+    fn set_room(&mut self, room: Option<u64>, what: &str) {
+        match (self.room, room) {
+            (Some(known), Some(new)) if known != new => {
+                self.warnings.push(format!(
+                    "the {what} is for room {new}, the task's other callbacks for room {known}"
+                ));
+            }
+            (None, Some(new)) => self.room = Some(new),
+            _ => {}
+        }
+    }
+
+    fn set_start(&mut self, start: Option<u64>, what: &str) {
+        match (self.start, start) {
+            (Some(known), Some(new)) if known != new => {
+                self.warnings.push(format!("the {what} says it started at {new}, not {known}"));
+            }
+            (None, Some(new)) => self.start = Some(new),
+            _ => {}
+        }
+    }
+}
+
+/// The tasks of a stream, and what did not belong to one.
+#[derive(Default)]
+pub struct Timeline {
+    tasks: HashMap<String, Task>,
+    /// Valid callbacks of events that are no task's (transcoding, alarms, unknown events).
+    pub other_callbacks: u64,
+    scratch: Vec<u8>,
+}
+
+fn number(node: Option<Node>) -> Option<u64> {
+    match node?.value() {
+        Value::UInt(n) => Some(n),
+        _ => None,
+    }
+}
+
+fn text(node: Option<Node>) -> Option<String> {
+    node?.as_str().map(str::to_string)
+}
+
+impl Timeline {
+    /// Takes in one valid callback.
+    pub fn add(&mut self, report: &Report) {
+        let (Some(event), Some(doc)) = (report.event, report.doc) else {
+            self.other_callbacks += 1;
+            return;
+        };
+        let kind = match event.name {
+            "WhiteboardPushStarted" | "WhiteboardPushStopped" => TaskKind::Push,
+            name if name.starts_with("OnlineRecord") => TaskKind::Record,
+            _ => {
+                self.other_callbacks += 1;
+                return;
+            }
+        };
+        let Some(id) = report.event_field("TaskId").and_then(Node::as_str) else {
+            // A failed task's callback may hold nothing but its Error: no task to file it under.
+            self.other_callbacks += 1;
+            return;
+        };
+        self.scratch.clear();
+        // Writing to a Vec cannot fail.
+        let _ = doc.root().write_json(&mut self.scratch);
+        let mut hasher = DefaultHasher::new();
+        self.scratch.hash(&mut hasher);
+        let hash = hasher.finish();
+        let order = self.tasks.len() as u64;
+        let task = self.tasks.entry(id.to_string()).or_insert_with(|| Task {
+            id: id.to_string(),
+            kind,
+            room: None,
+            start: None,
+            stop: None,
+            finish_reason: None,
+            error: None,
+            callbacks: 0,
+            duplicates: 0,
+            warnings: Vec::new(),
+            started_seen: false,
+            stop_seen: None,
+            seen: Vec::new(),
+            order,
+        });
+        task.callbacks += 1;
+        if task.seen.contains(&hash) {
+            task.duplicates += 1;
+            return;
+        }
+        task.seen.push(hash);
+        let field = |name| report.event_field(name);
+        let room = number(field("RoomId"));
+        let timestamp = number(report.envelope_field("Timestamp"));
+        match event.name {
+            "WhiteboardPushStarted" => {
+                task.set_room(room, "start");
+                task.set_start(number(field("PushStartTime")), "start");
+                task.started_seen = true;
+            }
+            "OnlineRecordStarted" => {
+                task.set_room(room, "start");
+                task.set_start(timestamp, "start");
+                task.started_seen = true;
+            }
+            "WhiteboardPushStopped" | "OnlineRecordFinished" => {
+                let (start, stop) = if kind == TaskKind::Push {
+                    (field("PushStartTime"), field("PushStopTime"))
+                } else {
+                    (field("RecordStartTime"), field("RecordStopTime"))
+                };
+                if task.stop_seen.is_some_and(|h| h != hash) && task.finish_reason.is_some() {
+                    task.warnings.push("two different stops were delivered for this task".into());
+                }
+                task.set_room(room, "stop");
+                if kind == TaskKind::Push || !task.started_seen {
+                    task.set_start(number(start), "stop");
+                }
+                // The first stop delivered stands; a different one only earns a warning.
+                if task.finish_reason.is_none() {
+                    task.stop = number(stop).or(task.stop);
+                    task.finish_reason = text(field("FinishReason"));
+                    task.error = field("Error").map(|e| {
+                        let part = |name| e.get(name).and_then(Node::as_str).unwrap_or_default().to_string();
+                        format!("{}: {}", part("Code"), part("Message"))
+                    });
+                }
+                task.stop_seen = Some(hash);
+            }
+            "OnlineRecordStopped" | "OnlineRecordLongPauseForceStopped" => {
+                task.set_room(room, "stop");
+                let stop = number(field("StopTime")).or(timestamp);
+                if task.stop.is_none() {
+                    task.stop = stop;
+                }
+                task.stop_seen.get_or_insert(hash);
+            }
+            _ => task.set_room(room, "callback"),
+        }
+    }
+
+    /// The tasks, in the order they began (then the order they were first seen).
+    pub fn tasks(&self) -> Vec<&Task> {
+        let mut tasks: Vec<&Task> = self.tasks.values().collect();
+        tasks.sort_by_key(|t| (t.begins(), t.order));
+        tasks
+    }
+}
+
+/// Figures over a set of tasks.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub tasks: u64,
+    pub finished: u64,
+    pub running: u64,
+    pub stop_only: u64,
+    pub duplicates: u64,
+    /// Durations of the finished and stop-only push tasks, summed.
+    pub push_seconds: u64,
+    /// Likewise for recording tasks.
+    pub record_seconds: u64,
+    /// Per room: tasks and push seconds, by room id.
+    pub by_room: Vec<(u64, u64, u64)>,
+    /// Per finish reason: how many tasks.
+    pub by_reason: Vec<(String, u64)>,
+}
+
+pub fn totals(tasks: &[&Task]) -> Totals {
+    let mut totals = Totals { tasks: tasks.len() as u64, ..Totals::default() };
+    let mut rooms: HashMap<u64, (u64, u64)> = HashMap::new();
+    let mut reasons: HashMap<String, u64> = HashMap::new();
+    for task in tasks {
+        match task.state() {
+            State::Finished => totals.finished += 1,
+            State::Running => totals.running += 1,
+            State::StopOnly => totals.stop_only += 1,
+        }
+        totals.duplicates += task.duplicates;
+        let seconds = if task.state() == State::Running { 0 } else { task.duration().unwrap_or(0) };
+        match task.kind {
+            TaskKind::Push => totals.push_seconds += seconds,
+            TaskKind::Record => totals.record_seconds += seconds,
+        }
+        if let Some(room) = task.room {
+            let entry = rooms.entry(room).or_default();
+            entry.0 += 1;
+            if task.kind == TaskKind::Push {
+                entry.1 += seconds;
+            }
+        }
+        if let Some(reason) = &task.finish_reason {
+            *reasons.entry(reason.clone()).or_default() += 1;
+        }
+    }
+    totals.by_room = rooms.into_iter().map(|(room, (n, s))| (room, n, s)).collect();
+    totals.by_room.sort();
+    totals.by_reason = reasons.into_iter().collect();
+    totals.by_reason.sort();
+    totals
+}
