@@ -53,6 +53,9 @@ pub enum Command {
     Example(ExampleArgs),
     /// Follow push and recording tasks across a stream: lifetimes, retries, totals
     Timeline(TimelineArgs),
+    /// Receive Tencent's callbacks over HTTP and show them live, verified
+    #[command(after_help = LISTEN_EXAMPLES)]
+    Listen(ListenArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -157,6 +160,68 @@ pub struct ExampleArgs {
     /// The clock the sample's times are set around: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+}
+
+const LISTEN_EXAMPLES: &str = "\
+Examples:
+  tiwhook listen                                   on http://127.0.0.1:8080, any path
+  tiwhook listen --save received.ndjson --forward-to http://127.0.0.1:3000/tiw
+  tiwhook listen --addr 0.0.0.0:8080 --compact     reachable from other hosts: mind who can post
+
+Each POST is answered 200 {\"error_code\":0} once handled (400 for an invalid one with
+--reject-invalid, so that Tencent retries it); other methods 405, bodies over 1 MiB 413.
+Ctrl-C stops accepting, finishes the requests in flight and prints the tally.";
+
+#[derive(Args, Debug, Clone)]
+pub struct ListenArgs {
+    /// Address to listen on; port 0 picks a free port
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// Accept expired signatures (by default a live callback whose ExpireTime has passed fails)
+    #[arg(long)]
+    pub allow_expired: bool,
+
+    /// Fail callbacks with warnings too
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Answer 400 to an invalid callback instead of 200, so that Tencent retries it
+    #[arg(long)]
+    pub reject_invalid: bool,
+
+    /// Append every body received to this file, one JSON line each, before answering
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Pass each body on to this http:// URL and show the answer
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListenFormat::Human)]
+    pub format: ListenFormat,
+
+    /// One line per callback (with --format human)
+    #[arg(long)]
+    pub compact: bool,
+
+    /// Color output: auto, always or never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Time zone for displayed times: an IANA name, UTC, or local
+    #[arg(long, value_name = "ZONE", default_value = "local")]
+    pub tz: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListenFormat {
+    Human,
+    Json,
 }
 
 #[derive(Args, Debug, Clone)]

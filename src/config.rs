@@ -92,7 +92,7 @@ pub fn keys(args: &KeyArgs, env: &Environment) -> Result<Vec<Key>, String> {
 
 /// Whether to color: `always` and `never` as said; `auto` when stdout is a terminal and
 /// `NO_COLOR` is unset or empty, or whenever `CLICOLOR_FORCE` is set to something but `0`.
-fn color(choice: ColorChoice, env: &Environment) -> bool {
+pub fn color(choice: ColorChoice, env: &Environment) -> bool {
     let set = |name: &str| (env.var)(name).is_some_and(|v| !v.is_empty());
     match choice {
         ColorChoice::Always => true,

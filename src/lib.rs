@@ -12,6 +12,7 @@ pub mod events;
 pub mod example;
 pub mod exit_codes;
 pub mod frame;
+pub mod listen;
 pub mod locate;
 pub mod render;
 pub mod report;

@@ -5,12 +5,13 @@ use std::io::{self, Write};
 
 use clap::{CommandFactory, Parser};
 use tiwhook::cli::{
-    CheckArgs, Cli, Command, ExampleArgs, Expectation, Format, InspectArgs, SignArgs, TimelineArgs,
-    TimelineFormat,
+    CheckArgs, Cli, Command, ExampleArgs, Expectation, Format, InspectArgs, ListenArgs, ListenFormat,
+    SignArgs, TimelineArgs, TimelineFormat,
 };
 use tiwhook::config::{self, Environment};
 use tiwhook::exit_codes::ExitCode;
 use tiwhook::render::check::CheckPrinter;
+use tiwhook::render::compact::CompactPrinter;
 use tiwhook::render::github::GithubPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::json::JsonPrinter;
@@ -18,7 +19,8 @@ use tiwhook::render::junit::JunitPrinter;
 use tiwhook::render::timeline::{TimelineOptions, TimelinePrinter};
 use tiwhook::render::{Printer, View};
 use tiwhook::report::Verdict;
-use tiwhook::{example, run, timefmt};
+use tiwhook::validate::Policy;
+use tiwhook::{example, listen, run, timefmt};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -35,6 +37,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Sign(args)) => sign(&args),
         Some(Command::Example(args)) => example(&args),
         Some(Command::Timeline(args)) => timeline(&args),
+        Some(Command::Listen(args)) => listen(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "tiwhook", &mut io::stdout());
             Ok(ExitCode::Success)
@@ -169,5 +172,73 @@ fn timeline(args: &TimelineArgs) -> Result<ExitCode, String> {
     match run::inspect(&args.read.paths, &config.policy, None, &mut printer, &mut diagnostics) {
         Ok((_, code)) => Ok(code),
         Err(error) => output_failed(error),
+    }
+}
+
+fn listen(args: &ListenArgs) -> Result<ExitCode, String> {
+    let env = Environment::real();
+    let keys = config::keys(&args.keys, &env)?;
+    let zone = timefmt::parse_zone(&args.tz).map_err(|e| format!("--tz: {e}"))?;
+    colored::control::set_override(config::color(args.color, &env));
+    let forward_to = args.forward_to.as_deref().map(listen::parse_forward_url).transpose()?;
+    let view =
+        View { zone, now: env.now, key_origins: keys.iter().map(|k| k.origin().to_string()).collect() };
+    let printer: Box<dyn Printer + Send> = match (args.format, args.compact) {
+        (ListenFormat::Json, _) => Box::new(JsonPrinter::new(io::stdout())),
+        (ListenFormat::Human, true) => Box::new(CompactPrinter::new(io::stdout(), view)),
+        (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
+    };
+    let options = listen::Options {
+        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
+        reject_invalid: args.reject_invalid,
+        save: args.save.clone(),
+        forward_to,
+        json: args.format == ListenFormat::Json,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the receiver: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| format!("--addr {}: {e}", args.addr))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            let mut out = io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{bound}");
+            let _ = out.flush();
+        }
+        if !bound.ip().is_loopback() {
+            eprintln!("tiwhook: listening on {bound}: anyone who can reach it can post callbacks");
+        }
+        let summary = listen::serve(listener, options, printer, shutdown_signal())
+            .await
+            .map_err(|e| format!("the receiver failed: {e}"))?;
+        let _ = summary;
+        Ok(ExitCode::Success)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }

@@ -376,6 +376,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
         self.findings(report)
     }
 
+    fn set_clock(&mut self, now: i64) {
+        self.view.now = now;
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.callbacks > 1 || summary.unreadable > 0 {
             self.out.write_all(b"\n")?;

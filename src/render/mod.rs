@@ -5,6 +5,7 @@
 //! table through the helpers here, so that all formats agree.
 
 pub mod check;
+pub mod compact;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -24,6 +25,8 @@ use crate::tape::{Node, Value};
 pub trait Printer {
     fn callback(&mut self, report: &Report) -> io::Result<()>;
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// Moves the clock the view shows times against (a live receiver's clock runs on).
+    fn set_clock(&mut self, _now: i64) {}
 }
 
 /// What the human views need to know besides the reports.

@@ -1,0 +1,258 @@
+//! `tiwhook listen`: an HTTP receiver for Tencent's callbacks, shown live as they arrive.
+//!
+//! Point a TIW callback URL at it (through any tunnel). Each `POST` body goes through the same
+//! reader, validator and signature check as files, with the expiry enforced against the real
+//! clock, and is shown by the same printers. Nothing received is lost: with a save file, every
+//! body is appended as one line of JSON Lines and flushed to disk before the answer goes out.
+//! With a forward URL, each body is passed on, byte for byte, to the team's own application, and
+//! its answer shown beside the callback.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::document::{Documents, Item};
+use crate::render::Printer;
+use crate::report::{Summary, Verdict};
+use crate::validate::{self, Policy};
+
+/// The largest body accepted; a larger one is answered 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// How long a request may take to arrive; a slower one is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the forwarded application has to answer.
+pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the receiver behaves.
+pub struct Options {
+    /// Keys, strictness and expiry; the clock is read afresh for each request.
+    pub policy: Policy,
+    /// Answer 400 to an invalid callback, so that Tencent retries it.
+    pub reject_invalid: bool,
+    pub save: Option<PathBuf>,
+    /// An `http://` URL to pass each body on to.
+    pub forward_to: Option<Uri>,
+    /// Write forwarding results as JSON lines (with `--format json`).
+    pub json: bool,
+}
+
+struct App {
+    options: Options,
+    printer: Mutex<Box<dyn Printer + Send>>,
+    summary: Mutex<Summary>,
+    save: Option<Mutex<std::fs::File>>,
+    client: Client<HttpConnector, Full<Bytes>>,
+    requests: Mutex<u64>,
+}
+
+/// Checks a forward URL: only plain HTTP, to the team's own application.
+pub fn parse_forward_url(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("--forward-to: `{text}` is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http") if uri.host().is_some() => Ok(uri),
+        Some("https") => {
+            Err("--forward-to: only http:// is supported; forward to your application's local address".into())
+        }
+        _ => Err(format!("--forward-to: `{text}` is not an http:// URL")),
+    }
+}
+
+/// Serves callbacks on `listener` until `shutdown` completes, then finishes the requests in flight,
+/// flushes, and returns the tally.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    options: Options,
+    printer: Box<dyn Printer + Send>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<Summary> {
+    let save = match &options.save {
+        Some(path) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?)),
+        None => None,
+    };
+    let app = Arc::new(App {
+        options,
+        printer: Mutex::new(printer),
+        summary: Mutex::new(Summary { sources: 1, ..Summary::default() }),
+        save,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        requests: Mutex::new(0),
+    });
+    let router = Router::new()
+        .fallback(receive)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .with_state(app.clone());
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    let summary = app.summary.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut printer = app.printer.lock().unwrap_or_else(|e| e.into_inner());
+    printer.finish(&summary)?;
+    Ok(summary)
+}
+
+async fn receive(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method != Method::POST {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "only POST is a callback\n")
+            .into_response();
+    }
+    let number = {
+        let mut requests = app.requests.lock().unwrap_or_else(|e| e.into_inner());
+        *requests += 1;
+        *requests
+    };
+    if let Some(save) = &app.save {
+        let line = save_line(&body);
+        let mut file = save.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(error) = file.write_all(&line).and_then(|()| file.sync_data()) {
+            eprintln!("tiwhook: cannot save the callback: {error}");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "could not save the callback\n").into_response();
+        }
+    }
+    let forwarded = match &app.options.forward_to {
+        Some(target) => Some(forward(&app.client, target, &headers, body.clone()).await),
+        None => None,
+    };
+    let valid = show(&app, number, &uri, &body, forwarded.as_ref());
+    if !valid && app.options.reject_invalid {
+        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":1}")
+            .into_response();
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":0}").into_response()
+}
+
+/// Judges and prints the callbacks of one body; true if it held callbacks and all passed.
+fn show(
+    app: &App,
+    number: u64,
+    uri: &Uri,
+    body: &[u8],
+    forwarded: Option<&Result<(u16, Duration), String>>,
+) -> bool {
+    let now = jiff::Timestamp::now().as_second();
+    let policy = Policy { now, ..app.options.policy.clone() };
+    let source = format!("#{number} POST {}", uri.path());
+    let mut printer = app.printer.lock().unwrap_or_else(|e| e.into_inner());
+    printer.set_clock(now);
+    let mut documents = Documents::new(body);
+    let mut all_passed = true;
+    let mut any = false;
+    // Reading a slice cannot fail.
+    while let Ok(Some(item)) = documents.next_item() {
+        let report = match item {
+            Item::Document(document) => validate::judge(&source, &document, &policy),
+            Item::Broken(broken) => validate::judge_broken(&source, &broken),
+        };
+        any = true;
+        all_passed &= report.verdict == Verdict::Valid;
+        if let Ok(mut summary) = app.summary.lock() {
+            summary.add(&report);
+        }
+        if let Err(error) = printer.callback(&report) {
+            eprintln!("tiwhook: cannot write the output: {error}");
+        }
+    }
+    if !any {
+        all_passed = false;
+        eprintln!("tiwhook: {source}: the body is empty");
+    }
+    if let (Some(result), Some(target)) = (forwarded, &app.options.forward_to) {
+        let line = match (result, app.options.json) {
+            (Ok((status, took)), true) => {
+                format!(
+                    "{{\"type\":\"forward\",\"request\":{number},\"status\":{status},\"millis\":{}}}",
+                    took.as_millis()
+                )
+            }
+            (Err(error), true) => {
+                let error = serde_json::to_string(error).unwrap_or_default();
+                format!("{{\"type\":\"forward\",\"request\":{number},\"status\":null,\"error\":{error}}}")
+            }
+            (Ok((status, took)), false) => {
+                format!("  → {target} answered {status} in {} ms", took.as_millis())
+            }
+            (Err(error), false) => format!("  → {target} unreachable: {error}"),
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    all_passed
+}
+
+/// The line a body is saved as: a callback as compact JSON (duplicate keys kept), anything else as
+/// a JSON string holding the body, which tiwhook reads back and reports as not a callback.
+pub fn save_line(body: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(body.len() + 1);
+    let mut documents = Documents::new(body);
+    let one = match documents.next_item() {
+        Ok(Some(Item::Document(document))) => {
+            let _ = document.doc.root().write_json(&mut line);
+            true
+        }
+        _ => false,
+    };
+    if !one || !matches!(documents.next_item(), Ok(None)) {
+        line.clear();
+        let text = String::from_utf8_lossy(body);
+        let _ = crate::tape::write_json_str(&mut line, &text);
+    }
+    line.push(b'\n');
+    line
+}
+
+/// Passes a body on to the application, byte for byte with its content type.
+async fn forward(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    target: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(u16, Duration), String> {
+    let mut request = hyper::Request::post(target.clone());
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    match tokio::time::timeout(FORWARD_TIMEOUT, client.request(request)).await {
+        Ok(Ok(response)) => Ok((response.status().as_u16(), started.elapsed())),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", FORWARD_TIMEOUT.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_lines_read_back() {
+        assert_eq!(save_line(b"{\n  \"a\": 1,\n  \"a\": 2\n}"), b"{\"a\":1,\"a\":2}\n");
+        assert_eq!(save_line(b"{\"a\": \n"), b"\"{\\\"a\\\": \\n\"\n");
+        assert_eq!(save_line(b"{}{}"), b"\"{}{}\"\n");
+    }
+
+    #[test]
+    fn forward_urls() {
+        assert!(parse_forward_url("http://127.0.0.1:3000/hook").is_ok());
+        assert!(parse_forward_url("https://example.com/").is_err());
+        assert!(parse_forward_url("localhost:3000").is_err());
+    }
+}
