@@ -229,23 +229,6 @@ fn hostile_callback() -> String {
     )
 }
 
-/// Fails if any character a terminal would act on is left, apart from line feeds and the
-/// SGR color codes tiwhook writes itself.
-fn assert_terminal_safe(text: &str, what: &str) {
-    let mut rest = text;
-    let mut clean = String::new();
-    while let Some(at) = rest.find("\x1b[") {
-        clean.push_str(&rest[..at]);
-        let tail = &rest[at + 2..];
-        let end = tail.find(|c: char| !(c.is_ascii_digit() || c == ';')).unwrap_or(tail.len());
-        assert_eq!(tail.as_bytes().get(end), Some(&b'm'), "{what}: a raw CSI that is not a color: {text:?}");
-        rest = &tail[end + 1..];
-    }
-    clean.push_str(rest);
-    let bad = clean.chars().find(|&c| c != '\n' && tiwhook::sanitize::is_unsafe(c));
-    assert_eq!(bad, None, "{what}: {clean:?}");
-}
-
 #[test]
 fn no_byte_of_a_callback_reaches_the_terminal_raw() {
     let input = hostile_callback();

@@ -1,6 +1,9 @@
 //! Property tests: signing then verifying round-trips for any key and ExpireTime, and the human
 //! views never let a character from the data act on the terminal.
 
+mod common;
+
+use common::strip_colors;
 use proptest::prelude::*;
 use tiwhook::document::{Documents, Item};
 use tiwhook::render::check::CheckPrinter;
@@ -68,23 +71,4 @@ proptest! {
             prop_assert_eq!(bad, None, "{:?}", without_colors);
         }
     }
-}
-
-/// The output with tiwhook's own SGR color codes removed (and nothing else).
-fn strip_colors(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("\x1b[") {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + 2..];
-        match tail.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
-            Some(end) if tail.as_bytes()[end] == b'm' => rest = &tail[end + 1..],
-            _ => {
-                out.push_str("\x1b[");
-                rest = tail;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }

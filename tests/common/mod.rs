@@ -64,3 +64,31 @@ pub fn started_line(task: &str) -> String {
         r#"{{"EventType":"WhiteboardPushStarted","EventData":{{"TaskId":"{task}","RoomId":880528,"PushUserId":"tic_push_user_880528_01","PushStartTime":1764054000}},"SdkAppId":1400313729,"Timestamp":1764054001,"ExpireTime":{expire},"Sign":"{sign}"}}"#
     )
 }
+
+/// The output with tiwhook's own SGR color codes removed, and nothing else: any other escape
+/// sequence stays, for `assert_terminal_safe` to find.
+pub fn strip_colors(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        match tail.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
+            Some(end) if tail.as_bytes()[end] == b'm' => rest = &tail[end + 1..],
+            _ => {
+                out.push_str("\x1b[");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fails if any character a terminal would act on is left in `text`, apart from line feeds and
+/// the SGR color codes tiwhook writes itself.
+pub fn assert_terminal_safe(text: &str, what: &str) {
+    let clean = strip_colors(text);
+    let bad = clean.chars().find(|&c| c != '\n' && tiwhook::sanitize::is_unsafe(c));
+    assert_eq!(bad, None, "{what}: {clean:?}");
+}
