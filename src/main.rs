@@ -88,7 +88,8 @@ fn read(mode: Mode, args: &InspectArgs, expect: Option<Expectation>) -> Result<E
     });
     let mut stderr = io::stderr().lock();
     if args.read.paths.is_empty() && io::IsTerminal::is_terminal(&io::stdin()) {
-        let _ = writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");
+        let _ =
+            writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");
     }
     match run::inspect(&args.read.paths, &config.policy, expected, printer.as_mut(), &mut stderr) {
         Ok((summary, code)) => {

@@ -52,15 +52,31 @@ pub fn write_rfc3339(buf: &mut [u8; 20], seconds: u64) -> Option<&str> {
     std::str::from_utf8(buf).ok()
 }
 
+thread_local! {
+    /// The last day written and its `YYYY-MM-DD`: the times of a stream mostly share their day.
+    static LAST_DAY: std::cell::Cell<(i64, [u8; 10])> = const { std::cell::Cell::new((i64::MIN, [0; 10])) };
+}
+
 /// Writes `YYYY-MM-DD?HH:MM:SS` (19 bytes) for Unix seconds in years 0 to 9999.
 fn write_civil(buf: &mut [u8], seconds: i64, separator: u8) {
-    let ([year, month, day], [hour, minute, second]) = civil(seconds);
-    two_digits(year / 100, &mut buf[0..2]);
-    two_digits(year % 100, &mut buf[2..4]);
-    buf[4] = b'-';
-    two_digits(month, &mut buf[5..7]);
-    buf[7] = b'-';
-    two_digits(day, &mut buf[8..10]);
+    let day_number = seconds.div_euclid(86_400);
+    let (cached_day, cached_date) = LAST_DAY.get();
+    if cached_day == day_number {
+        buf[..10].copy_from_slice(&cached_date);
+    } else {
+        let ([year, month, day], _) = civil(seconds);
+        two_digits(year / 100, &mut buf[0..2]);
+        two_digits(year % 100, &mut buf[2..4]);
+        buf[4] = b'-';
+        two_digits(month, &mut buf[5..7]);
+        buf[7] = b'-';
+        two_digits(day, &mut buf[8..10]);
+        let mut date = [0; 10];
+        date.copy_from_slice(&buf[..10]);
+        LAST_DAY.set((day_number, date));
+    }
+    let secs = seconds.rem_euclid(86_400);
+    let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
     buf[10] = separator;
     two_digits(hour, &mut buf[11..13]);
     buf[13] = b':';

@@ -13,17 +13,20 @@ use crate::timefmt;
 
 pub struct JsonPrinter<W> {
     out: W,
+    /// The line being written, reused: one write to `out` per callback.
+    line: Vec<u8>,
 }
 
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W) -> Self {
-        JsonPrinter { out }
+        JsonPrinter { out, line: Vec::with_capacity(1024) }
     }
 }
 
 impl<W: Write> Printer for JsonPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        let out = &mut self.out;
+        self.line.clear();
+        let out = &mut self.line;
         out.write_all(b"{\"type\":\"callback\",\"source\":")?;
         write_json_str(out, report.source)?;
         out.write_all(b",\"index\":")?;
@@ -55,7 +58,8 @@ impl<W: Write> Printer for JsonPrinter<W> {
             out.write_all(expected.as_str().as_bytes())?;
             out.write_all(if report.passed() { b"\",\"met\":true" } else { b"\",\"met\":false" })?;
         }
-        out.write_all(b"}\n")
+        out.write_all(b"}\n")?;
+        self.out.write_all(&self.line)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
@@ -98,12 +102,12 @@ fn write_findings<'r>(out: &mut impl Write, findings: impl Iterator<Item = &'r F
 
 /// The event's fields, normalised: times as RFC 3339 in UTC, durations in seconds; `null` for a
 /// field that is missing or not of its declared type.
-fn write_details(out: &mut impl Write, report: &Report) -> io::Result<()> {
+fn write_details(out: &mut Vec<u8>, report: &Report) -> io::Result<()> {
     let Some(doc) = report.doc else {
         return out.write_all(b"null");
     };
     let mut separator = b"{".as_slice();
-    let mut key = |out: &mut dyn Write, name: &str| -> io::Result<()> {
+    let mut key = |out: &mut Vec<u8>, name: &str| -> io::Result<()> {
         out.write_all(std::mem::replace(&mut separator, b","))?;
         out.write_all(b"\"")?;
         out.write_all(name.as_bytes())?;
