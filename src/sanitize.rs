@@ -21,6 +21,12 @@ pub fn is_unsafe(c: char) -> bool {
 }
 
 /// `text` with every unsafe character written as a visible escape (`\n`, `\x1b`, `\u{202e}`).
+///
+/// ```
+/// use tiwhook::sanitize::escape;
+/// assert_eq!(escape("room\u{1b}]0;pwned\u{7}"), "room\\x1b]0;pwned\\x07");
+/// assert_eq!(escape("tic_push_user_1253_01"), "tic_push_user_1253_01");
+/// ```
 pub fn escape(text: &str) -> Cow<'_, str> {
     let clean = text.bytes().all(|b| (0x20..0x7f).contains(&b));
     if clean || !text.chars().any(is_unsafe) {
