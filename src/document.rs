@@ -76,6 +76,12 @@ impl<R: Read> Documents<R> {
         }
     }
 
+    /// Exchanges the tape of the last document read for `other`: a caller that keeps a document
+    /// beyond the next read takes its tape this way, and hands in an empty one to fill next.
+    pub fn swap_tape(&mut self, other: &mut Tape) {
+        std::mem::swap(&mut self.tape, other);
+    }
+
     /// The next document or broken piece; `None` at the end of the input. An `Err` is a failure
     /// to read the input itself.
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {

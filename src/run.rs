@@ -4,17 +4,25 @@
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use crate::document::{Documents, Item};
+use std::sync::mpsc;
+
+use crate::document::{Broken, Document, Documents, Item};
 use crate::exit_codes::ExitCode;
+use crate::frame::Position;
 use crate::render::Printer;
 use crate::report::{Summary, Verdict};
 use crate::sanitize::escape;
 use crate::source;
+use crate::tape::Tape;
 use crate::validate::{self, Policy};
 
 /// Reads every input named by `paths`, prints a report on each callback and the summary, and
-/// says how the run ended; with `expected`, a callback passes when its verdict is that one. Problems with an input go to `diagnostics`; an `Err` is a failure to
-/// write the output (a closed pipe, say).
+/// says how the run ended; with `expected`, a callback passes when its verdict is that one.
+/// Problems with an input go to `diagnostics`; an `Err` is a failure to write the output (a
+/// closed pipe, say).
+///
+/// Reading and parsing run on a thread of their own, a batch of documents ahead of judging and
+/// printing, so that a long stream keeps two cores busy; reports still come out in input order.
 pub fn inspect(
     paths: &[PathBuf],
     policy: &Policy,
@@ -23,42 +31,14 @@ pub fn inspect(
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<(Summary, ExitCode)> {
     let mut summary = Summary { expected, ..Summary::default() };
-    for entry in source::expand(paths) {
-        summary.sources += 1;
-        let source = match entry {
-            Ok(source) => source,
-            Err(unlisted) => {
-                summary.unreadable += 1;
-                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
-                continue;
-            }
-        };
-        let name = source.name();
-        let reader = match source.open() {
-            Ok(reader) => reader,
-            Err(error) => {
-                summary.unreadable += 1;
-                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-                continue;
-            }
-        };
-        let mut documents = Documents::new(reader);
-        loop {
-            let mut report = match documents.next_item() {
-                Ok(None) => break,
-                Ok(Some(Item::Document(document))) => validate::judge(&name, &document, policy),
-                Ok(Some(Item::Broken(broken))) => validate::judge_broken(&name, &broken),
-                Err(error) => {
-                    summary.unreadable += 1;
-                    writeln!(diagnostics, "tiwhook: {}: read error: {error}", escape(&name))?;
-                    break;
-                }
-            };
-            report.expected = expected;
-            summary.add(&report);
-            printer.callback(&report)?;
-        }
-    }
+    let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
+    let (returns, recycled) = mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_stage(paths, &batches, &recycled));
+        // The judging stage owns the receiving end: when it stops early (a closed pipe), the
+        // reader's next send fails and the reader stops too.
+        judge_stage(received, returns, policy, expected, &mut summary, printer, diagnostics)
+    })?;
     printer.finish(&summary)?;
     let code = if summary.unreadable > 0 {
         ExitCode::Usage
@@ -68,6 +48,173 @@ pub fn inspect(
         ExitCode::Success
     };
     Ok((summary, code))
+}
+
+/// Judges and prints what the reader sends, in order, until it is done.
+fn judge_stage(
+    received: mpsc::Receiver<Message>,
+    returns: mpsc::Sender<Batch>,
+    policy: &Policy,
+    expected: Option<Verdict>,
+    summary: &mut Summary,
+    printer: &mut dyn Printer,
+    diagnostics: &mut dyn io::Write,
+) -> io::Result<()> {
+    for message in received {
+        match message {
+            Message::Unreadable(name, error) => {
+                summary.sources += 1;
+                summary.unreadable += 1;
+                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+            }
+            Message::Source => summary.sources += 1,
+            Message::ReadError(name, error) => {
+                summary.unreadable += 1;
+                writeln!(diagnostics, "tiwhook: {}: read error: {error}", escape(&name))?;
+            }
+            Message::Batch(batch) => {
+                for item in &batch.items {
+                    let mut report = match item {
+                        BatchItem::Document { index, start, range, tape } => {
+                            let doc = batch.tapes[*tape].view(&batch.bytes[range.clone()]);
+                            let document = Document { index: *index, start: *start, doc };
+                            validate::judge(&batch.source, &document, policy)
+                        }
+                        BatchItem::Broken(broken) => validate::judge_broken(&batch.source, broken),
+                    };
+                    report.expected = expected;
+                    summary.add(&report);
+                    printer.callback(&report)?;
+                }
+                // The reader may be gone already; then the batch is simply dropped.
+                let _ = returns.send(batch);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Batches the reader may be ahead by.
+const BATCHES_IN_FLIGHT: usize = 4;
+/// Documents in one batch at most, and bytes (a larger document still goes alone).
+const BATCH_ITEMS: usize = 512;
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// What the reading thread tells the judging one, in input order.
+enum Message {
+    /// An input that could not be opened or listed.
+    Unreadable(String, io::Error),
+    /// An input opened for reading.
+    Source,
+    /// Documents of one input, parsed.
+    Batch(Batch),
+    /// An input that failed part way (after the batches it gave).
+    ReadError(String, io::Error),
+}
+
+/// Parsed documents of one input, owning their bytes and tapes. Batches go back to the reader
+/// once judged, so that their buffers are reused.
+#[derive(Default)]
+struct Batch {
+    source: String,
+    bytes: Vec<u8>,
+    items: Vec<BatchItem>,
+    /// One per document item; spares beyond the documents are kept for reuse.
+    tapes: Vec<Tape>,
+    /// Document items so far: the next one's tape.
+    documents: usize,
+}
+
+enum BatchItem {
+    Document { index: u64, start: Position, range: std::ops::Range<usize>, tape: usize },
+    Broken(Broken),
+}
+
+impl Batch {
+    fn is_full(&self) -> bool {
+        self.items.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
+    }
+}
+
+/// Reads and parses every input, sending batches in order; stops when the receiver is gone.
+fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: &mpsc::Receiver<Batch>) {
+    let fresh = |name: &str| {
+        let mut batch = recycled.try_recv().unwrap_or_default();
+        batch.source.clear();
+        batch.source.push_str(name);
+        batch.bytes.clear();
+        batch.items.clear();
+        batch.documents = 0;
+        batch
+    };
+    for entry in source::expand(paths) {
+        let source = match entry {
+            Ok(source) => source,
+            Err(unlisted) => {
+                if batches.send(Message::Unreadable(unlisted.name, unlisted.error)).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let name = source.name();
+        let reader = match source.open() {
+            Ok(reader) => reader,
+            Err(error) => {
+                if batches.send(Message::Unreadable(name, error)).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        if batches.send(Message::Source).is_err() {
+            return;
+        }
+        let mut documents = Documents::new(reader);
+        let mut batch = fresh(&name);
+        let mut failure = None;
+        loop {
+            match documents.next_item() {
+                Ok(None) => break,
+                Ok(Some(Item::Document(document))) => {
+                    let from = batch.bytes.len();
+                    batch.bytes.extend_from_slice(document.doc.bytes());
+                    let (index, start) = (document.index, document.start);
+                    let tape = batch.documents;
+                    batch.documents += 1;
+                    if batch.tapes.len() <= tape {
+                        batch.tapes.push(Tape::default());
+                    }
+                    documents.swap_tape(&mut batch.tapes[tape]);
+                    batch.items.push(BatchItem::Document {
+                        index,
+                        start,
+                        range: from..batch.bytes.len(),
+                        tape,
+                    });
+                }
+                Ok(Some(Item::Broken(broken))) => batch.items.push(BatchItem::Broken(broken)),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+            if batch.is_full() {
+                let next = fresh(&name);
+                if batches.send(Message::Batch(std::mem::replace(&mut batch, next))).is_err() {
+                    return;
+                }
+            }
+        }
+        if !batch.items.is_empty() && batches.send(Message::Batch(batch)).is_err() {
+            return;
+        }
+        if let Some(error) = failure
+            && batches.send(Message::ReadError(name, error)).is_err()
+        {
+            return;
+        }
+    }
 }
 
 /// Signs every callback named by `paths` with `key` and `expire_time`, writing the results to
