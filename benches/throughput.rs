@@ -74,14 +74,18 @@ fn main() {
         println!("jq: not installed, skipped");
     }
 
-    println!("{:<34} {:>9} {:>10} {:>9} {:>11}", "mode", "best s", "MB/s", "ratio", "max RSS MiB");
+    println!(
+        "{:<34} {:>9} {:>9} {:>10} {:>9} {:>11}",
+        "mode", "best s", "cpu s", "MB/s", "ratio", "max RSS MiB"
+    );
     let mut floor_time = None;
     for (name, program, args, runs) in modes {
-        let (best, rss) = measure(&program, &args, runs);
+        let (best, cpu, rss) = measure(&program, &args, runs);
         let floor = *floor_time.get_or_insert(best);
         println!(
-            "{name:<34} {:>9.3} {:>10.1} {:>9.3} {:>11.1}",
+            "{name:<34} {:>9.3} {:>9.3} {:>10.1} {:>9.3} {:>11.1}",
             best.as_secs_f64(),
+            cpu.as_secs_f64(),
             bytes as f64 / 1e6 / best.as_secs_f64(),
             floor.as_secs_f64() / best.as_secs_f64(),
             rss as f64 / 1024.0
@@ -93,9 +97,11 @@ fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Best wall time of `runs` runs, and the largest max RSS (KiB) seen, stdout discarded.
-fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, i64) {
+/// Best wall time of `runs` runs, the CPU time (user + system) of that run, and the largest max
+/// RSS (KiB) seen; stdout discarded.
+fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, Duration, i64) {
     let mut best = Duration::MAX;
+    let mut best_cpu = Duration::ZERO;
     let mut rss = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
@@ -108,22 +114,27 @@ fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, i64) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-        let (status, max_rss) = wait_with_rusage(child.id() as i32);
-        best = best.min(start.elapsed());
+        let (status, max_rss, cpu) = wait_with_rusage(child.id() as i32);
+        if start.elapsed() < best {
+            best = start.elapsed();
+            best_cpu = cpu;
+        }
         rss = rss.max(max_rss);
         assert!(status == 0, "{} {args:?} exited with {status}", program.display());
     }
-    (best, rss)
+    (best, best_cpu, rss)
 }
 
-/// Waits for a child and returns its exit status and max RSS in KiB.
-fn wait_with_rusage(pid: i32) -> (i32, i64) {
+/// Waits for a child and returns its exit status, max RSS in KiB and CPU time.
+fn wait_with_rusage(pid: i32) -> (i32, i64, Duration) {
     let mut status = 0;
     // SAFETY: `rusage` is plain old data that wait4 fills in; `pid` is our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid, "wait4 failed");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+    let time =
+        |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime))
 }
 
 fn generate(path: &Path, callbacks: u32) -> u64 {
