@@ -30,14 +30,6 @@ impl Key {
     pub fn secret_for_signing(&self) -> &[u8] {
         &self.secret
     }
-
-    pub fn len(&self) -> usize {
-        self.secret.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.secret.is_empty()
-    }
 }
 
 impl fmt::Debug for Key {

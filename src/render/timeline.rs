@@ -50,232 +50,227 @@ impl<W: Write, E: Write> TimelinePrinter<W, E> {
             color: color_enabled(),
         }
     }
+}
 
-    fn selected(&self) -> Vec<&Task> {
-        let o = &self.options;
-        self.timeline
-            .tasks()
-            .into_iter()
-            .filter(|t| o.room.is_none_or(|room| t.room == Some(room)))
-            .filter(|t| {
-                let begins = t.begins() as i64;
-                let ends = if t.state() == State::Running {
-                    o.now.max(begins)
-                } else {
-                    t.stop.unwrap_or(t.begins()) as i64
-                };
-                o.since.is_none_or(|since| ends >= since) && o.until.is_none_or(|until| begins <= until)
-            })
-            .collect()
-    }
+/// The tasks the options select, in start order.
+fn selected<'t>(timeline: &'t Timeline, o: &TimelineOptions) -> Vec<&'t Task> {
+    timeline
+        .tasks()
+        .into_iter()
+        .filter(|t| o.room.is_none_or(|room| t.room == Some(room)))
+        .filter(|t| {
+            let begins = t.begins() as i64;
+            let ends = if t.state() == State::Running {
+                o.now.max(begins)
+            } else {
+                t.stop.unwrap_or(t.begins()) as i64
+            };
+            o.since.is_none_or(|since| ends >= since) && o.until.is_none_or(|until| begins <= until)
+        })
+        .collect()
+}
 
-    fn json(&mut self, tasks: &[&Task], totals: &Totals, invalid: u64) -> io::Result<()> {
-        let out = &mut self.out;
-        let time = |t: Option<u64>| t.map_or("null".to_string(), |t| format!("\"{}\"", timefmt::rfc3339(t)));
-        let number = |n: Option<u64>| n.map_or("null".to_string(), |n| n.to_string());
-        for task in tasks {
-            out.write_all(b"{\"type\":\"task\",\"task_id\":")?;
-            write_json_str(out, &task.id)?;
-            write!(
-                out,
-                ",\"kind\":\"{}\",\"room_id\":{},\"state\":\"{}\",\"start\":{},\"stop\":{},\"duration_seconds\":{},\"finish_reason\":",
-                task.kind.as_str(),
-                number(task.room),
-                task.state().as_str(),
-                time(task.start),
-                time(if task.state() == State::Running { None } else { task.stop }),
-                number(if task.state() == State::Running { None } else { task.duration() }),
-            )?;
-            match &task.finish_reason {
-                Some(reason) => write_json_str(out, reason)?,
-                None => out.write_all(b"null")?,
-            }
-            write!(
-                out,
-                ",\"callbacks\":{},\"duplicates\":{},\"warnings\":[",
-                task.callbacks, task.duplicates
-            )?;
-            for (i, warning) in task.warnings.iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b",")?;
-                }
-                write_json_str(out, warning)?;
-            }
-            out.write_all(b"]}\n")?;
-        }
+/// One JSON line per task, then the totals.
+fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) -> io::Result<()> {
+    let time = |t: Option<u64>| t.map_or("null".to_string(), |t| format!("\"{}\"", timefmt::rfc3339(t)));
+    let number = |n: Option<u64>| n.map_or("null".to_string(), |n| n.to_string());
+    for task in tasks {
+        out.write_all(b"{\"type\":\"task\",\"task_id\":")?;
+        write_json_str(out, &task.id)?;
         write!(
             out,
-            "{{\"type\":\"totals\",\"tasks\":{},\"finished\":{},\"running\":{},\"stop_only\":{},\"duplicates\":{},\"push_seconds\":{},\"record_seconds\":{},\"invalid\":{invalid},\"by_room\":{{",
-            totals.tasks,
-            totals.finished,
-            totals.running,
-            totals.stop_only,
-            totals.duplicates,
-            totals.push_seconds,
-            totals.record_seconds
+            ",\"kind\":\"{}\",\"room_id\":{},\"state\":\"{}\",\"start\":{},\"stop\":{},\"duration_seconds\":{},\"finish_reason\":",
+            task.kind.as_str(),
+            number(task.room),
+            task.state().as_str(),
+            time(task.start),
+            time(if task.state() == State::Running { None } else { task.stop }),
+            number(if task.state() == State::Running { None } else { task.duration() }),
         )?;
-        for (i, (room, tasks, seconds)) in totals.by_room.iter().enumerate() {
-            let comma = if i > 0 { "," } else { "" };
-            write!(out, "{comma}\"{room}\":{{\"tasks\":{tasks},\"push_seconds\":{seconds}}}")?;
+        match &task.finish_reason {
+            Some(reason) => write_json_str(out, reason)?,
+            None => out.write_all(b"null")?,
         }
-        out.write_all(b"},\"by_reason\":{")?;
-        for (i, (reason, count)) in totals.by_reason.iter().enumerate() {
+        write!(out, ",\"callbacks\":{},\"duplicates\":{},\"warnings\":[", task.callbacks, task.duplicates)?;
+        for (i, warning) in task.warnings.iter().enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            write_json_str(out, reason)?;
-            write!(out, ":{count}")?;
+            write_json_str(out, warning)?;
         }
-        out.write_all(b"}}\n")
+        out.write_all(b"]}\n")?;
     }
+    write!(
+        out,
+        "{{\"type\":\"totals\",\"tasks\":{},\"finished\":{},\"running\":{},\"stop_only\":{},\"duplicates\":{},\"push_seconds\":{},\"record_seconds\":{},\"invalid\":{invalid},\"by_room\":{{",
+        totals.tasks,
+        totals.finished,
+        totals.running,
+        totals.stop_only,
+        totals.duplicates,
+        totals.push_seconds,
+        totals.record_seconds
+    )?;
+    for (i, (room, tasks, seconds)) in totals.by_room.iter().enumerate() {
+        let comma = if i > 0 { "," } else { "" };
+        write!(out, "{comma}\"{room}\":{{\"tasks\":{tasks},\"push_seconds\":{seconds}}}")?;
+    }
+    out.write_all(b"},\"by_reason\":{")?;
+    for (i, (reason, count)) in totals.by_reason.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write_json_str(out, reason)?;
+        write!(out, ":{count}")?;
+    }
+    out.write_all(b"}}\n")
+}
 
-    fn human(&mut self, tasks: &[&Task], totals: &Totals, invalid: u64) -> io::Result<()> {
-        let o = self.options.clone();
-        let short = |t: u64| {
-            let full = timefmt::local(t, &o.zone);
-            full.get(5..19).unwrap_or(&full).to_string()
-        };
-        let rows: Vec<[String; 7]> = tasks
-            .iter()
-            .map(|t| {
-                let running = t.state() == State::Running;
-                [
-                    escape(&t.id).into_owned(),
-                    t.room.map_or("-".into(), |r| r.to_string()),
-                    t.start.map_or("-".into(), short),
-                    if running { "-".into() } else { t.stop.map_or("-".into(), short) },
-                    if running {
-                        "running".into()
-                    } else {
-                        t.duration().map_or("-".into(), timefmt::duration)
-                    },
-                    t.finish_reason.as_deref().map_or("-".into(), |r| escape(r).into_owned()),
-                    t.state().as_str().into(),
-                ]
-            })
-            .collect();
-        let headers = ["Task", "Room", "Start", "Stop", "Duration", "Finish", "State"];
-        let widths: Vec<usize> = (0..7)
-            .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0))
-            .collect();
-        let fixed: usize = widths.iter().map(|w| w + 2).sum();
-        let bar_width = o.width.saturating_sub(fixed).max(10);
-        let axis_start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(o.now);
-        let axis_end = tasks
-            .iter()
-            .map(|t| if t.state() == State::Running { o.now } else { t.stop.unwrap_or(t.begins()) as i64 })
-            .max()
-            .unwrap_or(o.now)
-            .max(axis_start + 1);
-        let zone_offset = timefmt::local(axis_start.max(0) as u64, &o.zone);
-        let zone_offset = zone_offset.get(20..).unwrap_or("");
-        let mut header = String::new();
-        for (i, h) in headers.iter().enumerate() {
-            header.push_str(&format!("{h:<w$}  ", w = widths[i]));
-        }
-        header.push_str(&format!(
-            "{} .. {} ({zone_offset})",
-            short(axis_start.max(0) as u64),
-            short(axis_end.max(0) as u64)
-        ));
-        paint(&mut self.out, self.color, Style::Dim, &[&header])?;
-        self.out.write_all(b"\n")?;
-        let column = |t: i64| {
-            ((t - axis_start) as f64 / (axis_end - axis_start) as f64 * (bar_width - 1) as f64).round()
-                as usize
-        };
-        for (task, row) in tasks.iter().zip(&rows) {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count() + 2));
-            }
-            self.out.write_all(line.as_bytes())?;
-            let begins = task.begins() as i64;
-            let ends = if task.state() == State::Running {
-                o.now.max(begins)
-            } else {
-                task.stop.map_or(begins, |s| s as i64)
-            };
-            let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
-            let (style, glyph) = match (task.state(), task.finish_reason.as_deref()) {
-                (State::Running, _) => (Style::Yellow, '>'),
-                (_, Some("EXCEPTION")) => (Style::Red, '!'),
-                (_, Some("USER_CALL")) => (Style::Green, '='),
-                (_, Some("AUTO")) => (Style::Cyan, '-'),
-                _ => (Style::Plain, '#'),
-            };
-            let glyph = if self.color { '█' } else { glyph };
-            let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
-            self.out.write_all(" ".repeat(from).as_bytes())?;
-            paint(&mut self.out, self.color, style, &[&bar])?;
-            self.out.write_all(b"\n")?;
-        }
-        self.out.write_all(b"\n")?;
-        let mut line = format!(
-            "{}: {} finished, {} running, {} stop-only; {}",
-            plural(totals.tasks, "task", "tasks"),
-            totals.finished,
-            totals.running,
-            totals.stop_only,
-            plural(totals.duplicates, "duplicate delivery", "duplicate deliveries")
-        );
-        if invalid > 0 {
-            line.push_str(&format!(
-                "; {} left out",
-                plural(invalid, "invalid callback", "invalid callbacks")
-            ));
-        }
-        paint(&mut self.out, self.color, Style::Bold, &[&line])?;
-        self.out.write_all(b"\n")?;
-        writeln!(self.out, "Pushed {} in all", timefmt::duration(totals.push_seconds))?;
-        if totals.record_seconds > 0 {
-            writeln!(self.out, "Recorded {} in all", timefmt::duration(totals.record_seconds))?;
-        }
-        if !totals.by_room.is_empty() {
-            writeln!(self.out, "By room:")?;
-            for (room, count, seconds) in &totals.by_room {
-                writeln!(
-                    self.out,
-                    "  {room:<12} {:<13} {}",
-                    plural(*count, "task", "tasks"),
-                    timefmt::duration(*seconds)
-                )?;
-            }
-        }
-        if !totals.by_reason.is_empty() {
-            let reasons: Vec<String> =
-                totals.by_reason.iter().map(|(r, n)| format!("{} {n}", escape(r))).collect();
-            writeln!(self.out, "By finish reason: {}", reasons.join(", "))?;
-        }
-        let abnormal: Vec<&&Task> =
-            tasks.iter().filter(|t| t.finish_reason.as_deref() == Some("EXCEPTION")).collect();
-        if !abnormal.is_empty() {
-            paint(&mut self.out, self.color, Style::BoldRed, &["Abnormal stops:"])?;
-            self.out.write_all(b"\n")?;
-            for task in abnormal {
-                let stopped = task.stop.map_or("-".into(), |t| timefmt::local(t, &o.zone));
-                let error = task.error.as_deref().map(|e| format!(": {}", escape(e))).unwrap_or_default();
-                writeln!(
-                    self.out,
-                    "  {}  room {}  stopped {stopped}{error}",
-                    escape(&task.id),
-                    task.room.map_or("-".into(), |r| r.to_string())
-                )?;
-            }
-        }
-        let warned: Vec<&&Task> = tasks.iter().filter(|t| !t.warnings.is_empty()).collect();
-        if !warned.is_empty() {
-            paint(&mut self.out, self.color, Style::BoldYellow, &["Warnings:"])?;
-            self.out.write_all(b"\n")?;
-            for task in warned {
-                for warning in &task.warnings {
-                    writeln!(self.out, "  {}: {}", escape(&task.id), escape(warning))?;
-                }
-            }
-        }
-        Ok(())
+/// The table with its bar chart, then the totals.
+fn human(
+    out: &mut impl Write,
+    color: bool,
+    o: &TimelineOptions,
+    tasks: &[&Task],
+    totals: &Totals,
+    invalid: u64,
+) -> io::Result<()> {
+    let short = |t: u64| {
+        let full = timefmt::local(t, &o.zone);
+        full.get(5..19).unwrap_or(&full).to_string()
+    };
+    let rows: Vec<[String; 7]> = tasks
+        .iter()
+        .map(|t| {
+            let running = t.state() == State::Running;
+            [
+                escape(&t.id).into_owned(),
+                t.room.map_or("-".into(), |r| r.to_string()),
+                t.start.map_or("-".into(), short),
+                if running { "-".into() } else { t.stop.map_or("-".into(), short) },
+                if running { "running".into() } else { t.duration().map_or("-".into(), timefmt::duration) },
+                t.finish_reason.as_deref().map_or("-".into(), |r| escape(r).into_owned()),
+                t.state().as_str().into(),
+            ]
+        })
+        .collect();
+    let headers = ["Task", "Room", "Start", "Stop", "Duration", "Finish", "State"];
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0))
+        .collect();
+    let fixed: usize = widths.iter().map(|w| w + 2).sum();
+    let bar_width = o.width.saturating_sub(fixed).max(10);
+    let axis_start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(o.now);
+    let axis_end = tasks
+        .iter()
+        .map(|t| if t.state() == State::Running { o.now } else { t.stop.unwrap_or(t.begins()) as i64 })
+        .max()
+        .unwrap_or(o.now)
+        .max(axis_start + 1);
+    let zone_offset = timefmt::local(axis_start.max(0) as u64, &o.zone);
+    let zone_offset = zone_offset.get(20..).unwrap_or("");
+    let mut header = String::new();
+    for (i, h) in headers.iter().enumerate() {
+        header.push_str(&format!("{h:<w$}  ", w = widths[i]));
     }
+    header.push_str(&format!(
+        "{} .. {} ({zone_offset})",
+        short(axis_start.max(0) as u64),
+        short(axis_end.max(0) as u64)
+    ));
+    paint(out, color, Style::Dim, &[&header])?;
+    out.write_all(b"\n")?;
+    let column = |t: i64| {
+        ((t - axis_start) as f64 / (axis_end - axis_start) as f64 * (bar_width - 1) as f64).round() as usize
+    };
+    for (task, row) in tasks.iter().zip(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count() + 2));
+        }
+        out.write_all(line.as_bytes())?;
+        let begins = task.begins() as i64;
+        let ends = if task.state() == State::Running {
+            o.now.max(begins)
+        } else {
+            task.stop.map_or(begins, |s| s as i64)
+        };
+        let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
+        let (style, glyph) = match (task.state(), task.finish_reason.as_deref()) {
+            (State::Running, _) => (Style::Yellow, '>'),
+            (_, Some("EXCEPTION")) => (Style::Red, '!'),
+            (_, Some("USER_CALL")) => (Style::Green, '='),
+            (_, Some("AUTO")) => (Style::Cyan, '-'),
+            _ => (Style::Plain, '#'),
+        };
+        let glyph = if color { '█' } else { glyph };
+        let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
+        out.write_all(" ".repeat(from).as_bytes())?;
+        paint(out, color, style, &[&bar])?;
+        out.write_all(b"\n")?;
+    }
+    out.write_all(b"\n")?;
+    let mut line = format!(
+        "{}: {} finished, {} running, {} stop-only; {}",
+        plural(totals.tasks, "task", "tasks"),
+        totals.finished,
+        totals.running,
+        totals.stop_only,
+        plural(totals.duplicates, "duplicate delivery", "duplicate deliveries")
+    );
+    if invalid > 0 {
+        line.push_str(&format!("; {} left out", plural(invalid, "invalid callback", "invalid callbacks")));
+    }
+    paint(out, color, Style::Bold, &[&line])?;
+    out.write_all(b"\n")?;
+    writeln!(out, "Pushed {} in all", timefmt::duration(totals.push_seconds))?;
+    if totals.record_seconds > 0 {
+        writeln!(out, "Recorded {} in all", timefmt::duration(totals.record_seconds))?;
+    }
+    if !totals.by_room.is_empty() {
+        writeln!(out, "By room:")?;
+        for (room, count, seconds) in &totals.by_room {
+            writeln!(
+                out,
+                "  {room:<12} {:<13} {}",
+                plural(*count, "task", "tasks"),
+                timefmt::duration(*seconds)
+            )?;
+        }
+    }
+    if !totals.by_reason.is_empty() {
+        let reasons: Vec<String> =
+            totals.by_reason.iter().map(|(r, n)| format!("{} {n}", escape(r))).collect();
+        writeln!(out, "By finish reason: {}", reasons.join(", "))?;
+    }
+    let abnormal: Vec<&&Task> =
+        tasks.iter().filter(|t| t.finish_reason.as_deref() == Some("EXCEPTION")).collect();
+    if !abnormal.is_empty() {
+        paint(out, color, Style::BoldRed, &["Abnormal stops:"])?;
+        out.write_all(b"\n")?;
+        for task in abnormal {
+            let stopped = task.stop.map_or("-".into(), |t| timefmt::local(t, &o.zone));
+            let error = task.error.as_deref().map(|e| format!(": {}", escape(e))).unwrap_or_default();
+            writeln!(
+                out,
+                "  {}  room {}  stopped {stopped}{error}",
+                escape(&task.id),
+                task.room.map_or("-".into(), |r| r.to_string())
+            )?;
+        }
+    }
+    let warned: Vec<&&Task> = tasks.iter().filter(|t| !t.warnings.is_empty()).collect();
+    if !warned.is_empty() {
+        paint(out, color, Style::BoldYellow, &["Warnings:"])?;
+        out.write_all(b"\n")?;
+        for task in warned {
+            for warning in &task.warnings {
+                writeln!(out, "  {}: {}", escape(&task.id), escape(warning))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl<W: Write, E: Write> Printer for TimelinePrinter<W, E> {
@@ -289,15 +284,12 @@ impl<W: Write, E: Write> Printer for TimelinePrinter<W, E> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        let tasks = self.selected();
+        let tasks = selected(&self.timeline, &self.options);
         let totals = totals(&tasks);
-        // Owned copies: the rows borrow the timeline while the writer is borrowed mutably.
-        let tasks: Vec<Task> = tasks.into_iter().cloned().collect();
-        let tasks: Vec<&Task> = tasks.iter().collect();
         if self.options.json {
-            self.json(&tasks, &totals, summary.invalid)?;
+            json(&mut self.out, &tasks, &totals, summary.invalid)?;
         } else {
-            self.human(&tasks, &totals, summary.invalid)?;
+            human(&mut self.out, self.color, &self.options, &tasks, &totals, summary.invalid)?;
         }
         self.out.flush()
     }
