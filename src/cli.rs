@@ -201,6 +201,11 @@ pub struct ListenArgs {
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
 
+    /// Seconds a request may take to arrive: a slower head closes the connection, a slower body
+    /// is answered 408
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub read_timeout: u64,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = ListenFormat::Human)]
     pub format: ListenFormat,

@@ -21,7 +21,9 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::document::{Documents, Item};
@@ -31,13 +33,18 @@ use crate::validate::{self, Policy};
 
 /// The largest body accepted; a larger one is answered 413.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// How long a request may take to arrive; a slower one is answered 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take to arrive, by default: its head (else the connection is closed)
+/// and then its body (else it is answered 408).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How long the forwarded application has to answer.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the receiver behaves.
 pub struct Options {
+    /// How long a request may take to arrive.
+    pub read_timeout: Duration,
     /// Keys, strictness and expiry; the clock is read afresh for each request.
     pub policy: Policy,
     /// Answer 400 to an invalid callback, so that Tencent retries it.
@@ -90,12 +97,33 @@ pub async fn serve(
         client: Client::builder(TokioExecutor::new()).build_http(),
         requests: Mutex::new(0),
     });
+    let read_timeout = app.options.read_timeout;
     let router = Router::new()
         .fallback(receive)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, read_timeout))
         .with_state(app.clone());
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    // Connections are served by hyper directly (not `axum::serve`) to bound the time a request's
+    // head may take as well: a client that dribbles its headers is cut off.
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder.timer(TokioTimer::new()).header_read_timeout(read_timeout);
+                let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     let summary = app.summary.lock().map(|s| s.clone()).unwrap_or_default();
     let mut printer = app.printer.lock().unwrap_or_else(|e| e.into_inner());
     printer.finish(&summary)?;

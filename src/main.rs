@@ -193,6 +193,7 @@ fn listen(args: &ListenArgs) -> Result<ExitCode, String> {
         (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
     };
     let options = listen::Options {
+        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
         policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
         reject_invalid: args.reject_invalid,
         save: args.save.clone(),

@@ -227,3 +227,27 @@ fn listen_refuses_an_https_forward_and_a_bad_address() {
     tiwhook().args(["listen", "--forward-to", "https://example.com/"]).assert().code(2);
     tiwhook().args(["listen", "--addr", "not-an-address"]).assert().code(2);
 }
+
+#[test]
+fn a_client_that_dribbles_its_request_is_cut_off() {
+    let receiver = Receiver::start(&["--read-timeout", "1"]);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(&receiver.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(8), "the connection stayed open {waited:?}");
+    // The server still answers others.
+    assert_eq!(receiver.request("POST", "/", read_fixture("signed/push-started.json").as_bytes()).0, 200);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(&receiver.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(receiver.stop(), 0);
+}
