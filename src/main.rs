@@ -113,11 +113,15 @@ fn sign(args: &SignArgs) -> Result<ExitCode, String> {
         (Some(at), _) => timefmt::parse_time(at).map_err(|e| format!("--expire-at: {e}"))?,
         (None, Some(duration)) => {
             let now = config::clock(args.now.as_deref(), &env)?;
-            now + timefmt::parse_duration(duration).map_err(|e| format!("--expire-in: {e}"))?
+            let duration = timefmt::parse_duration(duration).map_err(|e| format!("--expire-in: {e}"))?;
+            now.checked_add(duration).ok_or("--expire-in: the new ExpireTime is past the year 9999")?
         }
         (None, None) => return Err("give --expire-at or --expire-in".into()),
     };
     let expire = u64::try_from(expire).map_err(|_| "the new ExpireTime is before 1970".to_string())?;
+    if expire > tiwhook::events::MAX_UNIX_TIME {
+        return Err("the new ExpireTime is past the year 9999".into());
+    }
     if args.in_place && (args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-")) {
         return Err("--in-place needs files: stdin cannot be written back".into());
     }

@@ -185,14 +185,21 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Parses a time given on the command line: Unix seconds or RFC 3339.
+/// Parses a time given on the command line: Unix seconds or RFC 3339, from the year 0 to 9999.
 pub fn parse_time(text: &str) -> Result<i64, String> {
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
+    let seconds = match text.parse::<i64>() {
+        Ok(seconds) => seconds,
+        Err(_) => text.parse::<Timestamp>().map(Timestamp::as_second).map_err(|e| {
+            format!(
+                "`{text}` is neither Unix seconds nor an RFC 3339 time such as 2020-05-21T07:33:11Z ({e})"
+            )
+        })?,
+    };
+    if (YEAR_ZERO..=MAX_SECONDS).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!("`{text}` is outside the years 0 to 9999"))
     }
-    text.parse::<Timestamp>().map(Timestamp::as_second).map_err(|e| {
-        format!("`{text}` is neither Unix seconds nor an RFC 3339 time such as 2020-05-21T07:33:11Z ({e})")
-    })
 }
 
 /// Parses a duration given on the command line: a number and a unit, repeated: `90s`, `1h30m`,
@@ -330,5 +337,7 @@ mod tests {
         assert_eq!(parse_time("1588040109"), Ok(1588040109));
         assert_eq!(parse_time("2020-04-28T02:15:09Z"), Ok(1588040109));
         assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("9223372036854775807").is_err());
+        assert!(parse_time("-62167219201").is_err());
     }
 }

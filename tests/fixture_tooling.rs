@@ -241,3 +241,32 @@ fn completions_for_every_shell_and_a_man_page() {
     assert!(text.starts_with(".ie") || text.contains(".TH tiwhook"), "{}", &text[..200.min(text.len())]);
     assert!(text.contains("check") && text.contains("sign"));
 }
+
+#[test]
+fn clocks_and_expiries_out_of_range_are_usage_errors_not_panics() {
+    let path = fixture("signed/push-started.json");
+    for now in ["9223372036854775807", "-9223372036854775808", "10000-01-01T00:00:00Z"] {
+        let now = format!("--now={now}");
+        tiwhook()
+            .args(["example", "WhiteboardPushStopped", "--key", "k", &now])
+            .assert()
+            .code(2)
+            .stderr(contains("--now"));
+        tiwhook()
+            .args(["sign", "--key", "k", "--expire-in", "1d", &now, &path])
+            .assert()
+            .code(2)
+            .stderr(contains("--now"));
+        tiwhook().args(["check", &now, &path]).assert().code(2).stderr(contains("--now"));
+    }
+    tiwhook()
+        .args(["sign", "--key", "k", "--expire-in", "99999999999y", &path])
+        .assert()
+        .code(2)
+        .stderr(contains("--expire-in"));
+    tiwhook()
+        .args(["sign", "--key", "k", "--expire-in", "9000y", "--now", NOW, &path])
+        .assert()
+        .code(2)
+        .stderr(contains("9999"));
+}
