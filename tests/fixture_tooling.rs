@@ -260,7 +260,7 @@ fn clocks_and_expiries_out_of_range_are_usage_errors_not_panics() {
         tiwhook().args(["check", &now, &path]).assert().code(2).stderr(contains("--now"));
     }
     tiwhook()
-        .args(["sign", "--key", "k", "--expire-in", "99999999999y", &path])
+        .args(["sign", "--key", "k", "--expire-in", "99999999999999y", &path])
         .assert()
         .code(2)
         .stderr(contains("--expire-in"));
