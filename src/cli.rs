@@ -203,7 +203,7 @@ pub struct ListenArgs {
 
     /// Seconds a request may take to arrive: a slower head closes the connection, a slower body
     /// is answered 408
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub read_timeout: u64,
 
     /// Output format
@@ -250,9 +250,9 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Columns to fit the chart in [default: $COLUMNS, else 120]
-    #[arg(long, value_name = "N")]
-    pub width: Option<usize>,
+    /// Columns to fit the chart in, 40 to 1000 [default: $COLUMNS, else 120]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

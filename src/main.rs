@@ -164,7 +164,8 @@ fn timeline(args: &TimelineArgs) -> Result<ExitCode, String> {
     let time = |option: &str, value: &Option<String>| -> Result<Option<i64>, String> {
         value.as_deref().map(timefmt::parse_time).transpose().map_err(|e| format!("{option}: {e}"))
     };
-    let width = args.width.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok()).unwrap_or(120);
+    let columns = || std::env::var("COLUMNS").ok()?.parse::<usize>().ok();
+    let width = args.width.map(usize::from).or_else(columns).unwrap_or(120).clamp(40, 1000);
     let options = TimelineOptions {
         json: args.format == TimelineFormat::Json,
         room: args.room,
@@ -197,7 +198,7 @@ fn listen(args: &ListenArgs) -> Result<ExitCode, String> {
         (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
     };
     let options = listen::Options {
-        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
+        read_timeout: std::time::Duration::from_secs(args.read_timeout),
         policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
         reject_invalid: args.reject_invalid,
         save: args.save.clone(),

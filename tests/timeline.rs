@@ -87,6 +87,17 @@ fn filters_by_room_and_time() {
 }
 
 #[test]
+fn the_width_is_bounded() {
+    tiwhook().args(["timeline", "--width", "100000", &fixture("timeline/day.ndjson")]).assert().code(2);
+    let mut cmd = tiwhook();
+    cmd.args(["timeline", "--now", DAY_NOW, "--color", "never", &fixture("timeline/day.ndjson")])
+        .env("COLUMNS", "99999999");
+    let out = cmd.output().unwrap();
+    let longest = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest <= 1000, "{longest}");
+}
+
+#[test]
 fn a_clean_stream_exits_zero() {
     let mut cmd = tiwhook();
     cmd.args(["timeline", "--format", "json", "--now", NOW, &fixture("signed/stream.ndjson")]);
