@@ -9,7 +9,6 @@
 
 use std::future::Future;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,7 +48,8 @@ pub struct Options {
     pub policy: Policy,
     /// Answer 400 to an invalid callback, so that Tencent retries it.
     pub reject_invalid: bool,
-    pub save: Option<PathBuf>,
+    /// The file every body is appended to, opened for appending.
+    pub save: Option<std::fs::File>,
     /// An `http://` URL to pass each body on to.
     pub forward_to: Option<Uri>,
     /// Write forwarding results as JSON lines (with `--format json`).
@@ -85,10 +85,8 @@ pub async fn serve(
     printer: Box<dyn Printer + Send>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Summary> {
-    let save = match &options.save {
-        Some(path) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?)),
-        None => None,
-    };
+    let mut options = options;
+    let save = options.save.take().map(Mutex::new);
     let app = Arc::new(App {
         options,
         printer: Mutex::new(printer),

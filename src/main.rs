@@ -197,11 +197,21 @@ fn listen(args: &ListenArgs) -> Result<ExitCode, String> {
         (ListenFormat::Human, true) => Box::new(CompactPrinter::new(io::stdout(), view)),
         (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
     };
+    let save = match &args.save {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("--save {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let options = listen::Options {
         read_timeout: std::time::Duration::from_secs(args.read_timeout),
         policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
         reject_invalid: args.reject_invalid,
-        save: args.save.clone(),
+        save,
         forward_to,
         json: args.format == ListenFormat::Json,
     };

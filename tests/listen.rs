@@ -223,9 +223,15 @@ fn shutdown_keeps_every_body_in_the_save_file() {
 }
 
 #[test]
-fn listen_refuses_an_https_forward_and_a_bad_address() {
+fn listen_refuses_an_https_forward_a_bad_address_and_an_unwritable_save_file() {
     tiwhook().args(["listen", "--forward-to", "https://example.com/"]).assert().code(2);
     tiwhook().args(["listen", "--addr", "not-an-address"]).assert().code(2);
+    tiwhook()
+        .args(["listen", "--addr", "127.0.0.1:0", "--save", "/no/such/dir/saved.ndjson"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains("--save /no/such/dir/saved.ndjson"));
 }
 
 #[test]
