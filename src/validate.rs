@@ -133,7 +133,7 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
                 None => v.check_duplicates(data, &path),
             }
         }
-        report.expire_time = expire_time.and_then(|n| unix_time(n.value()));
+        report.expire_time = expire_time.and_then(unix_time);
         v.check_signature(&mut report, sign, expire_time, policy);
     }
     report.findings = v.finish();
@@ -546,7 +546,7 @@ impl<'a> Validator<'a> {
         for rule in event.rules {
             match *rule {
                 Rule::Span { earlier, later, .. } => {
-                    let time = |name| found.get(name).and_then(|n| unix_time(n.value()));
+                    let time = |name| found.get(name).and_then(unix_time);
                     if let (Some(from), Some(to)) = (time(earlier), time(later))
                         && to < from
                     {
@@ -702,9 +702,10 @@ fn is_date_time(text: &[u8]) -> bool {
         && text.iter().zip(shape).all(|(&c, &s)| if s == b'd' { c.is_ascii_digit() } else { c == s })
 }
 
-/// A valid Unix time from a value.
-fn unix_time(value: Value) -> Option<u64> {
-    match value {
+/// The value of a field if it is the Unix time it should be: a non-negative integer up to the
+/// end of the year 9999.
+pub fn unix_time(node: Node) -> Option<u64> {
+    match node.value() {
         Value::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
         _ => None,
     }

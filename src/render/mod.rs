@@ -17,9 +17,10 @@ use std::io;
 
 use jiff::tz::TimeZone;
 
-use crate::events::{self, Event, Rule};
+use crate::events::{Event, Rule};
 use crate::report::{Report, Summary};
 use crate::tape::{Node, Value};
+pub use crate::validate::unix_time;
 
 /// One output format.
 pub trait Printer {
@@ -51,14 +52,6 @@ pub fn span(report: &Report) -> Option<(&'static str, &'static str, u64)> {
         }
         Rule::ErrorGoesWith { .. } => None,
     })
-}
-
-/// The value of a field if it is the Unix time it should be.
-pub fn unix_time(node: Node) -> Option<u64> {
-    match node.value() {
-        Value::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
-        _ => None,
-    }
 }
 
 /// A progress percentage: an integer, or a numeric string (a quirk of Tencent's docs).
