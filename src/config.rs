@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::cli::{ColorChoice, KeyArgs, ReadArgs};
-use crate::signature::Key;
+use crate::judge::signature::Key;
+use crate::judge::walk::Policy;
 use crate::timefmt;
-use crate::validate::Policy;
 
 /// The resolved options of a reading command.
 #[derive(Clone, Debug)]

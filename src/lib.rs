@@ -1,27 +1,18 @@
 //! `tiwhook`: an inspector for Tencent Cloud Interactive Whiteboard (TIW) callbacks.
 //!
-//! The flow runs one way: [`source`] opens the inputs, [`frame`] and [`document`] cut them into
-//! parsed documents, [`validate`] and [`signature`] judge each one against the declarations of
-//! [`events`], [`report`] holds the verdict, and [`render`] prints it. [`run`] drives the flow for
-//! the binary, whose options [`cli`] declares and [`config`] resolves once.
+//! The flow runs one way, and the modules are laid out along it (docs/ARCHITECTURE.md draws it):
+//! [`read`] turns inputs into parsed documents, [`judge`] turns each document into a typed
+//! [`judge::report::Report`], and [`render`] prints reports. [`pipeline`] drives that flow for the
+//! reading commands, and [`commands`] holds one file per subcommand. The options are declared in
+//! [`cli`] and resolved once in [`config`].
 
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod document;
-pub mod events;
-pub mod example;
 pub mod exit_codes;
-pub mod frame;
-pub mod listen;
-pub mod locate;
+pub mod judge;
+pub mod pipeline;
+pub mod read;
 pub mod render;
-pub mod report;
-pub mod run;
 pub mod sanitize;
-pub mod sign;
-pub mod signature;
-pub mod source;
-pub mod tape;
 pub mod timefmt;
-pub mod timeline;
-pub mod validate;

@@ -26,7 +26,7 @@ fn every_known_event_has_a_valid_signed_fixture() {
     let mut seen: Vec<&str> = lines.iter().map(|l| l["event_type"].as_str().unwrap()).collect();
     seen.sort();
     seen.dedup();
-    let mut known: Vec<&str> = tiwhook::events::EVENTS.iter().map(|e| e.name).collect();
+    let mut known: Vec<&str> = tiwhook::judge::events::EVENTS.iter().map(|e| e.name).collect();
     known.sort();
     assert_eq!(seen, known);
     assert_eq!(summary["invalid"], 0);
@@ -175,7 +175,7 @@ fn unknown_events_are_verified_and_shown_generically() {
         "\"Timestamp\"",
         &format!(
             "\"ExpireTime\":9,\"Sign\":\"{}\",\"Timestamp\"",
-            tiwhook::signature::sign(KEY.as_bytes(), 9)
+            tiwhook::judge::signature::sign(KEY.as_bytes(), 9)
         ),
     );
     let (lines, _, code) = run_json(&["check", "--key", KEY], Some(&signed));
@@ -213,7 +213,7 @@ fn a_missing_sdk_app_id_is_a_warning_for_every_event() {
 fn the_readme_lists_every_event() {
     let readme =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    for event in tiwhook::events::EVENTS {
+    for event in tiwhook::judge::events::EVENTS {
         assert!(readme.contains(&format!("`{}`", event.name)), "README misses {}", event.name);
         for alias in event.aliases {
             assert!(readme.contains(alias), "README misses {alias}");

@@ -114,7 +114,7 @@ fn sign_reports_what_it_cannot_sign_and_passes_it_through() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.ends_with("\nnot json\n[1]\n"), "{text}");
-    assert!(text.contains(&format!("\"Sign\":\"{}\"", tiwhook::signature::sign(b"k", 5))));
+    assert!(text.contains(&format!("\"Sign\":\"{}\"", tiwhook::judge::signature::sign(b"k", 5))));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("-:2:1: not signed") && stderr.contains("-:3:2: not signed"), "{stderr}");
 }
@@ -123,7 +123,7 @@ fn sign_reports_what_it_cannot_sign_and_passes_it_through() {
 fn every_example_passes_strict_checking_with_its_key_and_clock() {
     let list = tiwhook().args(["example", "--list"]).output().unwrap();
     let names: Vec<String> = String::from_utf8(list.stdout).unwrap().lines().map(String::from).collect();
-    assert_eq!(names.len(), tiwhook::events::EVENTS.len());
+    assert_eq!(names.len(), tiwhook::judge::events::EVENTS.len());
     for name in &names {
         let sample = tiwhook().args(["example", name, "--key", "k", "--now", NOW]).output().unwrap();
         assert_eq!(sample.status.code(), Some(0), "{name}");

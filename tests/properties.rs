@@ -5,13 +5,13 @@ mod common;
 
 use common::strip_colors;
 use proptest::prelude::*;
-use tiwhook::document::{Documents, Item};
+use tiwhook::read::framing::{Documents, Item};
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
 use tiwhook::sanitize::is_unsafe;
-use tiwhook::signature::{self, Key, SignForm, Verification};
-use tiwhook::validate::{self, Policy};
+use tiwhook::judge::signature::{self, Key, SignForm, Verification};
+use tiwhook::judge::{self, Policy};
 
 proptest! {
     #[test]
@@ -48,17 +48,17 @@ proptest! {
         let json = format!(r#"{{"EventType":{event_type},"EventData":{data},"Timestamp":1,"Sign":{value},"ExpireTime":9}}"#);
         colored::control::set_override(true);
         let policy = Policy { keys: vec![Key::new("k", "p")], now: 10, ..Policy::default() };
-        let view = View { zone: jiff::tz::TimeZone::UTC, now: 10, key_origins: vec!["p".into()] };
+        let view = View { zone: jiff::tz::TimeZone::UTC, now: 10, key_origins: vec!["p".into()], color: true };
         let mut human_out = Vec::new();
         let mut check_out = Vec::new();
         {
             let mut human = HumanPrinter::new(&mut human_out, view);
-            let mut check = CheckPrinter::new(&mut check_out);
+            let mut check = CheckPrinter::new(&mut check_out, true);
             let mut documents = Documents::new(json.as_bytes());
             while let Some(item) = documents.next_item().unwrap() {
                 let report = match item {
-                    Item::Document(d) => validate::judge("p", &d, &policy),
-                    Item::Broken(b) => validate::judge_broken("p", &b),
+                    Item::Document(d) => judge::judge("p", &d, &policy),
+                    Item::Broken(b) => judge::judge_broken("p", &b),
                 };
                 human.callback(&report).unwrap();
                 check.callback(&report).unwrap();

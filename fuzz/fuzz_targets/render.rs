@@ -3,27 +3,27 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::document::{Documents, Item};
+use tiwhook::read::framing::{Documents, Item};
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
 use tiwhook::sanitize::is_unsafe;
-use tiwhook::signature::Key;
-use tiwhook::validate::{self, Policy};
+use tiwhook::judge::signature::Key;
+use tiwhook::judge::{self, Policy};
 
 fuzz_target!(|data: &[u8]| {
     colored::control::set_override(true);
     let policy = Policy { keys: vec![Key::new("k", "fuzz")], now: 1_764_054_000, ..Policy::default() };
-    let view = View { zone: jiff::tz::TimeZone::UTC, now: policy.now, key_origins: vec!["fuzz".into()] };
+    let view = View { zone: jiff::tz::TimeZone::UTC, now: policy.now, key_origins: vec!["fuzz".into()], color: true };
     let (mut human_out, mut check_out) = (Vec::new(), Vec::new());
     {
         let mut human = HumanPrinter::new(&mut human_out, view);
-        let mut check = CheckPrinter::new(&mut check_out);
+        let mut check = CheckPrinter::new(&mut check_out, true);
         let mut documents = Documents::new(data);
         while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
             let report = match item {
-                Item::Document(document) => validate::judge("fuzz\u{1b}[2J", &document, &policy),
-                Item::Broken(broken) => validate::judge_broken("fuzz\u{1b}[2J", &broken),
+                Item::Document(document) => judge::judge("fuzz\u{1b}[2J", &document, &policy),
+                Item::Broken(broken) => judge::judge_broken("fuzz\u{1b}[2J", &broken),
             };
             human.callback(&report).expect("writing to a Vec cannot fail");
             check.callback(&report).expect("writing to a Vec cannot fail");

@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::document::{Documents, Item};
+use tiwhook::read::framing::{Documents, Item};
 use tiwhook::render::Printer;
 use tiwhook::render::json::JsonPrinter;
-use tiwhook::signature::Key;
-use tiwhook::validate::{self, Policy};
+use tiwhook::judge::signature::Key;
+use tiwhook::judge::{self, Policy};
 
 fuzz_target!(|data: &[u8]| {
     let policy = Policy {
@@ -21,8 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let mut documents = Documents::new(data);
     while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
         let report = match item {
-            Item::Document(document) => validate::judge("fuzz", &document, &policy),
-            Item::Broken(broken) => validate::judge_broken("fuzz", &broken),
+            Item::Document(document) => judge::judge("fuzz", &document, &policy),
+            Item::Broken(broken) => judge::judge_broken("fuzz", &broken),
         };
         for finding in &report.findings {
             assert!(finding.at.line >= 1 && finding.at.column >= 1);

@@ -6,9 +6,9 @@
 
 use std::io::{self, Write};
 
-use super::style::{Style, color_enabled, paint};
+use super::style::{Style, paint};
 use super::{Printer, summary_line, unmet_message};
-use crate::report::{Report, Severity, Summary};
+use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct CheckPrinter<W> {
@@ -17,8 +17,8 @@ pub struct CheckPrinter<W> {
 }
 
 impl<W: Write> CheckPrinter<W> {
-    pub fn new(out: W) -> Self {
-        CheckPrinter { out, color: color_enabled() }
+    pub fn new(out: W, color: bool) -> Self {
+        CheckPrinter { out, color }
     }
 
     fn line(

@@ -5,11 +5,10 @@
 
 use std::io::{self, Write};
 
-use super::style::{Style, color_enabled, paint};
-use super::{Printer, View, span, summary_line};
-use crate::report::{Report, Summary, Verdict};
+use super::style::{Style, paint};
+use super::{Printer, View, summary_line};
+use crate::judge::report::{Report, Summary, Verdict};
 use crate::sanitize::escape;
-use crate::tape::{Node, Value};
 use crate::timefmt;
 
 pub struct CompactPrinter<W> {
@@ -20,7 +19,8 @@ pub struct CompactPrinter<W> {
 
 impl<W: Write> CompactPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        CompactPrinter { out, view, color: color_enabled() }
+        let color = view.color;
+        CompactPrinter { out, view, color }
     }
 }
 
@@ -36,21 +36,20 @@ impl<W: Write> Printer for CompactPrinter<W> {
         }
         let event = report.event_type.map_or("(not JSON)".into(), escape);
         line.push_str(&format!(" {event}"));
-        let text =
-            |name: &str| report.event_field(name).and_then(Node::as_str).map(|s| escape(s).into_owned());
-        if let Some(task) = text("TaskId") {
+        let text = |key: &str| report.field(key).as_text().map(|s| escape(s).into_owned());
+        if let Some(task) = text("task_id") {
             line.push_str(&format!("  task {task}"));
         }
-        if let Some(Value::UInt(room)) = report.event_field("RoomId").map(|n| n.value()) {
+        if let Some(room) = report.field("room_id").as_number() {
             line.push_str(&format!("  room {room}"));
         }
-        if let Some((_, _, seconds)) = span(report) {
+        if let Some((_, seconds)) = report.span() {
             line.push_str(&format!("  {}", timefmt::duration(seconds)));
         }
-        if let Some(reason) = text("FinishReason") {
+        if let Some(reason) = text("finish_reason") {
             line.push_str(&format!(" {reason}"));
         }
-        if report.doc.is_some() {
+        if report.parsed {
             line.push_str(&format!("  sign {}", report.signature.as_str()));
         }
         if report.expired == Some(true) {

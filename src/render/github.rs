@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use super::{Printer, summary_line, unmet_message};
-use crate::report::{Report, Severity, Summary};
+use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct GithubPrinter<W> {

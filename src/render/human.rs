@@ -8,12 +8,12 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::style::{Style, color_enabled, paint};
-use super::{BODY_CAVEAT, Printer, View, compact_json, span, summary_line, unix_time};
-use crate::events::{Field, Kind};
-use crate::report::{Report, Severity, SignatureStatus, Summary, Verdict};
+use super::style::{Style, paint};
+use super::{BODY_CAVEAT, Printer, View, summary_line, value_text};
+use crate::judge::report::{
+    DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
+};
 use crate::sanitize::escape;
-use crate::tape::{Node, Value};
 use crate::timefmt;
 
 /// Width of the label column.
@@ -30,7 +30,8 @@ pub struct HumanPrinter<W> {
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        HumanPrinter { out, view, color: color_enabled(), shown: 0, scratch: String::new() }
+        let color = view.color;
+        HumanPrinter { out, view, color, shown: 0, scratch: String::new() }
     }
 
     fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
@@ -62,82 +63,67 @@ impl<W: Write> HumanPrinter<W> {
         self.row(label, Style::Plain, &[time, suffix])
     }
 
-    /// A declared field's row; a value of the wrong shape is shown raw, in red.
-    fn field_row(&mut self, field: &Field, node: Node) -> io::Result<()> {
-        let label = field.label;
-        match (field.kind, node.value()) {
-            (Kind::UnixTime, _) if unix_time(node).is_some() => {
-                self.time_row(label, unix_time(node).unwrap_or_default(), "")
+    /// A field's row; a value of the wrong shape is shown raw, in red. Nothing for a missing one.
+    fn field_row(&mut self, detail: &Detail) -> io::Result<()> {
+        let label = detail.label;
+        match &detail.value {
+            Value::Missing => Ok(()),
+            Value::Time(t) => self.time_row(label, *t, ""),
+            Value::Count(n) => self.row(label, Style::Plain, &[itoa::Buffer::new().format(*n)]),
+            Value::Duration(seconds) if detail.key == DURATION_KEY => {
+                self.row(label, Style::Bold, &[&timefmt::duration(*seconds)])
             }
-            (Kind::Id | Kind::Count, Value::UInt(n)) => {
-                self.row(label, Style::Plain, &[itoa::Buffer::new().format(n)])
+            Value::Text("") => self.row(label, Style::Dim, &["(empty)"]),
+            Value::Text(text) => self.row(label, Style::Plain, &[&escape(text)]),
+            Value::Choice { value, meaning } => self.row(label, Style::Plain, &[value, ": ", meaning]),
+            Value::Undocumented(text) => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
+            Value::Invalid(raw) => self.row(label, Style::Red, &[&escape(raw), " (invalid)"]),
+            Value::Rows(rows) => {
+                self.row(label, Style::Plain, &[itoa::Buffer::new().format(rows.len())])?;
+                self.table(rows)
             }
-            (Kind::Text | Kind::Identifier | Kind::Sign, Value::Str(_)) => {
-                match node.as_str().unwrap_or_default() {
-                    "" => self.row(label, Style::Dim, &["(empty)"]),
-                    text => self.row(label, Style::Plain, &[&escape(text)]),
+            Value::Unchecked { rows, hidden, .. } => {
+                for (path, text) in rows {
+                    self.row(&escape(path), Style::Plain, &[&escape(text)])?;
                 }
-            }
-            (Kind::Choice(choices), Value::Str(_)) => {
-                let text = node.as_str().unwrap_or_default();
-                match choices.iter().find(|c| c.value == text) {
-                    Some(c) => self.row(label, Style::Plain, &[c.value, ": ", c.meaning]),
-                    None => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
+                if *hidden > 0 {
+                    self.row("…", Style::Dim, &[&format!("{hidden} more values not shown")])?;
                 }
+                Ok(())
             }
-            (Kind::ArrayOf(fields), Value::Array { len, .. }) => {
-                let count = itoa::Buffer::new().format(len).to_string();
-                self.row(label, Style::Plain, &[&count])?;
-                self.table(fields, node)
+            value => {
+                let text = value_text(value).unwrap_or_default();
+                self.row(label, Style::Plain, &[&escape(&text)])
             }
-            (Kind::Object(fields), Value::Object { .. }) => {
-                self.scratch.clear();
-                for (i, f) in fields.iter().enumerate() {
-                    if let Some(member) = node.get(f.name) {
-                        if i > 0 {
-                            self.scratch.push_str(": ");
-                        }
-                        match member.as_str() {
-                            Some(text) => self.scratch.push_str(&escape(text)),
-                            None => self.scratch.push_str(&escape(&compact_json(member))),
-                        }
-                    }
-                }
-                let value = std::mem::take(&mut self.scratch);
-                let result = self.row(label, Style::Plain, &[&value]);
-                self.scratch = value;
-                result
-            }
-            _ => match cell(field, node) {
-                Some(text) => self.row(label, Style::Plain, &[&text]),
-                None => self.row(label, Style::Red, &[&escape(&compact_json(node)), " (invalid)"]),
-            },
         }
     }
 
     /// An array of objects as a table, one row per element, one column per declared field that
     /// any element has.
-    fn table(&mut self, fields: &[Field], array: Node) -> io::Result<()> {
-        let columns: Vec<&Field> =
-            fields.iter().filter(|f| array.elements().any(|e| e.get(f.name).is_some())).collect();
-        let rows: Vec<Vec<String>> = array
-            .elements()
-            .map(|element| {
+    fn table(&mut self, rows: &[Option<Vec<Detail>>]) -> io::Result<()> {
+        let objects = || rows.iter().flatten();
+        let first = objects().next().map_or(&[][..], Vec::as_slice);
+        let columns: Vec<usize> =
+            (0..first.len()).filter(|&i| objects().any(|row| !row[i].value.is_missing())).collect();
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
                 columns
                     .iter()
-                    .map(|f| match element.get(f.name) {
-                        Some(node) => {
-                            cell(f, node).unwrap_or_else(|| escape(&compact_json(node)).into_owned())
-                        }
+                    .map(|&i| match row.as_ref().and_then(|r| value_text(&r[i].value)) {
+                        Some(text) => escape(&text).into_owned(),
                         None => "-".into(),
                     })
                     .collect()
             })
             .collect();
-        let widths: Vec<usize> = columns
+        let labels: Vec<&str> = columns.iter().map(|&i| first[i].label).collect();
+        let widths: Vec<usize> = labels
             .iter()
             .enumerate()
-            .map(|(i, f)| rows.iter().map(|r| r[i].chars().count()).chain([f.label.len()]).max().unwrap_or(0))
+            .map(|(i, label)| {
+                cells.iter().map(|r| r[i].chars().count()).chain([label.len()]).max().unwrap_or(0)
+            })
             .collect();
         let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
             let mut text = String::from("    ");
@@ -152,10 +138,10 @@ impl<W: Write> HumanPrinter<W> {
             }
             text
         };
-        let header = line(&mut columns.iter().map(|f| f.label));
+        let header = line(&mut labels.iter().copied());
         self.paint(Style::Dim, &[&header])?;
         self.out.write_all(b"\n")?;
-        for row in &rows {
+        for row in &cells {
             let text = line(&mut row.iter().map(String::as_str));
             self.out.write_all(text.as_bytes())?;
             self.out.write_all(b"\n")?;
@@ -173,13 +159,13 @@ impl<W: Write> HumanPrinter<W> {
             &[&escape(report.source), ":", itoa::Buffer::new().format(report.start.line)],
         )?;
         self.out.write_all(b"  ")?;
-        match (report.doc, report.event_type) {
-            (None, _) => self.paint(Style::Red, &["not JSON"])?,
-            (Some(_), None) => self.paint(Style::Red, &["no event type"])?,
-            (Some(_), Some(name)) if report.event.is_none() => {
+        match (report.parsed, report.event_type) {
+            (false, _) => self.paint(Style::Red, &["not JSON"])?,
+            (true, None) => self.paint(Style::Red, &["no event type"])?,
+            (true, Some(name)) if report.event.is_none() => {
                 self.paint(Style::Yellow, &[&escape(name), " (unknown event)"])?
             }
-            (Some(_), Some(name)) => self.paint(Style::Bold, &[name])?,
+            (true, Some(name)) => self.paint(Style::Bold, &[name])?,
         }
         self.out.write_all(b"  ")?;
         match report.verdict {
@@ -190,53 +176,28 @@ impl<W: Write> HumanPrinter<W> {
     }
 
     fn event_fields(&mut self, report: &Report) -> io::Result<()> {
-        let duration = span(report);
         // What went wrong comes first.
-        let error = report.event_fields().find(|(f, n)| f.name == "Error" && n.is_some());
-        if let Some((field, Some(node))) = error {
-            self.field_row(field, node)?;
-        }
-        for (field, node) in report.event_fields() {
-            if field.name == "Error" {
-                continue;
-            }
-            if let Some(node) = node {
-                self.field_row(field, node)?;
-            }
-            if let Some((label, _, seconds)) = duration.filter(|(_, after, _)| *after == field.name) {
-                self.row(label, Style::Bold, &[&timefmt::duration(seconds)])?;
-            }
-        }
-        if report.event.is_none()
-            && let Some(data) = report.doc.and_then(|d| d.root().get("EventData"))
-        {
-            let mut rows = Vec::new();
-            flatten(data, String::new(), &mut rows);
-            let hidden = rows.len().saturating_sub(MAX_GENERIC_ROWS);
-            for (key, value) in rows.into_iter().take(MAX_GENERIC_ROWS) {
-                self.row(&key, Style::Plain, &[&value])?;
-            }
-            if hidden > 0 {
-                self.row("…", Style::Dim, &[&format!("{hidden} more values not shown")])?;
-            }
+        let (error, rest): (Vec<&Detail>, Vec<&Detail>) =
+            report.fields.iter().partition(|d| d.key == ERROR_KEY);
+        for detail in error.into_iter().chain(rest) {
+            self.field_row(detail)?;
         }
         Ok(())
     }
 
     fn envelope(&mut self, report: &Report) -> io::Result<()> {
-        if let Some(id) = report.envelope_field("SdkAppId").map(|n| n.value()) {
-            match id {
-                Value::UInt(n) => self.row("SdkAppId", Style::Plain, &[itoa::Buffer::new().format(n)])?,
-                _ => self.row("SdkAppId", Style::Red, &["(invalid)"])?,
-            }
+        match &report.envelope.sdk_app_id.value {
+            Value::Missing => {}
+            Value::Count(n) => self.row("SdkAppId", Style::Plain, &[itoa::Buffer::new().format(*n)])?,
+            _ => self.row("SdkAppId", Style::Red, &["(invalid)"])?,
         }
-        if let Some(t) = report.envelope_field("Timestamp").and_then(unix_time) {
+        if let Value::Time(t) = report.envelope.event_time.value {
             self.time_row("Event time", t, "")?;
         }
-        if report.doc.is_none() {
+        if !report.parsed {
             return Ok(());
         }
-        let has_sign = report.envelope_field("Sign").is_some();
+        let has_sign = report.envelope.has_sign;
         match report.signature {
             SignatureStatus::Valid { key } => {
                 let origin = self.view.key_origins.get(key).map(String::as_str).unwrap_or("?");
@@ -305,64 +266,6 @@ impl<W: Write> HumanPrinter<W> {
     }
 }
 
-/// Rows shown at most for the fields of an unknown event.
-const MAX_GENERIC_ROWS: usize = 60;
-
-/// The scalar values below `node` as (dotted path, text) rows, escaped: `Meta.Teacher`,
-/// `Items[0].Name`. Empty objects and arrays are shown as `{}` and `[]`.
-fn flatten(node: Node, prefix: String, rows: &mut Vec<(String, String)>) {
-    if rows.len() > MAX_GENERIC_ROWS {
-        rows.push((prefix, String::new()));
-        return;
-    }
-    match node.value() {
-        Value::Object { len, .. } if len > 0 => {
-            for (key, child) in node.members() {
-                let key = escape(key.as_str());
-                let path = if prefix.is_empty() { key.into_owned() } else { format!("{prefix}.{key}") };
-                flatten(child, path, rows);
-            }
-        }
-        Value::Array { len, .. } if len > 0 => {
-            for (i, child) in node.elements().enumerate() {
-                flatten(child, format!("{prefix}[{i}]"), rows);
-            }
-        }
-        _ => {
-            let text = match node.as_str() {
-                Some(s) => escape(s).into_owned(),
-                None => escape(&compact_json(node)).into_owned(),
-            };
-            rows.push((prefix, text));
-        }
-    }
-}
-
-/// A value as one line of plain, escaped text, by its declared kind; `None` when the value is
-/// not of that kind.
-fn cell(field: &Field, node: Node) -> Option<String> {
-    let text = match (field.kind, node.value()) {
-        (Kind::UnixTime, _) => timefmt::rfc3339(unix_time(node)?),
-        (Kind::Id | Kind::Count | Kind::Integer, Value::UInt(n)) => n.to_string(),
-        (Kind::Integer, Value::Int(n)) => n.to_string(),
-        (Kind::Milliseconds, Value::UInt(ms)) if ms < 1000 => format!("{ms} ms"),
-        (Kind::Milliseconds, Value::UInt(ms)) => timefmt::duration((ms + 500) / 1000),
-        (Kind::Bytes, Value::UInt(n)) => super::bytes(n),
-        (Kind::Progress, _) => format!("{}%", super::percent(node)?),
-        (Kind::DateTimeText, Value::Str(_)) => match node.as_str()? {
-            "" => "(none)".into(),
-            text => escape(text).into_owned(),
-        },
-        (Kind::Text | Kind::Identifier | Kind::Sign | Kind::Choice(_), Value::Str(_)) => {
-            escape(node.as_str()?).into_owned()
-        }
-        (Kind::Array, Value::Array { len: 0, .. }) => "none".into(),
-        (Kind::Array, Value::Array { .. }) => escape(&compact_json(node)).into_owned(),
-        _ => return None,
-    };
-    Some(text)
-}
-
 impl<W: Write> Printer for HumanPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
         self.header(report)?;
@@ -378,6 +281,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
 
     fn set_clock(&mut self, now: i64) {
         self.view.now = now;
+    }
+
+    fn tells_body_caveat(&self) -> bool {
+        true
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

@@ -1,11 +1,13 @@
 //! Printers: each turns [`Report`]s into one output format.
 //!
-//! Every printer writes to any `io::Write` and consumes nothing but reports and the run's
-//! [`Summary`]; what an event's fields are called and how they are shown comes from the event
-//! table through the helpers here, so that all formats agree.
+//! Every printer writes to any `io::Write` and reads nothing but reports and the run's
+//! [`Summary`]: the values it shows were typed once by judging, and how a value reads as text is
+//! decided here, in [`value_text`], so that all formats agree. No printer sees the parsed document,
+//! the event table or the judge. JSON Lines are [`contract`] types.
 
 pub mod check;
 pub mod compact;
+pub mod contract;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -13,14 +15,13 @@ pub mod junit;
 pub mod style;
 pub mod timeline;
 
+use std::borrow::Cow;
 use std::io;
 
 use jiff::tz::TimeZone;
 
-use crate::events::{Event, Rule};
-use crate::report::{Report, Summary};
-use crate::tape::{Node, Value};
-pub use crate::validate::unix_time;
+use crate::judge::report::{Report, Summary, Value};
+use crate::timefmt;
 
 /// One output format.
 pub trait Printer {
@@ -28,6 +29,11 @@ pub trait Printer {
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
     /// Moves the clock the view shows times against (a live receiver's clock runs on).
     fn set_clock(&mut self, _now: i64) {}
+    /// Whether the printer itself tells the [`BODY_CAVEAT`] when a signature was checked (else
+    /// the command says it on stderr).
+    fn tells_body_caveat(&self) -> bool {
+        false
+    }
 }
 
 /// What the human views need to know besides the reports.
@@ -39,27 +45,37 @@ pub struct View {
     pub now: i64,
     /// Where each key came from, by position (never the key).
     pub key_origins: Vec<String>,
+    /// Whether to color, as decided for the run.
+    pub color: bool,
 }
 
-/// The duration an event's span rule measures, with its label and the field it follows.
-pub fn span(report: &Report) -> Option<(&'static str, &'static str, u64)> {
-    let event: &Event = report.event?;
-    event.rules.iter().find_map(|rule| match *rule {
-        Rule::Span { earlier, later, label } => {
-            let from = unix_time(report.event_field(earlier)?)?;
-            let to = unix_time(report.event_field(later)?)?;
-            Some((label, later, to.checked_sub(from)?))
+/// A value as one line of plain text, not yet escaped for a terminal: times in RFC 3339 (UTC),
+/// durations in words, sizes in binary units, percentages with `%`. `None` for a missing value.
+/// Views that show more (a time in a zone, a choice with its meaning) build on this.
+pub fn value_text<'v>(value: &'v Value) -> Option<Cow<'v, str>> {
+    let text = match value {
+        Value::Missing => return None,
+        Value::Invalid(raw) => Cow::Borrowed(raw.as_str()),
+        Value::Time(t) => Cow::Owned(timefmt::rfc3339(*t)),
+        Value::Duration(seconds) => Cow::Owned(timefmt::duration(*seconds)),
+        Value::Milliseconds(ms) if *ms < 1000 => Cow::Owned(format!("{ms} ms")),
+        Value::Milliseconds(ms) => Cow::Owned(timefmt::duration((ms + 500) / 1000)),
+        Value::Count(n) => Cow::Owned(n.to_string()),
+        Value::Negative(n) => Cow::Owned(n.to_string()),
+        Value::Bytes(n) => Cow::Owned(bytes(*n)),
+        Value::Percent(n) => Cow::Owned(format!("{n}%")),
+        Value::DateText("") => Cow::Borrowed("(none)"),
+        Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => Cow::Borrowed(*text),
+        Value::Choice { value, .. } => Cow::Borrowed(*value),
+        Value::Group(members) => {
+            let parts: Vec<Cow<str>> = members.iter().filter_map(|d| value_text(&d.value)).collect();
+            Cow::Owned(parts.join(": "))
         }
-        Rule::ErrorGoesWith { .. } => None,
-    })
-}
-
-/// A progress percentage: an integer, or a numeric string (a quirk of Tencent's docs).
-pub fn percent(node: Node) -> Option<u64> {
-    match node.value() {
-        Value::UInt(n) => Some(n),
-        _ => node.as_str()?.parse().ok(),
-    }
+        Value::Rows(rows) => Cow::Owned(rows.len().to_string()),
+        Value::List { len: 0, .. } => Cow::Borrowed("none"),
+        Value::List { json, .. } | Value::Unchecked { json, .. } => Cow::Borrowed(json.as_str()),
+    };
+    Some(text)
 }
 
 /// A size in bytes in human units: `512 B`, `3.4 MiB`.
@@ -75,14 +91,6 @@ pub fn bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{size:.1} {}", UNITS[unit])
-}
-
-/// The value as compact JSON, for showing a value of the wrong shape or an undeclared one.
-pub fn compact_json(node: Node) -> String {
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = node.write_json(&mut out);
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// "1 callback", "2 callbacks".

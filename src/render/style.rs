@@ -1,9 +1,12 @@
-//! Terminal colors for the printers, written as ANSI SGR codes without allocating.
+//! Terminal colors for the printers, through the `colored` crate.
 //!
-//! Whether to color is decided once, by the global override of the `colored` crate that the
-//! binary sets from `--color`, `NO_COLOR` and `CLICOLOR_FORCE`; printers read it when they are made.
+//! Whether to color is decided once per run (from `--color`, `NO_COLOR` and `CLICOLOR_FORCE`, in
+//! `config`): the binary sets `colored`'s override from it, and each printer is handed the same
+//! answer when it is made. Without color, text is written as it is, with no work at all.
 
 use std::io::{self, Write};
+
+use colored::{ColoredString, Colorize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
@@ -20,38 +23,27 @@ pub enum Style {
 }
 
 impl Style {
-    fn code(self) -> &'static [u8] {
+    fn apply(self, text: String) -> ColoredString {
         match self {
-            Style::Plain => b"",
-            Style::Bold => b"\x1b[1m",
-            Style::Dim => b"\x1b[2m",
-            Style::Red => b"\x1b[31m",
-            Style::Green => b"\x1b[32m",
-            Style::Yellow => b"\x1b[33m",
-            Style::Cyan => b"\x1b[36m",
-            Style::BoldRed => b"\x1b[1;31m",
-            Style::BoldGreen => b"\x1b[1;32m",
-            Style::BoldYellow => b"\x1b[1;33m",
+            Style::Plain => text.normal(),
+            Style::Bold => text.bold(),
+            Style::Dim => text.dimmed(),
+            Style::Red => text.red(),
+            Style::Green => text.green(),
+            Style::Yellow => text.yellow(),
+            Style::Cyan => text.cyan(),
+            Style::BoldRed => text.red().bold(),
+            Style::BoldGreen => text.green().bold(),
+            Style::BoldYellow => text.yellow().bold(),
         }
     }
 }
 
-/// Whether output is to be colored, as resolved for this run.
-pub fn color_enabled() -> bool {
-    colored::control::SHOULD_COLORIZE.should_colorize()
-}
-
 /// Writes `pieces` in `style` (styled only when `color` is on).
 pub fn paint(out: &mut (impl Write + ?Sized), color: bool, style: Style, pieces: &[&str]) -> io::Result<()> {
-    let styled = color && style != Style::Plain;
-    if styled {
-        out.write_all(style.code())?;
+    if color && style != Style::Plain {
+        write!(out, "{}", style.apply(pieces.concat()))
+    } else {
+        pieces.iter().try_for_each(|piece| out.write_all(piece.as_bytes()))
     }
-    for piece in pieces {
-        out.write_all(piece.as_bytes())?;
-    }
-    if styled {
-        out.write_all(b"\x1b[0m")?;
-    }
-    Ok(())
 }

@@ -8,13 +8,13 @@
 use std::io::{self, Write};
 
 use super::check::CheckPrinter;
-use super::style::{Style, color_enabled, paint};
+use super::contract::{Line, TaskLine, TotalsLine};
+use super::style::{Style, paint};
 use super::{Printer, plural};
-use crate::report::{Report, Summary};
+use crate::judge::report::{Report, Summary};
+use crate::judge::tasks::{State, Task, Timeline, Totals, totals};
 use crate::sanitize::escape;
-use crate::tape::write_json_str;
 use crate::timefmt;
-use crate::timeline::{State, Task, Timeline, Totals, totals};
 
 /// What to show.
 #[derive(Clone, Debug)]
@@ -30,6 +30,8 @@ pub struct TimelineOptions {
     pub zone: jiff::tz::TimeZone,
     /// The clock: running tasks reach to it.
     pub now: i64,
+    /// Whether to color, as decided for the run.
+    pub color: bool,
 }
 
 pub struct TimelinePrinter<W, E: Write> {
@@ -44,10 +46,10 @@ impl<W: Write, E: Write> TimelinePrinter<W, E> {
     pub fn new(out: W, diagnostics: E, options: TimelineOptions) -> Self {
         TimelinePrinter {
             out,
-            invalid: CheckPrinter::new(diagnostics),
+            invalid: CheckPrinter::new(diagnostics, options.color),
+            color: options.color,
             options,
             timeline: Timeline::default(),
-            color: color_enabled(),
         }
     }
 }
@@ -72,58 +74,41 @@ fn selected<'t>(timeline: &'t Timeline, o: &TimelineOptions) -> Vec<&'t Task> {
 
 /// One JSON line per task, then the totals.
 fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) -> io::Result<()> {
-    let time = |t: Option<u64>| t.map_or("null".to_string(), |t| format!("\"{}\"", timefmt::rfc3339(t)));
-    let number = |n: Option<u64>| n.map_or("null".to_string(), |n| n.to_string());
+    let mut line = Vec::with_capacity(512);
     for task in tasks {
-        out.write_all(b"{\"type\":\"task\",\"task_id\":")?;
-        write_json_str(out, &task.id)?;
-        write!(
-            out,
-            ",\"kind\":\"{}\",\"room_id\":{},\"state\":\"{}\",\"start\":{},\"stop\":{},\"duration_seconds\":{},\"finish_reason\":",
-            task.kind.as_str(),
-            number(task.room),
-            task.state().as_str(),
-            time(task.start),
-            time(if task.state() == State::Running { None } else { task.stop }),
-            number(if task.state() == State::Running { None } else { task.duration() }),
-        )?;
-        match &task.finish_reason {
-            Some(reason) => write_json_str(out, reason)?,
-            None => out.write_all(b"null")?,
-        }
-        write!(out, ",\"callbacks\":{},\"duplicates\":{},\"warnings\":[", task.callbacks, task.duplicates)?;
-        for (i, warning) in task.warnings.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            write_json_str(out, warning)?;
-        }
-        out.write_all(b"]}\n")?;
+        let running = task.state() == State::Running;
+        line.clear();
+        Line::Task(TaskLine {
+            task_id: &task.id,
+            kind: task.kind.as_str(),
+            room_id: task.room,
+            state: task.state().as_str(),
+            start: task.start,
+            stop: if running { None } else { task.stop },
+            duration_seconds: if running { None } else { task.duration() },
+            finish_reason: task.finish_reason.as_deref(),
+            callbacks: task.callbacks,
+            duplicates: task.duplicates,
+            warnings: &task.warnings,
+        })
+        .write_to(&mut line)?;
+        out.write_all(&line)?;
     }
-    write!(
-        out,
-        "{{\"type\":\"totals\",\"tasks\":{},\"finished\":{},\"running\":{},\"stop_only\":{},\"duplicates\":{},\"push_seconds\":{},\"record_seconds\":{},\"invalid\":{invalid},\"by_room\":{{",
-        totals.tasks,
-        totals.finished,
-        totals.running,
-        totals.stop_only,
-        totals.duplicates,
-        totals.push_seconds,
-        totals.record_seconds
-    )?;
-    for (i, (room, tasks, seconds)) in totals.by_room.iter().enumerate() {
-        let comma = if i > 0 { "," } else { "" };
-        write!(out, "{comma}\"{room}\":{{\"tasks\":{tasks},\"push_seconds\":{seconds}}}")?;
-    }
-    out.write_all(b"},\"by_reason\":{")?;
-    for (i, (reason, count)) in totals.by_reason.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        write_json_str(out, reason)?;
-        write!(out, ":{count}")?;
-    }
-    out.write_all(b"}}\n")
+    line.clear();
+    Line::Totals(TotalsLine {
+        tasks: totals.tasks,
+        finished: totals.finished,
+        running: totals.running,
+        stop_only: totals.stop_only,
+        duplicates: totals.duplicates,
+        push_seconds: totals.push_seconds,
+        record_seconds: totals.record_seconds,
+        invalid,
+        by_room: &totals.by_room,
+        by_reason: &totals.by_reason,
+    })
+    .write_to(&mut line)?;
+    out.write_all(&line)
 }
 
 /// The table with its bar chart, then the totals.

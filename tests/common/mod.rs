@@ -59,7 +59,7 @@ pub fn run_json(args: &[&str], stdin: Option<&str>) -> (Vec<serde_json::Value>, 
 /// A signed push callback on one line, with `task` as its TaskId.
 pub fn started_line(task: &str) -> String {
     let expire = 4102444800u64;
-    let sign = tiwhook::signature::sign(KEY.as_bytes(), expire);
+    let sign = tiwhook::judge::signature::sign(KEY.as_bytes(), expire);
     format!(
         r#"{{"EventType":"WhiteboardPushStarted","EventData":{{"TaskId":"{task}","RoomId":880528,"PushUserId":"tic_push_user_880528_01","PushStartTime":1764054000}},"SdkAppId":1400313729,"Timestamp":1764054001,"ExpireTime":{expire},"Sign":"{sign}"}}"#
     )

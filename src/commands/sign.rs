@@ -1,16 +1,132 @@
-//! `tiwhook sign`: gives callbacks a new `ExpireTime` and the `Sign` that goes with it.
+//! `tiwhook sign`: gives fixtures a new `ExpireTime` and the `Sign` that goes with it.
 //!
 //! Fixtures are files people read and diff, so signing edits them as text: only the values of
 //! `ExpireTime` and `Sign` change, or, where a callback has none, the two members are added at the
 //! end of its object in the layout the document already uses (pretty stays pretty, one line stays
 //! one line). Everything else, field order and white space included, is left byte for byte.
 
+use std::io::{self, Read, Write};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
-use crate::document::{Documents, Item};
-use crate::frame::Position;
-use crate::locate::{self, Step};
-use crate::signature;
+use anyhow::{Context, bail};
+
+use crate::cli::SignArgs;
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::judge::events::MAX_UNIX_TIME;
+use crate::judge::signature;
+use crate::read::framing::{Documents, Item};
+use crate::read::locate::{self, Step};
+use crate::read::source;
+use crate::read::window::Position;
+use crate::sanitize::escape;
+use crate::timefmt;
+
+pub fn run(args: &SignArgs, env: &Environment) -> anyhow::Result<ExitCode> {
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let Some(key) = keys.first() else {
+        bail!("sign needs a key: give --key, --key-file or --key-env (default TIW_CALLBACK_KEY)");
+    };
+    let expire = match (&args.expire_at, &args.expire_in) {
+        (Some(at), _) => timefmt::parse_time(at).map_err(anyhow::Error::msg).context("--expire-at")?,
+        (None, Some(duration)) => {
+            let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+            let duration =
+                timefmt::parse_duration(duration).map_err(anyhow::Error::msg).context("--expire-in")?;
+            now.checked_add(duration).context("--expire-in: the new ExpireTime is past the year 9999")?
+        }
+        (None, None) => bail!("give --expire-at or --expire-in"),
+    };
+    let expire = u64::try_from(expire).ok().context("the new ExpireTime is before 1970")?;
+    if expire > MAX_UNIX_TIME {
+        bail!("the new ExpireTime is past the year 9999");
+    }
+    if args.in_place && (args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-")) {
+        bail!("--in-place needs files: stdin cannot be written back");
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut stderr = io::stderr().lock();
+    let secret = key.secret_for_signing();
+    super::finished(sign_inputs(&args.paths, secret, expire, args.in_place, &mut out, &mut stderr))
+}
+
+/// Signs every callback named by `paths` with `key` and `expire_time`, writing the results to
+/// `out`, or back into each file with `in_place` (a temporary file renamed over the original, so
+/// that a reader never sees half a file). Problems go to `diagnostics`.
+fn sign_inputs(
+    paths: &[PathBuf],
+    key: &[u8],
+    expire_time: u64,
+    in_place: bool,
+    out: &mut dyn io::Write,
+    diagnostics: &mut dyn io::Write,
+) -> io::Result<ExitCode> {
+    let mut code = ExitCode::Success;
+    for entry in source::expand(paths) {
+        let source = match entry {
+            Ok(source) => source,
+            Err(unlisted) => {
+                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
+                code = ExitCode::Usage;
+                continue;
+            }
+        };
+        let name = source.name();
+        let mut input = Vec::new();
+        if let Err(error) = source.open().and_then(|mut reader| reader.read_to_end(&mut input)) {
+            writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+            code = ExitCode::Usage;
+            continue;
+        }
+        let signed = sign_all(&input, key, expire_time);
+        for (at, problem) in &signed.problems {
+            writeln!(
+                diagnostics,
+                "{}:{}:{}: not signed: {}",
+                escape(&name),
+                at.line,
+                at.column,
+                escape(problem)
+            )?;
+            if code == ExitCode::Success {
+                code = ExitCode::Failure;
+            }
+        }
+        match (&source, in_place) {
+            (source::Source::File(path), true) => {
+                if let Err(error) = replace_file(path, &signed.bytes) {
+                    writeln!(diagnostics, "tiwhook: {}: cannot write: {error}", escape(&name))?;
+                    code = ExitCode::Usage;
+                }
+            }
+            _ => out.write_all(&signed.bytes)?,
+        }
+    }
+    out.flush()?;
+    Ok(code)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, keeping its
+/// permissions.
+fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = dir.join(format!(".{file_name}.tiwhook-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temporary, meta.permissions())?;
+        }
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
 
 /// The outcome of signing one input.
 #[derive(Debug, Default)]

@@ -4,10 +4,35 @@
 //! sample is signed with an `ExpireTime` a day after the clock, so that it passes
 //! `tiwhook check --strict --enforce-expiry` with that key and clock.
 
+use std::io::{self, Write};
+
+use anyhow::bail;
 use serde_json::{Value, json};
 
-use crate::events;
-use crate::signature;
+use crate::cli::ExampleArgs;
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::judge::events;
+use crate::judge::signature;
+
+pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    let written = if args.list {
+        names().try_for_each(|name| writeln!(out, "{name}"))
+    } else {
+        let name = args.event.as_deref().unwrap_or_default();
+        let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+        let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+        let key = keys.first().map(|k| k.secret_for_signing());
+        let Some(sample) = example(name, now, key) else {
+            let known: Vec<_> = names().collect();
+            bail!("no example of `{name}`; known events: {}", known.join(", "));
+        };
+        let text = serde_json::to_string_pretty(&sample)?;
+        writeln!(out, "{text}")
+    };
+    super::finished(written.map(|()| ExitCode::Success))
+}
 
 /// How long a signed example stays valid after the clock.
 pub const VALID_FOR: i64 = 86_400;

@@ -8,9 +8,11 @@
 //! its answer shown beside the callback.
 
 use std::future::Future;
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,10 +27,18 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::document::{Documents, Item};
-use crate::render::Printer;
-use crate::report::{Summary, Verdict};
-use crate::validate::{self, Policy};
+use crate::cli::{ListenArgs, ListenFormat};
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::judge::report::{Summary, Verdict};
+use crate::judge::{self, Policy};
+use crate::read::framing::{Documents, Item};
+use crate::render::compact::CompactPrinter;
+use crate::render::contract::{ForwardLine, Line};
+use crate::render::human::HumanPrinter;
+use crate::render::json::JsonPrinter;
+use crate::render::{Printer, View};
+use crate::timefmt;
 
 /// The largest body accepted; a larger one is answered 413.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -39,6 +49,83 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How long the forwarded application has to answer.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let zone = timefmt::parse_zone(&args.tz).map_err(anyhow::Error::msg).context("--tz")?;
+    let color = config::color(args.color, env);
+    colored::control::set_override(color);
+    let forward_to =
+        args.forward_to.as_deref().map(parse_forward_url).transpose().map_err(anyhow::Error::msg)?;
+    let key_origins = keys.iter().map(|k| k.origin().to_string()).collect();
+    let view = View { zone, now: env.now, key_origins, color };
+    let printer: Box<dyn Printer + Send> = match (args.format, args.compact) {
+        (ListenFormat::Json, _) => Box::new(JsonPrinter::new(io::stdout())),
+        (ListenFormat::Human, true) => Box::new(CompactPrinter::new(io::stdout(), view)),
+        (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
+    };
+    let save = match &args.save {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("--save {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let options = Options {
+        read_timeout: Duration::from_secs(args.read_timeout),
+        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
+        reject_invalid: args.reject_invalid,
+        save,
+        forward_to,
+        json: args.format == ListenFormat::Json,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the receiver")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("--addr {}", args.addr))?;
+        let bound = listener.local_addr()?;
+        {
+            let mut out = io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{bound}");
+            let _ = out.flush();
+        }
+        if !bound.ip().is_loopback() {
+            eprintln!("tiwhook: listening on {bound}: anyone who can reach it can post callbacks");
+        }
+        serve(listener, options, printer, shutdown_signal()).await.context("the receiver failed")?;
+        Ok(ExitCode::Success)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
 
 /// How the receiver behaves.
 pub struct Options {
@@ -182,10 +269,7 @@ fn show(
     let mut any = false;
     // Reading a slice cannot fail.
     while let Ok(Some(item)) = documents.next_item() {
-        let report = match item {
-            Item::Document(document) => validate::judge(&source, &document, &policy),
-            Item::Broken(broken) => validate::judge_broken(&source, &broken),
-        };
+        let report = judge::judge_item(&source, &item, &policy);
         any = true;
         all_passed &= report.verdict == Verdict::Valid;
         if let Ok(mut summary) = app.summary.lock() {
@@ -200,24 +284,28 @@ fn show(
         eprintln!("tiwhook: {source}: the body is empty");
     }
     if let (Some(result), Some(target)) = (forwarded, &app.options.forward_to) {
-        let line = match (result, app.options.json) {
-            (Ok((status, took)), true) => {
-                format!(
-                    "{{\"type\":\"forward\",\"request\":{number},\"status\":{status},\"millis\":{}}}",
-                    took.as_millis()
-                )
-            }
-            (Err(error), true) => {
-                let error = serde_json::to_string(error).unwrap_or_default();
-                format!("{{\"type\":\"forward\",\"request\":{number},\"status\":null,\"error\":{error}}}")
-            }
-            (Ok((status, took)), false) => {
-                format!("  → {target} answered {status} in {} ms", took.as_millis())
-            }
-            (Err(error), false) => format!("  → {target} unreachable: {error}"),
-        };
+        let mut line = Vec::new();
+        if app.options.json {
+            let forward = match result {
+                Ok((status, took)) => ForwardLine {
+                    request: number,
+                    status: Some(*status),
+                    millis: Some(took.as_millis()),
+                    error: None,
+                },
+                Err(error) => ForwardLine { request: number, status: None, millis: None, error: Some(error) },
+            };
+            let _ = Line::Forward(forward).write_to(&mut line);
+        } else {
+            let _ = match result {
+                Ok((status, took)) => {
+                    writeln!(line, "  → {target} answered {status} in {} ms", took.as_millis())
+                }
+                Err(error) => writeln!(line, "  → {target} unreachable: {error}"),
+            };
+        }
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
+        let _ = out.write_all(&line);
         let _ = out.flush();
     }
     all_passed
@@ -238,7 +326,7 @@ pub fn save_line(body: &[u8]) -> Vec<u8> {
     if !one || !matches!(documents.next_item(), Ok(None)) {
         line.clear();
         let text = String::from_utf8_lossy(body);
-        let _ = crate::tape::write_json_str(&mut line, &text);
+        let _ = crate::read::tape::write_json_str(&mut line, &text);
     }
     line.push(b'\n');
     line

@@ -11,9 +11,9 @@ pub enum Kind {
     /// Any string.
     Text,
     /// A non-empty string that names something (a task, a user).
-    Identifier,
+    TextId,
     /// A non-negative integer that names something (a room, an application).
-    Id,
+    NumberId,
     /// A non-negative integer count.
     Count,
     /// Unix seconds.
@@ -121,7 +121,7 @@ use Presence::*;
 pub static ENVELOPE: &[Field] = &[
     field("EventType", Text, Required, "event_type", "Event", "which event this is"),
     field("EventData", EventData, Required, "event_data", "Data", "the event's own fields"),
-    field("SdkAppId", Id, Expected, "sdk_app_id", "SdkAppId", "the whiteboard application"),
+    field("SdkAppId", NumberId, Expected, "sdk_app_id", "SdkAppId", "the whiteboard application"),
     field("Timestamp", UnixTime, Required, "event_time", "Event time", "when the event was generated"),
     field("ExpireTime", UnixTime, Optional, "expire_time", "Expires", "when the signature stops being valid"),
     field("Sign", Sign, Optional, "sign", "Signature", "md5(CallbackKey + ExpireTime)"),
@@ -138,12 +138,12 @@ pub static FINISH_REASONS: &[Choice] = &[
 
 /// The `Error` object of a failed task.
 pub static ERROR_FIELDS: &[Field] = &[
-    field("Code", Identifier, Required, "code", "Code", "the error code, such as FailedOperation.Record"),
+    field("Code", TextId, Required, "code", "Code", "the error code, such as FailedOperation.Record"),
     field("Message", Text, Required, "message", "Message", "the error's description"),
 ];
 
-const TASK_ID: Field = field("TaskId", Identifier, Required, "task_id", "Task", "the task");
-const ROOM_ID: Field = field("RoomId", Id, Required, "room_id", "Room", "the whiteboard room");
+const TASK_ID: Field = field("TaskId", TextId, Required, "task_id", "Task", "the task");
+const ROOM_ID: Field = field("RoomId", NumberId, Required, "room_id", "Room", "the whiteboard room");
 const GROUP_ID: Field = field("GroupId", Text, Required, "group_id", "IM group", "the whiteboard's IM group");
 const EXCEPTION_CNT: Field =
     field("ExceptionCnt", Count, Required, "exception_count", "Anomalies", "how many anomalies occurred");
@@ -151,7 +151,7 @@ const ERROR: Field =
     field("Error", Object(ERROR_FIELDS), Optional, "error", "Error", "present only on error");
 const PUSH_USER_ID: Field = field(
     "PushUserId",
-    Identifier,
+    TextId,
     Required,
     "push_user_id",
     "Push user",
@@ -161,7 +161,7 @@ const PUSH_START_TIME: Field =
     field("PushStartTime", UnixTime, Required, "start", "Started", "when pushing actually started");
 const RECORD_USER_ID: Field = field(
     "RecordUserId",
-    Identifier,
+    TextId,
     Required,
     "record_user_id",
     "Record user",
@@ -204,7 +204,7 @@ pub static TASK_TYPES: &[Choice] = &[
 
 /// One queued task in an alarm (note the `ID` spellings, unlike everywhere else).
 pub static QUEUED_TASK_FIELDS: &[Field] = &[
-    field("TaskID", Identifier, Required, "task_id", "Task", "the queued task"),
+    field("TaskID", TextId, Required, "task_id", "Task", "the queued task"),
     field("CreateTime", DateTimeText, Required, "create_time", "Created", "when the task was created"),
     field(
         "CancelTime",
@@ -216,7 +216,7 @@ pub static QUEUED_TASK_FIELDS: &[Field] = &[
     ),
     field("RoomID", Integer, Optional, "room_id", "Room", "the room, for push and recording tasks"),
     field("FileURL", Text, Optional, "file_url", "File", "the document, for transcoding tasks"),
-    field("SdkAppID", Id, Optional, "sdk_app_id", "SdkAppId", "the application"),
+    field("SdkAppID", NumberId, Optional, "sdk_app_id", "SdkAppId", "the application"),
 ];
 
 const ALARM_FIELDS: &[Field] = &[

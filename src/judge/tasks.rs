@@ -1,16 +1,16 @@
-//! Follows tasks across a stream of callbacks: `tiwhook timeline`.
+//! Follows tasks across a stream of reports, for `tiwhook timeline`.
 //!
 //! One callback says little; a day of them says which pushes are still running, which stopped
 //! abnormally, how long each room pushed (push is billed by duration), and which callbacks were
 //! Tencent's retries. Valid callbacks are grouped by `TaskId` into [`Task`]s; a delivery identical
-//! to one already seen (SPEC §1: Tencent retries every 5 s) counts as a duplicate, not an event.
-//! Memory grows with the number of tasks, not of callbacks.
+//! to one already seen (Tencent retries an unanswered callback every 5 seconds) counts as a
+//! duplicate, not an event. Everything is read from the reports' typed fields. Memory grows with
+//! the number of tasks, not of callbacks.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::report::Report;
-use crate::tape::{Node, Value};
+use crate::judge::report::{ERROR_KEY, Report, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskKind {
@@ -120,25 +120,22 @@ pub struct Timeline {
     scratch: Vec<u8>,
 }
 
-fn number(node: Option<Node>) -> Option<u64> {
-    match node?.value() {
-        Value::UInt(n) => Some(n),
-        _ => None,
-    }
-}
-
-fn text(node: Option<Node>) -> Option<String> {
-    node?.as_str().map(str::to_string)
+/// `Code: Message` of an `Error` object.
+fn error_text(value: &Value) -> Option<String> {
+    let Value::Group(members) = value else { return None };
+    let part =
+        |key| members.iter().find(|d| d.key == key).and_then(|d| d.value.as_text()).unwrap_or_default();
+    Some(format!("{}: {}", part("code"), part("message")))
 }
 
 impl Timeline {
     /// Takes in one valid callback.
     pub fn add(&mut self, report: &Report) {
-        let (Some(event), Some(doc)) = (report.event, report.doc) else {
+        let Some(event) = report.event else {
             self.other_callbacks += 1;
             return;
         };
-        let kind = match event.name {
+        let kind = match event {
             "WhiteboardPushStarted" | "WhiteboardPushStopped" => TaskKind::Push,
             name if name.starts_with("OnlineRecord") => TaskKind::Record,
             _ => {
@@ -146,14 +143,13 @@ impl Timeline {
                 return;
             }
         };
-        let Some(id) = report.event_field("TaskId").and_then(Node::as_str) else {
+        let Some(id) = report.field("task_id").as_text() else {
             // A failed task's callback may hold nothing but its Error: no task to file it under.
             self.other_callbacks += 1;
             return;
         };
         self.scratch.clear();
-        // Writing to a Vec cannot fail.
-        let _ = doc.root().write_json(&mut self.scratch);
+        report.write_compact(&mut self.scratch);
         let mut hasher = DefaultHasher::new();
         self.scratch.hash(&mut hasher);
         let hash = hasher.finish();
@@ -180,13 +176,13 @@ impl Timeline {
             return;
         }
         task.seen.push(hash);
-        let field = |name| report.event_field(name);
-        let room = number(field("RoomId"));
-        let timestamp = number(report.envelope_field("Timestamp"));
-        match event.name {
+        let number = |key| report.field(key).as_number();
+        let room = number("room_id");
+        let timestamp = report.envelope.event_time.value.as_number();
+        match event {
             "WhiteboardPushStarted" => {
                 task.set_room(room, "start");
-                task.set_start(number(field("PushStartTime")), "start");
+                task.set_start(number("start"), "start");
                 task.started_seen = true;
             }
             "OnlineRecordStarted" => {
@@ -195,32 +191,26 @@ impl Timeline {
                 task.started_seen = true;
             }
             "WhiteboardPushStopped" | "OnlineRecordFinished" => {
-                let (start, stop) = if kind == TaskKind::Push {
-                    (field("PushStartTime"), field("PushStopTime"))
-                } else {
-                    (field("RecordStartTime"), field("RecordStopTime"))
-                };
+                // Push and recording times alike are `start` and `stop` in the details.
+                let (start, stop) = (number("start"), number("stop"));
                 if task.stop_seen.is_some_and(|h| h != hash) && task.finish_reason.is_some() {
                     task.warnings.push("two different stops were delivered for this task".into());
                 }
                 task.set_room(room, "stop");
                 if kind == TaskKind::Push || !task.started_seen {
-                    task.set_start(number(start), "stop");
+                    task.set_start(start, "stop");
                 }
                 // The first stop delivered stands; a different one only earns a warning.
                 if task.finish_reason.is_none() {
-                    task.stop = number(stop).or(task.stop);
-                    task.finish_reason = text(field("FinishReason"));
-                    task.error = field("Error").map(|e| {
-                        let part = |name| e.get(name).and_then(Node::as_str).unwrap_or_default().to_string();
-                        format!("{}: {}", part("Code"), part("Message"))
-                    });
+                    task.stop = stop.or(task.stop);
+                    task.finish_reason = report.field("finish_reason").as_text().map(str::to_string);
+                    task.error = error_text(report.field(ERROR_KEY));
                 }
                 task.stop_seen = Some(hash);
             }
             "OnlineRecordStopped" | "OnlineRecordLongPauseForceStopped" => {
                 task.set_room(room, "stop");
-                let stop = number(field("StopTime")).or(timestamp);
+                let stop = number("stop").or(timestamp);
                 if task.stop.is_none() {
                     task.stop = stop;
                 }

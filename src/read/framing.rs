@@ -8,8 +8,8 @@
 
 use std::io::{self, Read};
 
-use crate::frame::{Frames, Position};
-use crate::tape::{self, Doc, Parsed, Tape};
+use crate::read::tape::{self, Doc, Parsed, Tape};
+use crate::read::window::{Position, Window};
 
 /// The largest single document read; a larger one is reported, not allocated.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
@@ -52,7 +52,7 @@ enum Mode {
 
 /// The documents of one input, read as a stream.
 pub struct Documents<R> {
-    frames: Frames<R>,
+    frames: Window<R>,
     tape: Tape,
     mode: Mode,
     next_index: u64,
@@ -67,7 +67,7 @@ impl<R: Read> Documents<R> {
 
     pub fn with_limit(reader: R, max_document: usize) -> Self {
         Documents {
-            frames: Frames::new(reader),
+            frames: Window::new(reader),
             tape: Tape::default(),
             mode: Mode::TopLevel,
             next_index: 0,

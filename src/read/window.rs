@@ -2,7 +2,7 @@
 //!
 //! The reader of documents needs to look at the bytes ahead of it, ask for more when a document
 //! runs past the end of what is buffered, and know the line and column of any byte it reports on.
-//! `Frames` is that window: it reads in large chunks, keeps only the bytes not yet consumed (so
+//! `Window` is that window: it reads in large chunks, keeps only the bytes not yet consumed (so
 //! memory follows the largest document, never the input), and tracks the line and column of its
 //! start as bytes are consumed. It knows nothing of JSON.
 
@@ -49,7 +49,7 @@ fn count_chars(bytes: &[u8]) -> u64 {
         .sum()
 }
 
-pub struct Frames<R> {
+pub struct Window<R> {
     reader: R,
     buf: Vec<u8>,
     /// Start of the unconsumed bytes in `buf`.
@@ -61,9 +61,9 @@ pub struct Frames<R> {
     at: Position,
 }
 
-impl<R: Read> Frames<R> {
+impl<R: Read> Window<R> {
     pub fn new(reader: R) -> Self {
-        Frames { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at: Position::START }
+        Window { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at: Position::START }
     }
 
     /// The bytes read and not yet consumed.
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn fills_consumes_and_skips_lines() {
-        let mut frames = Frames::new(&b"one\ntwo\nthree"[..]);
+        let mut frames = Window::new(&b"one\ntwo\nthree"[..]);
         frames.fill_to(1).unwrap();
         assert_eq!(frames.window(), b"one\ntwo\nthree");
         frames.consume(4);

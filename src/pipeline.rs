@@ -1,20 +1,20 @@
-//! Drives the flow: every input, every document in it, judged and printed, and the tally; and
-//! the same walk over the inputs for `tiwhook sign`.
+//! Drives the flow for the reading commands (`inspect`, `check`, `timeline`): every input, every
+//! document in it, judged and printed in input order, and the tally.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::PathBuf;
 
 use std::sync::mpsc;
 
-use crate::document::{Broken, Document, Documents, Item};
 use crate::exit_codes::ExitCode;
-use crate::frame::Position;
+use crate::judge::report::{Summary, Verdict};
+use crate::judge::{self, Policy};
+use crate::read::framing::{Broken, Document, Documents, Item};
+use crate::read::source;
+use crate::read::tape::Tape;
+use crate::read::window::Position;
 use crate::render::Printer;
-use crate::report::{Summary, Verdict};
 use crate::sanitize::escape;
-use crate::source;
-use crate::tape::Tape;
-use crate::validate::{self, Policy};
 
 /// Reads every input named by `paths`, prints a report on each callback and the summary, and
 /// says how the run ended; with `expected`, a callback passes when its verdict is that one.
@@ -23,7 +23,7 @@ use crate::validate::{self, Policy};
 ///
 /// Reading and parsing run on a thread of their own, a batch of documents ahead of judging and
 /// printing, so that a long stream keeps two cores busy; reports still come out in input order.
-pub fn inspect(
+pub fn run(
     paths: &[PathBuf],
     policy: &Policy,
     expected: Option<Verdict>,
@@ -60,6 +60,8 @@ fn judge_stage(
     printer: &mut dyn Printer,
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<()> {
+    // The storage of one report's fields, handed from each report to the next.
+    let mut spare = Vec::new();
     for message in received {
         match message {
             Message::Unreadable(name, error) => {
@@ -78,13 +80,14 @@ fn judge_stage(
                         BatchItem::Document { index, start, range, tape } => {
                             let doc = batch.tapes[*tape].view(&batch.bytes[range.clone()]);
                             let document = Document { index: *index, start: *start, doc };
-                            validate::judge(&batch.source, &document, policy)
+                            judge::judge_reusing(&batch.source, &document, policy, std::mem::take(&mut spare))
                         }
-                        BatchItem::Broken(broken) => validate::judge_broken(&batch.source, broken),
+                        BatchItem::Broken(broken) => judge::judge_broken(&batch.source, broken),
                     };
                     report.expected = expected;
                     summary.add(&report);
                     printer.callback(&report)?;
+                    spare = report.into_spare_fields();
                 }
                 // The reader may be gone already; then the batch is simply dropped.
                 let _ = returns.send(batch);
@@ -215,81 +218,4 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
             return;
         }
     }
-}
-
-/// Signs every callback named by `paths` with `key` and `expire_time`, writing the results to
-/// `out`, or back into each file with `in_place` (a temporary file renamed over the original, so
-/// that a reader never sees half a file). Problems go to `diagnostics`.
-pub fn sign(
-    paths: &[PathBuf],
-    key: &[u8],
-    expire_time: u64,
-    in_place: bool,
-    out: &mut dyn io::Write,
-    diagnostics: &mut dyn io::Write,
-) -> io::Result<ExitCode> {
-    let mut code = ExitCode::Success;
-    for entry in source::expand(paths) {
-        let source = match entry {
-            Ok(source) => source,
-            Err(unlisted) => {
-                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
-                code = ExitCode::Usage;
-                continue;
-            }
-        };
-        let name = source.name();
-        let mut input = Vec::new();
-        if let Err(error) = source.open().and_then(|mut reader| reader.read_to_end(&mut input)) {
-            writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-            code = ExitCode::Usage;
-            continue;
-        }
-        let signed = crate::sign::sign_all(&input, key, expire_time);
-        for (at, problem) in &signed.problems {
-            writeln!(
-                diagnostics,
-                "{}:{}:{}: not signed: {}",
-                escape(&name),
-                at.line,
-                at.column,
-                escape(problem)
-            )?;
-            if code == ExitCode::Success {
-                code = ExitCode::Failure;
-            }
-        }
-        match (&source, in_place) {
-            (source::Source::File(path), true) => {
-                if let Err(error) = replace_file(path, &signed.bytes) {
-                    writeln!(diagnostics, "tiwhook: {}: cannot write: {error}", escape(&name))?;
-                    code = ExitCode::Usage;
-                }
-            }
-            _ => out.write_all(&signed.bytes)?,
-        }
-    }
-    out.flush()?;
-    Ok(code)
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, keeping its
-/// permissions.
-fn replace_file(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = dir.join(format!(".{file_name}.tiwhook-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, meta.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }

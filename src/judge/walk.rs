@@ -1,18 +1,24 @@
 //! Judges one parsed callback against the event declarations and the signature rules.
 //!
+//! The walk visits each member once, and for each declared field both reports what is wrong with
+//! it and decides its typed [`Value`], so that no printer ever looks at the document again.
 //! Every finding in a callback is reported, not only the first, each with a stable code, a JSON
-//! Pointer and the line and column of the value. The walk allocates nothing for a callback that
-//! has nothing to report: paths live on the stack and are written out only for a finding.
+//! Pointer and the line and column of the value. The walk allocates nothing for a valid callback
+//! but what its report keeps: paths live on the stack and are written out only for a finding, and
+//! [`judge_reusing`] fills a vector handed back by the previous report.
 
 use std::collections::HashSet;
 
-use crate::document::{Broken, Document};
-use crate::events::{self, Event, Field, Kind, Presence, Rule};
-use crate::frame::Position;
-use crate::locate::{self, Anchor, Step};
-use crate::report::{FieldSlots, Finding, Report, Severity, SignatureStatus, Verdict};
-use crate::signature::{self, Key, SignForm, Verification};
-use crate::tape::{Doc, Node, Value};
+use crate::judge::events::{self, Event, Field, Kind, MAX_FIELDS, Presence, Rule};
+use crate::judge::report::{
+    DURATION_KEY, Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus,
+    UNCHECKED_KEY, Value, Verdict,
+};
+use crate::judge::signature::{self, Key, SignForm, Verification};
+use crate::read::framing::{Broken, Document, Item};
+use crate::read::locate::{self, Anchor, Step};
+use crate::read::tape::{Doc, Node, Value as Json};
+use crate::read::window::Position;
 
 /// How callbacks are judged: the keys, the clock and the strictness asked for.
 #[derive(Clone, Debug, Default)]
@@ -35,11 +41,11 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
         source,
         index: broken.index,
         start: broken.start,
-        doc: None,
+        parsed: false,
         event_type: None,
         event: None,
-        envelope: FieldSlots::EMPTY,
-        data: FieldSlots::EMPTY,
+        fields: Vec::new(),
+        envelope: empty_envelope(),
         signature: SignatureStatus::Unchecked,
         expire_time: None,
         expired: None,
@@ -53,28 +59,49 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
         }],
         verdict: Verdict::Invalid,
         expected: None,
+        document: None,
+    }
+}
+
+/// The report on one item of a reader: a parsed document or a broken piece.
+pub fn judge_item<'a>(source: &'a str, item: &Item<'a>, policy: &Policy) -> Report<'a> {
+    match item {
+        Item::Document(document) => judge(source, document, policy),
+        Item::Broken(broken) => judge_broken(source, broken),
     }
 }
 
 /// The report on one parsed callback.
 pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> Report<'a> {
+    judge_reusing(source, document, policy, Vec::new())
+}
+
+/// [`judge`], filling `fields` (emptied; see [`Report::into_spare_fields`]) instead of a new
+/// vector, so that a long stream of callbacks allocates nothing per callback.
+pub fn judge_reusing<'a>(
+    source: &'a str,
+    document: &Document<'a>,
+    policy: &Policy,
+    fields: Vec<Detail<'static>>,
+) -> Report<'a> {
     let mut v = Validator { doc: document.doc, start: document.start, findings: Vec::new(), dropped: 0 };
     let root = document.doc.root();
     let mut report = Report {
         source,
         index: document.index,
         start: document.start,
-        doc: Some(document.doc),
+        parsed: true,
         event_type: None,
         event: None,
-        envelope: FieldSlots::EMPTY,
-        data: FieldSlots::EMPTY,
+        fields: crate::judge::report::recycle(fields),
+        envelope: empty_envelope(),
         signature: SignatureStatus::Unchecked,
         expire_time: None,
         expired: None,
         findings: Vec::new(),
         verdict: Verdict::Valid,
         expected: None,
+        document: Some(document.doc),
     };
     if !root.is_object() {
         let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));
@@ -90,15 +117,22 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
     } else {
         // The event decides which envelope fields it may lack, so find it first.
         let declared_type = root.get("EventType").and_then(Node::as_str);
-        report.event = declared_type.and_then(events::find);
-        let relaxed = report.event.map_or(Relaxed::None, |e| Relaxed::Names(e.optional_envelope));
-        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed);
+        let event = declared_type.and_then(events::find);
+        report.event = event.map(|e| e.name);
+        let relaxed = event.map_or(Relaxed::None, |e| Relaxed::Names(e.optional_envelope));
+        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed, &mut report.fields);
         let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
             [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
-        report.envelope = envelope.slots;
+        let mut values = report.fields.drain(..).map(|d| d.value);
+        let [_, _, sdk_app_id, event_time, expire_value, _] = std::array::from_fn(|_| values.next());
+        drop(values);
+        report.envelope.sdk_app_id.value = sdk_app_id.unwrap_or(Value::Missing);
+        report.envelope.event_time.value = event_time.unwrap_or(Value::Missing);
+        report.envelope.expire_time.value = expire_value.unwrap_or(Value::Missing);
+        report.envelope.has_sign = sign.is_some();
         report.event_type = event_type.and_then(Node::as_str);
         let type_path = Path::ROOT.key("EventType", 0);
-        match (report.event_type, report.event) {
+        match (report.event_type, event) {
             (Some(name), None) => {
                 v.warning(
                     "unknown-event-type",
@@ -117,21 +151,26 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
             }
             _ => {}
         }
-        if let Some(data) = event_data.filter(|d| d.is_object()) {
-            let path = Path::ROOT.key("EventData", 0);
-            match report.event {
-                Some(event) => {
-                    // A failed task's callback may hold nothing but its `Error`.
-                    let only_error = event.field("Error").is_some()
-                        && data.members().count() == 1
-                        && data.get("Error").is_some();
-                    let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
-                    let found = v.check_fields(data, event.fields, &path, relaxed);
-                    v.check_rules(event, &found, &path);
-                    report.data = found.slots;
-                }
-                None => v.check_duplicates(data, &path),
+        let path = Path::ROOT.key("EventData", 0);
+        match (event, event_data) {
+            (Some(event), Some(data)) if data.is_object() => {
+                // A failed task's callback may hold nothing but its `Error`.
+                let only_error = event.field("Error").is_some()
+                    && data.members().count() == 1
+                    && data.get("Error").is_some();
+                let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
+                let found = v.check_fields(data, event.fields, &path, relaxed, &mut report.fields);
+                v.check_rules(event, &found, &path);
+                insert_spans(event, &found, &mut report.fields);
             }
+            (Some(event), _) => report.fields.extend(event.fields.iter().map(missing)),
+            (None, Some(data)) => {
+                if data.is_object() {
+                    v.check_duplicates(data, &path);
+                }
+                report.fields.push(Detail { key: UNCHECKED_KEY, label: "Data", value: unchecked(data) });
+            }
+            (None, None) => {}
         }
         report.expire_time = expire_time.and_then(unix_time);
         v.check_signature(&mut report, sign, expire_time, policy);
@@ -142,6 +181,88 @@ pub fn judge<'a>(source: &'a str, document: &Document<'a>, policy: &Policy) -> R
         report.verdict = Verdict::Invalid;
     }
     report
+}
+
+/// The envelope fields `details` shows, with nothing in them yet.
+fn empty_envelope() -> Envelope<'static> {
+    let entry = |name: &str| {
+        let field = events::ENVELOPE.iter().find(|f| f.name == name).expect("declared in the envelope");
+        (field.detail, field.label)
+    };
+    Envelope::empty([entry("SdkAppId"), entry("Timestamp"), entry("ExpireTime")])
+}
+
+/// A declared field that is absent.
+fn missing<'a>(field: &Field) -> Detail<'a> {
+    Detail { key: field.detail, label: field.label, value: Value::Missing }
+}
+
+/// Adds the duration each span rule of `event` measures right after its later time, when both
+/// times are valid and in order.
+fn insert_spans(event: &Event, found: &Found, details: &mut Vec<Detail>) {
+    for rule in event.rules {
+        let Rule::Span { earlier, later, label } = *rule else { continue };
+        let time = |name| found.get(name).and_then(unix_time);
+        let (Some(from), Some(to)) = (time(earlier), time(later)) else { continue };
+        let Some(seconds) = to.checked_sub(from) else { continue };
+        let Some(at) = details.iter().position(|d| Some(d.key) == event.field(later).map(|f| f.detail))
+        else {
+            continue;
+        };
+        details.insert(at + 1, Detail { key: DURATION_KEY, label, value: Value::Duration(seconds) });
+    }
+}
+
+/// The fields of an unknown event, kept as they are: compact JSON and flattened rows.
+fn unchecked(data: Node) -> Value<'static> {
+    let mut rows = Vec::new();
+    flatten(data, String::new(), &mut rows);
+    let hidden = rows.len().saturating_sub(MAX_UNCHECKED_ROWS);
+    rows.truncate(MAX_UNCHECKED_ROWS);
+    Value::Unchecked { json: compact_json(data), rows, hidden }
+}
+
+/// The scalar values below `node` as (dotted path, text) rows: `Meta.Teacher`, `Items[0].Name`.
+/// Empty objects and arrays are shown as `{}` and `[]`. Stops soon after the rows that are kept.
+fn flatten(node: Node, prefix: String, rows: &mut Vec<(String, String)>) {
+    if rows.len() > MAX_UNCHECKED_ROWS {
+        rows.push((prefix, String::new()));
+        return;
+    }
+    match node.value() {
+        Json::Object { len, .. } if len > 0 => {
+            for (key, child) in node.members() {
+                let key = key.as_str();
+                let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+                flatten(child, path, rows);
+            }
+        }
+        Json::Array { len, .. } if len > 0 => {
+            for (i, child) in node.elements().enumerate() {
+                flatten(child, format!("{prefix}[{i}]"), rows);
+            }
+        }
+        _ => {
+            let text = match node.as_str() {
+                Some(s) => s.to_string(),
+                None => compact_json(node),
+            };
+            rows.push((prefix, text));
+        }
+    }
+}
+
+/// The value as compact JSON.
+fn compact_json(node: Node) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and the tape writes UTF-8.
+    let _ = node.write_json(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A value that is not of its declared kind, kept as its JSON text for showing.
+fn invalid(node: Node) -> Value<'static> {
+    Value::Invalid(compact_json(node))
 }
 
 /// A path into the document, kept on the stack while walking it.
@@ -194,16 +315,17 @@ enum Relaxed {
     All,
 }
 
-/// The declared fields of one object, as found.
+/// Where each declared field of one object was found: tape indexes in declared order, 0 (the
+/// root's, nobody's member) for a field that is absent.
 struct Found<'a> {
     doc: Doc<'a>,
     fields: &'static [Field],
-    slots: FieldSlots,
+    slots: [u32; MAX_FIELDS],
 }
 
 impl<'a> Found<'a> {
     fn at(&self, i: usize) -> Option<Node<'a>> {
-        self.slots.node(self.doc, i)
+        self.slots.get(i).copied().filter(|&n| n != 0).map(|n| self.doc.node(n))
     }
 
     fn get(&self, name: &str) -> Option<Node<'a>> {
@@ -275,15 +397,19 @@ impl<'a> Validator<'a> {
         self.findings
     }
 
-    /// Checks an object's members against its declared fields; returns the ones found.
+    /// Checks an object's members against its declared fields, appends a detail for each
+    /// declared field to `details` (in declared order), and says where each was found.
     fn check_fields(
         &mut self,
         object: Node<'a>,
         fields: &'static [Field],
         path: &Path<'_, 'a>,
         relaxed: Relaxed,
+        details: &mut Vec<Detail<'a>>,
     ) -> Found<'a> {
-        let mut found = Found { doc: self.doc, fields, slots: FieldSlots::EMPTY };
+        let mut found = Found { doc: self.doc, fields, slots: [0; MAX_FIELDS] };
+        let base = details.len();
+        details.extend(fields.iter().map(missing));
         let mut unknown = KeySet::default();
         // Callbacks mostly list their fields in the declared order: try the next one first.
         let mut next = 0;
@@ -293,11 +419,11 @@ impl<'a> Validator<'a> {
                 _ => fields.iter().position(|f| key.is(f.name)),
             };
             match declared {
-                Some(i) if found.slots.0[i] == 0 => {
+                Some(i) if found.slots[i] == 0 => {
                     next = i + 1;
-                    found.slots.0[i] = node.index();
+                    found.slots[i] = node.index();
                     let field = &fields[i];
-                    self.check_value(node, field, &path.key(field.name, 0));
+                    details[base + i].value = self.check_value(node, field, &path.key(field.name, 0));
                 }
                 Some(i) => self.duplicate(object, member, fields[i].name, path),
                 None if !unknown.insert(key.as_str()) => self.duplicate(object, member, key.as_str(), path),
@@ -315,7 +441,7 @@ impl<'a> Validator<'a> {
             }
         }
         for (i, field) in fields.iter().enumerate() {
-            if found.slots.0[i] != 0 {
+            if found.slots[i] != 0 {
                 continue;
             }
             let message = format!("`{}` is missing ({})", field.name, field.meaning);
@@ -351,7 +477,7 @@ impl<'a> Validator<'a> {
     /// Reports every repeated key in `node` and below it (for values without declarations).
     fn check_duplicates(&mut self, node: Node<'a>, path: &Path<'_, 'a>) {
         match node.value() {
-            Value::Object { .. } => {
+            Json::Object { .. } => {
                 let mut keys = KeySet::default();
                 for (member, (key, child)) in node.members().enumerate() {
                     let key = key.as_str();
@@ -362,7 +488,7 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
-            Value::Array { .. } => {
+            Json::Array { .. } => {
                 for (i, element) in node.elements().enumerate() {
                     self.check_duplicates(element, &path.index(i as u32));
                 }
@@ -371,155 +497,173 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_value(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+    /// Reports what is wrong with a declared field's value, and decides what the value is.
+    fn check_value(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) -> Value<'a> {
         let name = field.name;
         match field.kind {
-            Kind::Text | Kind::Sign => {
-                if node.str_bytes().is_none() {
-                    self.wrong_type(node, name, "a string", path);
-                }
-            }
-            Kind::Identifier => match node.str_bytes() {
-                None => {
-                    self.wrong_type(node, name, "a string", path);
-                }
-                Some(b"") => {
-                    self.error("empty-value", path, Anchor::Value, format!("`{name}` is empty"));
-                }
-                Some(_) => {}
+            Kind::Text | Kind::Sign => match node.as_str() {
+                Some(text) => Value::Text(text),
+                None => self.wrong_type(node, name, "a string", path).1,
             },
-            Kind::Id | Kind::Count | Kind::UnixTime | Kind::Milliseconds | Kind::Bytes | Kind::Integer => {
-                self.check_integer(node, field, path)
-            }
-            Kind::Progress => self.check_progress(node, field, path),
-            Kind::DateTimeText => match node.str_bytes() {
-                None => {
-                    self.wrong_type(node, name, "a string", path);
+            Kind::TextId => match node.as_str() {
+                None => self.wrong_type(node, name, "a string", path).1,
+                Some("") => {
+                    self.error("empty-value", path, Anchor::Value, format!("`{name}` is empty"));
+                    Value::Text("")
                 }
-                Some(b"") => {}
-                Some(text) if is_date_time(text) => {}
-                Some(_) => {
-                    let text = node.as_str().unwrap_or_default();
+                Some(text) => Value::Text(text),
+            },
+            Kind::NumberId
+            | Kind::Count
+            | Kind::UnixTime
+            | Kind::Milliseconds
+            | Kind::Bytes
+            | Kind::Integer => self.check_integer(node, field, path),
+            Kind::Progress => self.check_progress(node, field, path),
+            Kind::DateTimeText => match node.as_str() {
+                None => self.wrong_type(node, name, "a string", path).1,
+                Some(text) if text.is_empty() || is_date_time(text.as_bytes()) => Value::DateText(text),
+                Some(text) => {
                     self.error(
                         "bad-format",
                         path,
                         Anchor::Value,
                         format!("`{name}` is `{text}`, not a time like 2023-03-14 15:00:00"),
                     );
+                    Value::DateText(text)
                 }
             },
             Kind::ArrayOf(fields) => {
-                if !matches!(node.value(), Value::Array { .. }) {
-                    self.wrong_type(node, name, "an array", path);
-                    return;
+                if !matches!(node.value(), Json::Array { .. }) {
+                    return self.wrong_type(node, name, "an array", path).1;
                 }
+                let mut rows = Vec::new();
                 for (i, element) in node.elements().enumerate() {
                     let here = path.index(i as u32);
                     if element.is_object() {
-                        self.check_fields(element, fields, &here, Relaxed::None);
+                        let mut row = Vec::with_capacity(fields.len());
+                        self.check_fields(element, fields, &here, Relaxed::None, &mut row);
+                        rows.push(Some(row));
                     } else {
                         let message =
                             format!("each of `{name}` should be an object, but is {}", element.type_name());
                         self.error("wrong-type", &here, Anchor::Value, message);
+                        rows.push(None);
                     }
                 }
+                Value::Rows(rows)
             }
-            Kind::Array => {
-                if matches!(node.value(), Value::Array { .. }) {
+            Kind::Array => match node.value() {
+                Json::Array { len, .. } => {
                     self.check_duplicates(node, path);
-                } else {
-                    self.wrong_type(node, name, "an array", path);
+                    Value::List { json: compact_json(node), len: len as usize }
                 }
-            }
-            Kind::Choice(choices) => match node.str_bytes() {
-                None => {
-                    self.wrong_type(node, name, "a string", path);
-                }
-                Some(value) if choices.iter().any(|c| c.value.as_bytes() == value) => {}
-                Some(_) => {
-                    let value = node.as_str().unwrap_or_default();
-                    let known: Vec<_> = choices.iter().map(|c| c.value).collect();
-                    self.warning(
-                        "unknown-value",
-                        path,
-                        Anchor::Value,
-                        format!("`{value}` is not a documented {name} (documented: {})", known.join(", ")),
-                    );
-                }
+                _ => self.wrong_type(node, name, "an array", path).1,
+            },
+            Kind::Choice(choices) => match node.as_str() {
+                None => self.wrong_type(node, name, "a string", path).1,
+                Some(value) => match choices.iter().find(|c| c.value == value) {
+                    Some(choice) => Value::Choice { value: choice.value, meaning: choice.meaning },
+                    None => {
+                        let known: Vec<_> = choices.iter().map(|c| c.value).collect();
+                        self.warning(
+                            "unknown-value",
+                            path,
+                            Anchor::Value,
+                            format!(
+                                "`{value}` is not a documented {name} (documented: {})",
+                                known.join(", ")
+                            ),
+                        );
+                        Value::Undocumented(value)
+                    }
+                },
             },
             Kind::Object(fields) => {
                 if node.is_object() {
-                    self.check_fields(node, fields, path, Relaxed::None);
+                    let mut group = Vec::with_capacity(fields.len());
+                    self.check_fields(node, fields, path, Relaxed::None, &mut group);
+                    Value::Group(group)
                 } else {
-                    self.wrong_type(node, name, "an object", path);
+                    self.wrong_type(node, name, "an object", path).1
                 }
             }
             Kind::EventData => {
                 if !node.is_object() {
                     self.wrong_type(node, name, "an object", path);
                 }
+                // Judged field by field, with the event's declarations.
+                Value::Missing
             }
         }
     }
 
-    fn check_integer(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+    fn check_integer(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) -> Value<'a> {
         let name = field.name;
         let too_large = |n: u64| matches!(field.kind, Kind::UnixTime) && n > events::MAX_UNIX_TIME;
         match node.value() {
-            Value::UInt(n) if too_large(n) => {
+            Json::UInt(n) if too_large(n) => {
                 self.error(
                     "out-of-range",
                     path,
                     Anchor::Value,
                     format!("`{name}` is {n}, past the year 9999: not a Unix time in seconds"),
                 );
+                invalid(node)
             }
-            Value::UInt(_) => {}
-            Value::Int(_) if matches!(field.kind, Kind::Integer) => {}
-            Value::Int(n) => {
+            Json::UInt(n) => match field.kind {
+                Kind::UnixTime => Value::Time(n),
+                Kind::Milliseconds => Value::Milliseconds(n),
+                Kind::Bytes => Value::Bytes(n),
+                _ => Value::Count(n),
+            },
+            Json::Int(n) if matches!(field.kind, Kind::Integer) => Value::Negative(n),
+            Json::Int(n) => {
                 self.error("negative-value", path, Anchor::Value, format!("`{name}` is {n}, below zero"));
+                invalid(node)
             }
-            Value::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
+            Json::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
                 self.error("negative-value", path, Anchor::Value, format!("`{name}` is {f}, below zero"));
+                invalid(node)
             }
-            Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
+            Json::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
                 self.error(
                     "out-of-range",
                     path,
                     Anchor::Value,
                     format!("`{name}` is too large for a 64-bit integer"),
                 );
+                invalid(node)
             }
             _ => {
                 let numeric =
                     node.as_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-                if let Some(f) = self.wrong_type(node, name, "an integer", path)
+                let (finding, value) = self.wrong_type(node, name, "an integer", path);
+                if let Some(f) = finding
                     && numeric
                 {
                     f.help.push("the string holds a number: Tencent sends it unquoted".into());
                 }
+                value
             }
         }
     }
 
-    fn check_progress(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) {
+    fn check_progress(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) -> Value<'a> {
         let name = field.name;
         let expected = "a percentage (an integer from 0 to 100)";
-        let percent = match (node.value(), node.as_str()) {
-            (Value::UInt(n), _) => n,
-            (_, Some(text)) if text.parse::<u64>().is_ok() => {
+        let percent = match (node.value(), node.as_str().map(|text| (text, text.parse::<u64>()))) {
+            (Json::UInt(n), _) => n,
+            (_, Some((text, Ok(n)))) => {
                 self.warning(
                     "progress-as-string",
                     path,
                     Anchor::Value,
                     format!("`{name}` is the string \"{text}\"; Tencent's samples send an integer"),
                 );
-                text.parse::<u64>().unwrap_or_default()
+                n
             }
-            _ => {
-                self.wrong_type(node, name, expected, path);
-                return;
-            }
+            _ => return self.wrong_type(node, name, expected, path).1,
         };
         if percent > 100 {
             self.error(
@@ -529,17 +673,19 @@ impl<'a> Validator<'a> {
                 format!("`{name}` is {percent}, past 100 percent"),
             );
         }
+        Value::Percent(percent)
     }
 
+    /// Reports a value of the wrong JSON type; the value is kept as its JSON text.
     fn wrong_type(
         &mut self,
         node: Node<'a>,
         name: &str,
         expected: &str,
         path: &Path<'_, 'a>,
-    ) -> Option<&mut Finding> {
+    ) -> (Option<&mut Finding>, Value<'a>) {
         let message = format!("`{name}` should be {expected}, but is {}", node.type_name());
-        self.error("wrong-type", path, Anchor::Value, message)
+        (self.error("wrong-type", path, Anchor::Value, message), invalid(node))
     }
 
     fn check_rules(&mut self, event: &Event, found: &Found<'a>, path: &Path<'_, 'a>) {
@@ -706,7 +852,7 @@ fn is_date_time(text: &[u8]) -> bool {
 /// end of the year 9999.
 pub fn unix_time(node: Node) -> Option<u64> {
     match node.value() {
-        Value::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
+        Json::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
         _ => None,
     }
 }

@@ -49,7 +49,7 @@ pub fn digest(key: &[u8], expire_time: u64) -> [u8; 16] {
 ///
 /// ```
 /// // The worked example of Tencent's docs.
-/// assert_eq!(tiwhook::signature::sign(b"Xz4ZgayTr7rMgWQrH", 1588040109), "a2dabb362a9b811c0e26953a6276a41c");
+/// assert_eq!(tiwhook::judge::signature::sign(b"Xz4ZgayTr7rMgWQrH", 1588040109), "a2dabb362a9b811c0e26953a6276a41c");
 /// ```
 pub fn sign(key: &[u8], expire_time: u64) -> String {
     hex::encode(digest(key, expire_time))

@@ -1,0 +1,71 @@
+//! `tiwhook [inspect]` and `tiwhook check`: judge every callback of the inputs and print each
+//! report in the chosen format; the exit status says whether all passed.
+//!
+//! The two differ only in their human view: `inspect` shows each callback in detail, `check`
+//! one line per finding. The machine formats are the same for both.
+
+use std::io::{self, Write};
+
+use crate::cli::{Expectation, Format, InspectArgs};
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::judge::report::Verdict;
+use crate::pipeline;
+use crate::render::check::CheckPrinter;
+use crate::render::github::GithubPrinter;
+use crate::render::human::HumanPrinter;
+use crate::render::json::JsonPrinter;
+use crate::render::junit::JunitPrinter;
+use crate::render::{BODY_CAVEAT, Printer, View};
+
+/// Which human view to show.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Each callback in detail.
+    Inspect,
+    /// One line per finding, and the summary.
+    Check,
+}
+
+pub fn run(
+    mode: Mode,
+    args: &InspectArgs,
+    expect: Option<Expectation>,
+    env: &Environment,
+) -> anyhow::Result<ExitCode> {
+    let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
+    colored::control::set_override(config.color);
+    let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let view = View {
+        zone: config.zone.clone(),
+        now: config.policy.now,
+        key_origins: config.policy.keys.iter().map(|k| k.origin().to_string()).collect(),
+        color: config.color,
+    };
+    let mut printer: Box<dyn Printer> = match (mode, args.format) {
+        (_, Format::Json) => Box::new(JsonPrinter::new(out)),
+        (_, Format::Github) => Box::new(GithubPrinter::new(out)),
+        (_, Format::Junit) => Box::new(JunitPrinter::new(out)),
+        (Mode::Check, Format::Human) => Box::new(CheckPrinter::new(out, config.color)),
+        (Mode::Inspect, Format::Human) => Box::new(HumanPrinter::new(out, view)),
+    };
+    let expected = expect.map(|e| match e {
+        Expectation::Valid => Verdict::Valid,
+        Expectation::Invalid => Verdict::Invalid,
+    });
+    let mut stderr = io::stderr().lock();
+    if args.read.paths.is_empty() && io::IsTerminal::is_terminal(&io::stdin()) {
+        let _ =
+            writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");
+    }
+    let run = pipeline::run(&args.read.paths, &config.policy, expected, printer.as_mut(), &mut stderr);
+    match run {
+        Ok((summary, code)) => {
+            if summary.signatures_checked && !printer.tells_body_caveat() {
+                let _ = writeln!(stderr, "tiwhook: note: {BODY_CAVEAT}");
+            }
+            Ok(code)
+        }
+        Err(error) => super::output_closed(error),
+    }
+}

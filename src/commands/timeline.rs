@@ -1,0 +1,39 @@
+//! `tiwhook timeline`: follow push and recording tasks across the inputs, and show their
+//! lifetimes on a shared time axis (or as JSON Lines), with totals.
+
+use std::io;
+
+use anyhow::Context;
+
+use crate::cli::{TimelineArgs, TimelineFormat};
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::pipeline;
+use crate::render::timeline::{TimelineOptions, TimelinePrinter};
+use crate::timefmt;
+
+pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
+    let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
+    colored::control::set_override(config.color);
+    let time = |option: &str, value: &Option<String>| -> anyhow::Result<Option<i64>> {
+        let parsed = value.as_deref().map(timefmt::parse_time).transpose().map_err(anyhow::Error::msg);
+        parsed.with_context(|| option.to_string())
+    };
+    let columns = || (env.var)("COLUMNS")?.parse::<usize>().ok();
+    let width = args.width.map(usize::from).or_else(columns).unwrap_or(120).clamp(40, 1000);
+    let options = TimelineOptions {
+        json: args.format == TimelineFormat::Json,
+        room: args.room,
+        since: time("--since", &args.since)?,
+        until: time("--until", &args.until)?,
+        width,
+        zone: config.zone.clone(),
+        now: config.policy.now,
+        color: config.color,
+    };
+    let out = io::BufWriter::new(io::stdout().lock());
+    let mut printer = TimelinePrinter::new(out, io::stderr(), options);
+    let mut diagnostics = io::stderr();
+    let run = pipeline::run(&args.read.paths, &config.policy, None, &mut printer, &mut diagnostics);
+    super::finished(run.map(|(_, code)| code))
+}

@@ -1,0 +1,14 @@
+//! Judging: from a parsed document to a [`Report`](report::Report), decided once.
+//!
+//! [`events`] declares every callback `tiwhook` knows, as data; [`walk`] checks a document against
+//! those declarations and the signature rules of [`signature`], and records what it found in a
+//! [`report::Report`]: the verdict, the findings, and each field's value, typed. Printers read
+//! nothing else. [`tasks`] follows tasks across the reports of a stream, for `timeline`.
+
+pub mod events;
+pub mod report;
+pub mod signature;
+pub mod tasks;
+pub mod walk;
+
+pub use walk::{Policy, judge, judge_broken, judge_item, judge_reusing};

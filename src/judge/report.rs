@@ -1,0 +1,343 @@
+//! The verdict on one callback, and the tally of a run: the one thing every printer consumes.
+//!
+//! Judging decides everything about a callback once and writes it here: the verdict, the
+//! findings, the signature, and each declared field as a typed [`Value`] with the key and label
+//! the event table gives it. A printer needs nothing else: it never sees the parsed document, the
+//! event table or the judge, so that all output formats agree by construction.
+
+use crate::read::tape::Doc;
+use crate::read::window::Position;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One thing found wrong with a callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// A short, stable, kebab-case id.
+    pub code: &'static str,
+    /// A JSON Pointer to the offending value; `""` for the whole document.
+    pub path: String,
+    pub message: String,
+    /// Suggestions for the human views.
+    pub help: Vec<String>,
+    /// Where the offending value stands in the source.
+    pub at: Position,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+/// What became of the signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// The key at this 0-based position signs it.
+    Valid {
+        key: usize,
+    },
+    Mismatch,
+    /// A key was given and the callback has no `Sign`.
+    Missing,
+    /// `Sign` is not 32 hexadecimal digits.
+    Malformed,
+    /// No key was given.
+    Unchecked,
+}
+
+impl SignatureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureStatus::Valid { .. } => "valid",
+            SignatureStatus::Mismatch => "mismatch",
+            SignatureStatus::Missing => "missing",
+            SignatureStatus::Malformed => "malformed",
+            SignatureStatus::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// A field's value, as judging found it. Strings borrow from the callback's text and are not
+/// escaped: each printer escapes them for its own medium.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// The field is absent.
+    Missing,
+    /// The value is not of the field's declared kind; its JSON text, compact, for showing.
+    Invalid(String),
+    /// A time, in Unix seconds (years 0 to 9999).
+    Time(u64),
+    /// A duration in seconds, measured between two times of the callback.
+    Duration(u64),
+    /// A duration in milliseconds, as sent.
+    Milliseconds(u64),
+    /// A non-negative integer: a count, or an id given as a number.
+    Count(u64),
+    /// A negative integer, where the field allows one.
+    Negative(i64),
+    /// A size in bytes.
+    Bytes(u64),
+    /// A percentage (above 100 only in a callback judged invalid).
+    Percent(u64),
+    /// A string: an identifier, a URL, free text.
+    Text(&'a str),
+    /// A `YYYY-MM-DD hh:mm:ss` time as text (the alarms' format), or empty for none.
+    DateText(&'a str),
+    /// One of the documented values, with what it means.
+    Choice { value: &'static str, meaning: &'static str },
+    /// A string where a documented value was expected, and that is none of them.
+    Undocumented(&'a str),
+    /// An object's declared fields, in declared order.
+    Group(Vec<Detail<'a>>),
+    /// An array of objects: each element's declared fields, or `None` for an element that is not
+    /// an object.
+    Rows(Vec<Option<Vec<Detail<'a>>>>),
+    /// An array of anything, as compact JSON.
+    List { json: String, len: usize },
+    /// The fields of an event tiwhook does not know: compact JSON, and the scalar values below it
+    /// as (dotted path, text) rows, `Meta.Teacher` or `Items[0].Name`, at most
+    /// [`MAX_UNCHECKED_ROWS`] of them, with how many more there were.
+    Unchecked { json: String, rows: Vec<(String, String)>, hidden: usize },
+}
+
+/// Rows kept at most for the fields of an unknown event.
+pub const MAX_UNCHECKED_ROWS: usize = 60;
+
+impl<'a> Value<'a> {
+    /// The value as text, if it is a string of some kind.
+    pub fn as_text(&self) -> Option<&'a str> {
+        match *self {
+            Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => Some(text),
+            Value::Choice { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value as a non-negative integer, if it is one (a count, a time, a size, a duration).
+    pub fn as_number(&self) -> Option<u64> {
+        match *self {
+            Value::Time(n)
+            | Value::Duration(n)
+            | Value::Milliseconds(n)
+            | Value::Count(n)
+            | Value::Bytes(n)
+            | Value::Percent(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+}
+
+/// One field of a callback: where it goes in JSON `details`, how the human view labels it, and
+/// its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detail<'a> {
+    /// The key in JSON `details`.
+    pub key: &'static str,
+    /// The label in the human views.
+    pub label: &'static str,
+    pub value: Value<'a>,
+}
+
+/// The key of the duration that an event's two times span, placed right after the later time.
+pub const DURATION_KEY: &str = "duration_seconds";
+/// The key of a failed task's error object.
+pub const ERROR_KEY: &str = "error";
+/// The key under which an unknown event's fields are kept.
+pub const UNCHECKED_KEY: &str = "event_data";
+
+/// The envelope fields that `details` shows: the application, the event time and the expiry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope<'a> {
+    pub sdk_app_id: Detail<'a>,
+    pub event_time: Detail<'a>,
+    pub expire_time: Detail<'a>,
+    /// Whether the callback carries a `Sign` member at all.
+    pub has_sign: bool,
+}
+
+impl Envelope<'_> {
+    /// An envelope with nothing in it (labels and keys as the event table gives them).
+    pub fn empty(keys: [(&'static str, &'static str); 3]) -> Self {
+        let detail = |(key, label)| Detail { key, label, value: Value::Missing };
+        Envelope {
+            sdk_app_id: detail(keys[0]),
+            event_time: detail(keys[1]),
+            expire_time: detail(keys[2]),
+            has_sign: false,
+        }
+    }
+
+    /// The three fields in the order `details` lists them.
+    pub fn details(&self) -> [&Detail<'_>; 3] {
+        [&self.sdk_app_id, &self.event_time, &self.expire_time]
+    }
+}
+
+/// The verdict on one callback (or on one piece of input that is not JSON).
+pub struct Report<'a> {
+    /// The input's name as given, `-` for stdin.
+    pub source: &'a str,
+    /// 0-based position in the source.
+    pub index: u64,
+    /// Where the callback starts.
+    pub start: Position,
+    /// Whether the input was JSON at all.
+    pub parsed: bool,
+    /// `EventType`, as sent, when it is a string.
+    pub event_type: Option<&'a str>,
+    /// The event's name, when tiwhook knows it (an older name is given its current one).
+    pub event: Option<&'static str>,
+    /// The event's declared fields in declared order (absent ones as [`Value::Missing`]), with the
+    /// duration they span right after its later time; for an unknown event, one
+    /// [`Value::Unchecked`] detail.
+    pub fields: Vec<Detail<'a>>,
+    pub envelope: Envelope<'a>,
+    pub signature: SignatureStatus,
+    /// `ExpireTime`, when it is a valid time.
+    pub expire_time: Option<u64>,
+    /// Whether `ExpireTime` has passed; `None` without one.
+    pub expired: Option<bool>,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+    /// The verdict `check --expect` asserts, if any.
+    pub expected: Option<Verdict>,
+    /// The parsed document, for [`Report::write_compact`].
+    pub(crate) document: Option<Doc<'a>>,
+}
+
+impl<'a> Report<'a> {
+    /// Whether the callback passed: its verdict is the expected one, or valid without `--expect`.
+    pub fn passed(&self) -> bool {
+        self.verdict == self.expected.unwrap_or(Verdict::Valid)
+    }
+
+    /// The value of the event field with this `details` key; `Missing` when there is none.
+    pub fn field(&self, key: &str) -> &Value<'a> {
+        self.fields.iter().find(|d| d.key == key).map_or(&Value::Missing, |d| &d.value)
+    }
+
+    /// The duration the event's two times span, with its label, if both were valid.
+    pub fn span(&self) -> Option<(&'static str, u64)> {
+        self.fields.iter().find_map(|d| match d.value {
+            Value::Duration(seconds) if d.key == DURATION_KEY => Some((d.label, seconds)),
+            _ => None,
+        })
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Warning)
+    }
+
+    /// Writes the callback as compact JSON (duplicate keys kept): the same callback delivered
+    /// twice writes the same bytes, however it was laid out. Nothing for input that is not JSON.
+    pub fn write_compact(&self, out: &mut Vec<u8>) {
+        if let Some(doc) = self.document {
+            // Writing to a Vec cannot fail.
+            let _ = doc.root().write_json(out);
+        }
+    }
+
+    /// Hands back the storage of `fields`, emptied, for the next report to fill without
+    /// allocating (see [`crate::judge::walk::judge_reusing`]).
+    pub fn into_spare_fields(self) -> Vec<Detail<'static>> {
+        recycle(self.fields)
+    }
+}
+
+/// Empties `fields` and gives its allocation a new lifetime. Mapping an emptied vector into one
+/// of a type of the same size and alignment reuses its buffer (the standard library collects
+/// such iterators in place).
+pub fn recycle<'b>(mut fields: Vec<Detail<'_>>) -> Vec<Detail<'b>> {
+    fields.clear();
+    fields.into_iter().map(|_| unreachable!("the vector was emptied")).collect()
+}
+
+/// The tally of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub callbacks: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub warnings: u64,
+    /// Inputs read (readable or not).
+    pub sources: u64,
+    /// Inputs that could not be read at all.
+    pub unreadable: u64,
+    /// Whether any signature was checked against a key.
+    pub signatures_checked: bool,
+    /// The verdict `check --expect` asserted, and how many callbacks did not meet it.
+    pub expected: Option<Verdict>,
+    pub unmet: u64,
+}
+
+impl Summary {
+    /// Whether every callback passed (and every input could be read).
+    pub fn all_passed(&self) -> bool {
+        let failed = if self.expected.is_some() { self.unmet } else { self.invalid };
+        failed == 0 && self.unreadable == 0
+    }
+
+    pub fn add(&mut self, report: &Report) {
+        self.callbacks += 1;
+        match report.verdict {
+            Verdict::Valid => self.valid += 1,
+            Verdict::Invalid => self.invalid += 1,
+        }
+        self.warnings += report.warnings().count() as u64;
+        if report.expected.is_some() && !report.passed() {
+            self.unmet += 1;
+        }
+        if matches!(report.signature, SignatureStatus::Valid { .. } | SignatureStatus::Mismatch) {
+            self.signatures_checked = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_fields_keep_their_allocation() {
+        let text = String::from("t");
+        let mut fields = Vec::with_capacity(24);
+        fields.push(Detail { key: "k", label: "K", value: Value::Text(&text) });
+        let pointer = fields.as_ptr() as usize;
+        let spare: Vec<Detail<'static>> = recycle(fields);
+        assert!(spare.is_empty());
+        assert_eq!(spare.capacity(), 24);
+        assert_eq!(spare.as_ptr() as usize, pointer);
+    }
+}

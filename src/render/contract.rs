@@ -1,0 +1,420 @@
+//! The JSON Lines contract: every line `tiwhook` writes for a machine, as a type.
+//!
+//! Each line is one [`Line`], serialised by serde as one JSON object whose first member is its
+//! `type`. Adding a member is adding a field here; the lists of members that tests (and the fuzz
+//! target) check against are constants beside the types, and a unit test below keeps each list
+//! equal to what its type writes. The format is versioned as a whole by [`FORMAT_VERSION`]: a
+//! member may be added within a version, none renamed or removed.
+
+use std::io::{self, Write};
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
+
+use crate::judge::report::{Detail, Finding, Report, Severity, Summary, Value};
+use crate::timefmt;
+
+/// The version of the contract the lines follow.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One line of JSON output.
+#[derive(serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Line<'r> {
+    Callback(CallbackLine<'r>),
+    Summary(SummaryLine),
+    Task(TaskLine<'r>),
+    Totals(TotalsLine<'r>),
+    Forward(ForwardLine<'r>),
+}
+
+impl Line<'_> {
+    /// Appends the line, with its line feed, to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self).map_err(io::Error::other)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Members of a `callback` line, in order (`expected` and `met` only under `--expect`).
+pub const CALLBACK_FIELDS: &[&str] = &[
+    "type",
+    "source",
+    "index",
+    "line",
+    "event_type",
+    "verdict",
+    "signature",
+    "expired",
+    "errors",
+    "warnings",
+    "details",
+    "expected",
+    "met",
+];
+
+/// The verdict on one callback.
+#[derive(serde::Serialize)]
+pub struct CallbackLine<'r> {
+    /// The input's name as given, `-` for stdin.
+    pub source: &'r str,
+    /// 0-based position in the source.
+    pub index: u64,
+    /// 1-based line where the callback starts.
+    pub line: u64,
+    pub event_type: Option<&'r str>,
+    pub verdict: &'static str,
+    pub signature: &'static str,
+    pub expired: Option<bool>,
+    pub errors: Findings<'r>,
+    pub warnings: Findings<'r>,
+    /// The event's fields, normalised; `null` for input that is not JSON.
+    pub details: Option<Details<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met: Option<bool>,
+}
+
+impl<'r> CallbackLine<'r> {
+    pub fn new(report: &'r Report) -> Self {
+        CallbackLine {
+            source: report.source,
+            index: report.index,
+            line: report.start.line,
+            event_type: report.event_type,
+            verdict: report.verdict.as_str(),
+            signature: report.signature.as_str(),
+            expired: report.expired,
+            errors: Findings { findings: &report.findings, severity: Severity::Error },
+            warnings: Findings { findings: &report.findings, severity: Severity::Warning },
+            details: report.parsed.then_some(Details(report)),
+            expected: report.expected.map(|v| v.as_str()),
+            met: report.expected.map(|_| report.passed()),
+        }
+    }
+}
+
+/// Members of each finding in `errors` and `warnings`.
+pub const FINDING_FIELDS: &[&str] = &["code", "path", "message", "line", "column"];
+
+/// The findings of one severity, as an array.
+pub struct Findings<'r> {
+    findings: &'r [Finding],
+    severity: Severity,
+}
+
+#[derive(serde::Serialize)]
+struct FindingLine<'r> {
+    code: &'static str,
+    /// A JSON Pointer; `""` for the whole document.
+    path: &'r str,
+    message: &'r str,
+    line: u64,
+    column: u64,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.findings.iter().filter(|f| f.severity == self.severity).map(|f| {
+            FindingLine {
+                code: f.code,
+                path: &f.path,
+                message: &f.message,
+                line: f.at.line,
+                column: f.at.column,
+            }
+        }))
+    }
+}
+
+/// The `details` object: the event's fields under their keys (times as RFC 3339 in UTC,
+/// durations in seconds, `null` for a field that is missing or not of its declared type), then
+/// `sdk_app_id`, `event_time` and `expire_time` from the envelope.
+pub struct Details<'r>(&'r Report<'r>);
+
+impl Serialize for Details<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        for detail in report.fields.iter().chain(report.envelope.details()) {
+            map.serialize_entry(detail.key, &Json(&detail.value))?;
+        }
+        map.end()
+    }
+}
+
+/// A field's value as the contract writes it.
+struct Json<'v>(&'v Value<'v>);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Missing | Value::Invalid(_) => serializer.serialize_none(),
+            Value::Time(t) => {
+                let mut buf = [0u8; 20];
+                match timefmt::write_rfc3339(&mut buf, *t) {
+                    Some(text) => serializer.serialize_str(text),
+                    None => serializer.serialize_none(),
+                }
+            }
+            Value::Duration(n)
+            | Value::Milliseconds(n)
+            | Value::Count(n)
+            | Value::Bytes(n)
+            | Value::Percent(n) => serializer.serialize_u64(*n),
+            Value::Negative(n) => serializer.serialize_i64(*n),
+            Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => {
+                serializer.serialize_str(text)
+            }
+            Value::Choice { value, .. } => serializer.serialize_str(value),
+            Value::Group(members) => group(serializer, members),
+            Value::Rows(rows) => serializer.collect_seq(rows.iter().map(|row| row.as_deref().map(Group))),
+            Value::List { json, .. } | Value::Unchecked { json, .. } => {
+                match serde_json::from_str::<&RawValue>(json) {
+                    Ok(raw) => raw.serialize(serializer),
+                    Err(_) => serializer.serialize_none(),
+                }
+            }
+        }
+    }
+}
+
+/// An object's declared fields under their keys.
+struct Group<'v>(&'v [Detail<'v>]);
+
+impl Serialize for Group<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        group(serializer, self.0)
+    }
+}
+
+fn group<S: Serializer>(serializer: S, members: &[Detail]) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(members.len()))?;
+    for detail in members {
+        map.serialize_entry(detail.key, &Json(&detail.value))?;
+    }
+    map.end()
+}
+
+/// Members of a `summary` line, in order (`expected` and `unmet` only under `--expect`).
+pub const SUMMARY_FIELDS: &[&str] =
+    &["type", "callbacks", "valid", "invalid", "warnings", "sources", "unreadable", "expected", "unmet"];
+
+/// The tally of a run, last.
+#[derive(serde::Serialize)]
+pub struct SummaryLine {
+    pub callbacks: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub warnings: u64,
+    pub sources: u64,
+    pub unreadable: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmet: Option<u64>,
+}
+
+impl SummaryLine {
+    pub fn new(summary: &Summary) -> Self {
+        SummaryLine {
+            callbacks: summary.callbacks,
+            valid: summary.valid,
+            invalid: summary.invalid,
+            warnings: summary.warnings,
+            sources: summary.sources,
+            unreadable: summary.unreadable,
+            expected: summary.expected.map(|v| v.as_str()),
+            unmet: summary.expected.map(|_| summary.unmet),
+        }
+    }
+}
+
+/// Members of a `task` line (timeline), in order.
+pub const TASK_FIELDS: &[&str] = &[
+    "type",
+    "task_id",
+    "kind",
+    "room_id",
+    "state",
+    "start",
+    "stop",
+    "duration_seconds",
+    "finish_reason",
+    "callbacks",
+    "duplicates",
+    "warnings",
+];
+
+/// One task of a timeline.
+#[derive(serde::Serialize)]
+pub struct TaskLine<'r> {
+    pub task_id: &'r str,
+    /// `push` or `record`.
+    pub kind: &'static str,
+    pub room_id: Option<u64>,
+    /// `finished`, `running` or `stop-only`.
+    pub state: &'static str,
+    #[serde(serialize_with = "rfc3339")]
+    pub start: Option<u64>,
+    /// `null` while running.
+    #[serde(serialize_with = "rfc3339")]
+    pub stop: Option<u64>,
+    pub duration_seconds: Option<u64>,
+    pub finish_reason: Option<&'r str>,
+    pub callbacks: u64,
+    pub duplicates: u64,
+    pub warnings: &'r [String],
+}
+
+/// Members of the `totals` line (timeline), in order.
+pub const TOTALS_FIELDS: &[&str] = &[
+    "type",
+    "tasks",
+    "finished",
+    "running",
+    "stop_only",
+    "duplicates",
+    "push_seconds",
+    "record_seconds",
+    "invalid",
+    "by_room",
+    "by_reason",
+];
+
+/// The figures over a timeline's tasks, last.
+#[derive(serde::Serialize)]
+pub struct TotalsLine<'r> {
+    pub tasks: u64,
+    pub finished: u64,
+    pub running: u64,
+    pub stop_only: u64,
+    pub duplicates: u64,
+    pub push_seconds: u64,
+    pub record_seconds: u64,
+    /// Callbacks left out because they were invalid.
+    pub invalid: u64,
+    /// Per room id: `{"tasks":N,"push_seconds":S}`.
+    #[serde(serialize_with = "by_room")]
+    pub by_room: &'r [(u64, u64, u64)],
+    /// Per finish reason: how many tasks.
+    #[serde(serialize_with = "by_reason")]
+    pub by_reason: &'r [(String, u64)],
+}
+
+#[derive(serde::Serialize)]
+struct RoomFigures {
+    tasks: u64,
+    push_seconds: u64,
+}
+
+fn by_room<S: Serializer>(rooms: &&[(u64, u64, u64)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        rooms.iter().map(|&(room, tasks, push_seconds)| (room, RoomFigures { tasks, push_seconds })),
+    )
+}
+
+fn by_reason<S: Serializer>(reasons: &&[(String, u64)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(reasons.iter().map(|(reason, count)| (reason, count)))
+}
+
+fn rfc3339<S: Serializer>(time: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(t) => serializer.serialize_str(&timefmt::rfc3339(*t)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Members of a `forward` line (listen), in order: `millis` when the application answered,
+/// `error` when it did not.
+pub const FORWARD_FIELDS: &[&str] = &["type", "request", "status", "millis", "error"];
+
+/// What became of passing one request on to the application.
+#[derive(serde::Serialize)]
+pub struct ForwardLine<'r> {
+    /// The request's number, counted from 1 since the receiver started.
+    pub request: u64,
+    /// The application's HTTP status; `null` when it did not answer.
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub millis: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'r str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The member names of one written line, in order.
+    fn keys(line: &Line) -> Vec<String> {
+        let mut out = Vec::new();
+        line.write_to(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with('\n') && !text.trim_end().contains('\n'));
+        let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+        // serde_json's map keeps the order only with a feature; read the order from the text.
+        let mut keys: Vec<(usize, String)> =
+            value.keys().map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone())).collect();
+        keys.sort();
+        keys.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn each_list_of_members_is_what_its_type_writes() {
+        let summary = Summary { expected: Some(crate::judge::report::Verdict::Valid), ..Summary::default() };
+        assert_eq!(keys(&Line::Summary(SummaryLine::new(&summary))), SUMMARY_FIELDS);
+        let task = TaskLine {
+            task_id: "t",
+            kind: "push",
+            room_id: Some(1),
+            state: "finished",
+            start: Some(0),
+            stop: Some(1),
+            duration_seconds: Some(1),
+            finish_reason: None,
+            callbacks: 2,
+            duplicates: 0,
+            warnings: &[],
+        };
+        assert_eq!(keys(&Line::Task(task)), TASK_FIELDS);
+        let totals = TotalsLine {
+            tasks: 0,
+            finished: 0,
+            running: 0,
+            stop_only: 0,
+            duplicates: 0,
+            push_seconds: 0,
+            record_seconds: 0,
+            invalid: 0,
+            by_room: &[],
+            by_reason: &[],
+        };
+        assert_eq!(keys(&Line::Totals(totals)), TOTALS_FIELDS);
+        let answered = ForwardLine { request: 1, status: Some(200), millis: Some(3), error: None };
+        assert_eq!(keys(&Line::Forward(answered)), ["type", "request", "status", "millis"]);
+        let failed = ForwardLine { request: 1, status: None, millis: None, error: Some("refused") };
+        assert_eq!(keys(&Line::Forward(failed)), ["type", "request", "status", "error"]);
+    }
+
+    #[test]
+    fn a_callback_line_has_every_member() {
+        let bytes = br#"{"EventType":"WhiteboardPushStarted","EventData":{}}"#;
+        let mut documents = crate::read::framing::Documents::new(&bytes[..]);
+        let Ok(Some(crate::read::framing::Item::Document(document))) = documents.next_item() else {
+            panic!("one document")
+        };
+        let mut report = crate::judge::judge("t.json", &document, &crate::judge::Policy::default());
+        report.expected = Some(crate::judge::report::Verdict::Invalid);
+        assert_eq!(keys(&Line::Callback(CallbackLine::new(&report))), CALLBACK_FIELDS);
+        let mut out = Vec::new();
+        Line::Callback(CallbackLine::new(&report)).write_to(&mut out).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let finding = &value["errors"][0];
+        let members: Vec<&str> = finding.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = FINDING_FIELDS.to_vec();
+        want.sort();
+        assert_eq!(members, want);
+    }
+}
