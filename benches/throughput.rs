@@ -8,7 +8,9 @@
 //! - `jq -c` pulling task, duration and finish reason, when jq is installed.
 //!
 //! It prints each one's throughput as a ratio of the floor's, and its peak memory (max RSS).
-//! Settings: TIWHOOK_BENCH_CALLBACKS (500000), TIWHOOK_BENCH_RUNS (3), TIWHOOK_BENCH_JQ_RUNS (1).
+//! Settings: TIWHOOK_BENCH_CALLBACKS (500000), TIWHOOK_BENCH_RUNS (3), TIWHOOK_BENCH_JQ_RUNS (1),
+//! and TIWHOOK_BENCH_BEFORE: the path of another `tiwhook` binary (an earlier build, say) whose
+//! modes are measured in the same run, for a before-and-after comparison.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -62,6 +64,13 @@ fn main() {
             runs,
         ),
     ];
+    if let Some(before) = std::env::var_os("TIWHOOK_BENCH_BEFORE") {
+        let tiwhook_modes: Vec<_> = modes.iter().skip(1).cloned().collect();
+        for (name, _, args, runs) in tiwhook_modes {
+            let label = name.replacen("tiwhook", "before:", 1);
+            modes.push((Box::leak(label.into_boxed_str()), PathBuf::from(&before), args, runs));
+        }
+    }
     let jq_filter = "{task: .EventData.TaskId, duration: ((.EventData.PushStopTime // null) as $s | if $s then $s - .EventData.PushStartTime else null end), reason: .EventData.FinishReason}";
     if Command::new("jq").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
         modes.push((

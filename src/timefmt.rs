@@ -53,27 +53,36 @@ pub fn write_rfc3339(buf: &mut [u8; 20], seconds: u64) -> Option<&str> {
 }
 
 thread_local! {
-    /// The last day written and its `YYYY-MM-DD`: the times of a stream mostly share their day.
-    static LAST_DAY: std::cell::Cell<(i64, [u8; 10])> = const { std::cell::Cell::new((i64::MIN, [0; 10])) };
+    /// The last two days written and their `YYYY-MM-DD`, most recent first: the times of a stream
+    /// mostly share their day, and a callback's expiry another one.
+    static LAST_DAYS: std::cell::Cell<[(i64, [u8; 10]); 2]> =
+        const { std::cell::Cell::new([(i64::MIN, [0; 10]); 2]) };
 }
 
 /// Writes `YYYY-MM-DD?HH:MM:SS` (19 bytes) for Unix seconds in years 0 to 9999.
+///
+/// The calendar is jiff's; only the digits are written by hand, into a fixed buffer, and the
+/// date of the last day written is kept, because the JSON and human views write two or three
+/// times per callback (see the closing figures in docs/ARCHITECTURE.md).
 fn write_civil(buf: &mut [u8], seconds: i64, separator: u8) {
     let day_number = seconds.div_euclid(86_400);
-    let (cached_day, cached_date) = LAST_DAY.get();
-    if cached_day == day_number {
-        buf[..10].copy_from_slice(&cached_date);
+    let days = LAST_DAYS.get();
+    if let Some((_, date)) = days.iter().find(|(day, _)| *day == day_number) {
+        buf[..10].copy_from_slice(date);
     } else {
-        let ([year, month, day], _) = civil(seconds);
+        // Days from 1970-01-01, not a `Timestamp`: jiff's timestamps stop a day short of 10000.
+        let epoch = jiff::civil::Date::constant(1970, 1, 1);
+        let date = epoch.checked_add(jiff::SignedDuration::from_hours(day_number * 24)).unwrap_or(epoch);
+        let year = i64::from(date.year());
         two_digits(year / 100, &mut buf[0..2]);
         two_digits(year % 100, &mut buf[2..4]);
         buf[4] = b'-';
-        two_digits(month, &mut buf[5..7]);
+        two_digits(i64::from(date.month()), &mut buf[5..7]);
         buf[7] = b'-';
-        two_digits(day, &mut buf[8..10]);
-        let mut date = [0; 10];
-        date.copy_from_slice(&buf[..10]);
-        LAST_DAY.set((day_number, date));
+        two_digits(i64::from(date.day()), &mut buf[8..10]);
+        let mut written = [0; 10];
+        written.copy_from_slice(&buf[..10]);
+        LAST_DAYS.set([(day_number, written), days[0]]);
     }
     let secs = seconds.rem_euclid(86_400);
     let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -96,22 +105,6 @@ const YEAR_ZERO: i64 = -62_167_219_200;
 /// The last second of the year 9999.
 const MAX_SECONDS: i64 = 253_402_300_799;
 
-/// The UTC `[year, month, day]` and `[hour, minute, second]` of Unix seconds (proleptic
-/// Gregorian calendar; Howard Hinnant's days-to-civil algorithm).
-fn civil(seconds: i64) -> ([i64; 3], [i64; 3]) {
-    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    ([year, month, day], [secs / 3600, secs / 60 % 60, secs % 60])
-}
-
 fn timestamp(seconds: u64) -> Option<Timestamp> {
     Timestamp::from_second(i64::try_from(seconds).ok()?).ok()
 }
@@ -128,26 +121,21 @@ pub fn duration(seconds: u64) -> String {
 }
 
 /// How long from `from` to `to`, in calendar units, two at most: `6y 2mo`, `3d 4h`, `12s`.
-/// Negative spans are shown by their size. Months are counted as a calendar does (from the 31st,
-/// a month later is the last day of the next month), the rest in exact days, hours and so on.
+/// Negative spans are shown by their size. Years and months are counted on the calendar (in UTC;
+/// from the 31st, a month later is the last day of the next month), the rest in exact days,
+/// hours and so on.
 pub fn age(from: i64, to: i64) -> String {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let (date, _) = civil(from);
-    let (to_date, _) = civil(to);
-    let mut months = (to_date[0] - date[0]) * 12 + (to_date[1] - date[1]);
-    let mut base = add_months(from, months);
-    if base > to {
-        months -= 1;
-        base = add_months(from, months);
-    }
-    let rest = to - base;
+    let civil = |seconds: i64| Some(Timestamp::from_second(seconds).ok()?.to_zoned_datetime(TimeZone::UTC));
+    let span = civil(from).zip(civil(to)).and_then(|(a, b)| a.until((jiff::Unit::Year, &b)).ok());
+    let Some(span) = span else { return duration((to - from).unsigned_abs()) };
     let parts = [
-        (months / 12, "y"),
-        (months % 12, "mo"),
-        (rest / 86_400, "d"),
-        (rest / 3600 % 24, "h"),
-        (rest / 60 % 60, "m"),
-        (rest % 60, "s"),
+        (i64::from(span.get_years()), "y"),
+        (i64::from(span.get_months()), "mo"),
+        (i64::from(span.get_days()), "d"),
+        (i64::from(span.get_hours()), "h"),
+        (span.get_minutes(), "m"),
+        (span.get_seconds(), "s"),
     ];
     let mut shown = parts.iter().skip_while(|(n, _)| *n == 0).take(2).filter(|(n, _)| *n != 0);
     match (shown.next(), shown.next()) {
@@ -155,34 +143,6 @@ pub fn age(from: i64, to: i64) -> String {
         (Some((a, u)), None) => format!("{a}{u}"),
         (Some((a, u)), Some((b, v))) => format!("{a}{u} {b}{v}"),
     }
-}
-
-/// Unix seconds `months` calendar months after `seconds`, the day clamped to the month's length.
-fn add_months(seconds: i64, months: i64) -> i64 {
-    let ([year, month, day], [hour, minute, second]) = civil(seconds);
-    let index = year * 12 + (month - 1) + months;
-    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
-    let day = day.min(days_in_month(year, month));
-    days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Parses a time given on the command line: Unix seconds or RFC 3339, from the year 0 to 9999.

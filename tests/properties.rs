@@ -5,13 +5,13 @@ mod common;
 
 use common::strip_colors;
 use proptest::prelude::*;
-use tiwhook::read::framing::{Documents, Item};
+use tiwhook::judge::signature::{self, Key, SignForm, Verification};
+use tiwhook::judge::{self, Policy};
+use tiwhook::read::framing::Documents;
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
 use tiwhook::sanitize::is_unsafe;
-use tiwhook::judge::signature::{self, Key, SignForm, Verification};
-use tiwhook::judge::{self, Policy};
 
 proptest! {
     #[test]
@@ -56,10 +56,7 @@ proptest! {
             let mut check = CheckPrinter::new(&mut check_out, true);
             let mut documents = Documents::new(json.as_bytes());
             while let Some(item) = documents.next_item().unwrap() {
-                let report = match item {
-                    Item::Document(d) => judge::judge("p", &d, &policy),
-                    Item::Broken(b) => judge::judge_broken("p", &b),
-                };
+                let report = judge::judge_item("p", &item, &policy);
                 human.callback(&report).unwrap();
                 check.callback(&report).unwrap();
             }

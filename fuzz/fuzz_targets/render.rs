@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::read::framing::{Documents, Item};
+use tiwhook::read::framing::Documents;
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
@@ -21,10 +21,7 @@ fuzz_target!(|data: &[u8]| {
         let mut check = CheckPrinter::new(&mut check_out, true);
         let mut documents = Documents::new(data);
         while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
-            let report = match item {
-                Item::Document(document) => judge::judge("fuzz\u{1b}[2J", &document, &policy),
-                Item::Broken(broken) => judge::judge_broken("fuzz\u{1b}[2J", &broken),
-            };
+            let report = judge::judge_item("fuzz\u{1b}[2J", &item, &policy);
             human.callback(&report).expect("writing to a Vec cannot fail");
             check.callback(&report).expect("writing to a Vec cannot fail");
         }

@@ -3,7 +3,7 @@
 //! Each event is a list of fields (name, JSON type, whether it must be there, what it means, how it
 //! is labelled) and a few rules between fields. Validation, the JSON `details` and the human view
 //! all read these tables, so that teaching `tiwhook` an event is adding an entry here. Facts come
-//! from Tencent's TIW documentation, as summarised in the project's SPEC.
+//! from Tencent's TIW callback documentation; the README's event table lists what each event means.
 
 /// What a field's value must be.
 #[derive(Clone, Copy, Debug)]
@@ -42,12 +42,7 @@ pub enum Kind {
     EventData,
 }
 
-/// A documented value of a [`Kind::Choice`] field and what it means.
-#[derive(Debug)]
-pub struct Choice {
-    pub value: &'static str,
-    pub meaning: &'static str,
-}
+pub use crate::judge::report::{Choice, Name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
@@ -66,10 +61,8 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub presence: Presence,
-    /// The key in JSON `details`.
-    pub detail: &'static str,
-    /// The label in the human view.
-    pub label: &'static str,
+    /// Its key in JSON `details` and its label in the human views.
+    pub shown: Name,
     /// What the field means, from Tencent's docs.
     pub meaning: &'static str,
 }
@@ -77,8 +70,9 @@ pub struct Field {
 /// A relation between two fields of an event.
 #[derive(Debug)]
 pub enum Rule {
-    /// `later` may not be before `earlier` (both Unix times); their difference is the duration.
-    Span { earlier: &'static str, later: &'static str, label: &'static str },
+    /// `later` may not be before `earlier` (both Unix times); their difference is the duration,
+    /// shown right after `later` under the name given (its key is always `duration_seconds`).
+    Span { earlier: &'static str, later: &'static str, shown: Name },
     /// An `Error` object belongs with this value of the field; with another it is a warning.
     ErrorGoesWith { field: &'static str, value: &'static str },
 }
@@ -103,6 +97,11 @@ impl Event {
     }
 }
 
+/// How the duration a span rule measures is named.
+const fn span(label: &'static str) -> Name {
+    Name { key: crate::judge::report::DURATION_KEY, label }
+}
+
 const fn field(
     name: &'static str,
     kind: Kind,
@@ -111,7 +110,7 @@ const fn field(
     label: &'static str,
     meaning: &'static str,
 ) -> Field {
-    Field { name, kind, presence, detail, label, meaning }
+    Field { name, kind, presence, shown: Name { key: detail, label }, meaning }
 }
 
 use Kind::*;
@@ -246,7 +245,7 @@ pub static EVENTS: &[Event] = &[
     ),
     Event {
         rules: &[
-            Rule::Span { earlier: "PushStartTime", later: "PushStopTime", label: "Duration" },
+            Rule::Span { earlier: "PushStartTime", later: "PushStopTime", shown: span("Duration") },
             Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
         ],
         ..event(
@@ -284,7 +283,7 @@ pub static EVENTS: &[Event] = &[
     event("OnlineRecordStopped", "real-time recording has stopped", &[TASK_ID, ROOM_ID, RECORD_USER_ID]),
     Event {
         rules: &[
-            Rule::Span { earlier: "RecordStartTime", later: "RecordStopTime", label: "Duration" },
+            Rule::Span { earlier: "RecordStartTime", later: "RecordStopTime", shown: span("Duration") },
             Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
         ],
         ..event(
@@ -321,7 +320,7 @@ pub static EVENTS: &[Event] = &[
         )
     },
     Event {
-        rules: &[Rule::Span { earlier: "PauseTime", later: "EstimateStopTime", label: "Stops after" }],
+        rules: &[Rule::Span { earlier: "PauseTime", later: "EstimateStopTime", shown: span("Stops after") }],
         ..event(
             "OnlineRecordLongPauseWarning",
             "recording has been paused for 20 minutes; it stops itself at 30",
@@ -342,7 +341,7 @@ pub static EVENTS: &[Event] = &[
         )
     },
     Event {
-        rules: &[Rule::Span { earlier: "PauseTime", later: "StopTime", label: "Paused for" }],
+        rules: &[Rule::Span { earlier: "PauseTime", later: "StopTime", shown: span("Paused for") }],
         ..event(
             "OnlineRecordLongPauseForceStopped",
             "recording stopped itself after a long pause",
@@ -452,7 +451,7 @@ mod tests {
     #[test]
     fn detail_keys_are_unique_within_an_event() {
         for event in EVENTS {
-            let mut keys: Vec<_> = ENVELOPE.iter().chain(event.fields).map(|f| f.detail).collect();
+            let mut keys: Vec<_> = ENVELOPE.iter().chain(event.fields).map(|f| f.shown.key).collect();
             keys.sort();
             let before = keys.len();
             keys.dedup();

@@ -88,7 +88,7 @@ pub enum Value<'a> {
     /// The field is absent.
     Missing,
     /// The value is not of the field's declared kind; its JSON text, compact, for showing.
-    Invalid(String),
+    Invalid(Box<str>),
     /// A time, in Unix seconds (years 0 to 9999).
     Time(u64),
     /// A duration in seconds, measured between two times of the callback.
@@ -108,20 +108,30 @@ pub enum Value<'a> {
     /// A `YYYY-MM-DD hh:mm:ss` time as text (the alarms' format), or empty for none.
     DateText(&'a str),
     /// One of the documented values, with what it means.
-    Choice { value: &'static str, meaning: &'static str },
+    Choice(&'static Choice),
     /// A string where a documented value was expected, and that is none of them.
     Undocumented(&'a str),
     /// An object's declared fields, in declared order.
-    Group(Vec<Detail<'a>>),
+    Group(Box<[Detail<'a>]>),
     /// An array of objects: each element's declared fields, or `None` for an element that is not
     /// an object.
-    Rows(Vec<Option<Vec<Detail<'a>>>>),
-    /// An array of anything, as compact JSON.
-    List { json: String, len: usize },
-    /// The fields of an event tiwhook does not know: compact JSON, and the scalar values below it
-    /// as (dotted path, text) rows, `Meta.Teacher` or `Items[0].Name`, at most
-    /// [`MAX_UNCHECKED_ROWS`] of them, with how many more there were.
-    Unchecked { json: String, rows: Vec<(String, String)>, hidden: usize },
+    Rows(Box<[Option<Box<[Detail<'a>]>>]>),
+    /// An array of anything, as compact JSON; `None` for an empty one.
+    List(Option<Box<str>>),
+    /// The fields of an event tiwhook does not know.
+    Unchecked(Box<Unchecked>),
+}
+
+/// The fields of an event tiwhook does not know, kept as they came.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unchecked {
+    /// The `EventData` value as compact JSON.
+    pub json: String,
+    /// The scalar values below it as (dotted path, text) rows, `Meta.Teacher` or `Items[0].Name`,
+    /// at most [`MAX_UNCHECKED_ROWS`] of them.
+    pub rows: Vec<(String, String)>,
+    /// How many more rows there were.
+    pub hidden: usize,
 }
 
 /// Rows kept at most for the fields of an unknown event.
@@ -132,7 +142,7 @@ impl<'a> Value<'a> {
     pub fn as_text(&self) -> Option<&'a str> {
         match *self {
             Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => Some(text),
-            Value::Choice { value, .. } => Some(value),
+            Value::Choice(choice) => Some(choice.value),
             _ => None,
         }
     }
@@ -155,23 +165,46 @@ impl<'a> Value<'a> {
     }
 }
 
-/// One field of a callback: where it goes in JSON `details`, how the human view labels it, and
-/// its value.
+/// A documented value of a field, and what it means.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub value: &'static str,
+    pub meaning: &'static str,
+}
+
+/// How a field is named in the output: its key in JSON `details` and its label in the human
+/// views. The event table holds one for each field.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Name {
+    pub key: &'static str,
+    pub label: &'static str,
+}
+
+/// One field of a callback: how it is named, and its value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detail<'a> {
-    /// The key in JSON `details`.
-    pub key: &'static str,
-    /// The label in the human views.
-    pub label: &'static str,
+    pub name: &'static Name,
     pub value: Value<'a>,
+}
+
+impl Detail<'_> {
+    /// The key in JSON `details`.
+    pub fn key(&self) -> &'static str {
+        self.name.key
+    }
+
+    /// The label in the human views.
+    pub fn label(&self) -> &'static str {
+        self.name.label
+    }
 }
 
 /// The key of the duration that an event's two times span, placed right after the later time.
 pub const DURATION_KEY: &str = "duration_seconds";
 /// The key of a failed task's error object.
 pub const ERROR_KEY: &str = "error";
-/// The key under which an unknown event's fields are kept.
-pub const UNCHECKED_KEY: &str = "event_data";
+/// How the fields of an unknown event are named.
+pub static UNCHECKED: Name = Name { key: "event_data", label: "Data" };
 
 /// The envelope fields that `details` shows: the application, the event time and the expiry.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,13 +217,13 @@ pub struct Envelope<'a> {
 }
 
 impl Envelope<'_> {
-    /// An envelope with nothing in it (labels and keys as the event table gives them).
-    pub fn empty(keys: [(&'static str, &'static str); 3]) -> Self {
-        let detail = |(key, label)| Detail { key, label, value: Value::Missing };
+    /// An envelope with nothing in it, its fields named as the event table names them.
+    pub fn empty(names: [&'static Name; 3]) -> Self {
+        let detail = |name| Detail { name, value: Value::Missing };
         Envelope {
-            sdk_app_id: detail(keys[0]),
-            event_time: detail(keys[1]),
-            expire_time: detail(keys[2]),
+            sdk_app_id: detail(names[0]),
+            event_time: detail(names[1]),
+            expire_time: detail(names[2]),
             has_sign: false,
         }
     }
@@ -241,13 +274,13 @@ impl<'a> Report<'a> {
 
     /// The value of the event field with this `details` key; `Missing` when there is none.
     pub fn field(&self, key: &str) -> &Value<'a> {
-        self.fields.iter().find(|d| d.key == key).map_or(&Value::Missing, |d| &d.value)
+        self.fields.iter().find(|d| d.key() == key).map_or(&Value::Missing, |d| &d.value)
     }
 
     /// The duration the event's two times span, with its label, if both were valid.
     pub fn span(&self) -> Option<(&'static str, u64)> {
         self.fields.iter().find_map(|d| match d.value {
-            Value::Duration(seconds) if d.key == DURATION_KEY => Some((d.label, seconds)),
+            Value::Duration(seconds) if d.key() == DURATION_KEY => Some((d.label(), seconds)),
             _ => None,
         })
     }
@@ -333,7 +366,7 @@ mod tests {
     fn recycled_fields_keep_their_allocation() {
         let text = String::from("t");
         let mut fields = Vec::with_capacity(24);
-        fields.push(Detail { key: "k", label: "K", value: Value::Text(&text) });
+        fields.push(Detail { name: &UNCHECKED, value: Value::Text(&text) });
         let pointer = fields.as_ptr() as usize;
         let spare: Vec<Detail<'static>> = recycle(fields);
         assert!(spare.is_empty());

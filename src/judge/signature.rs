@@ -40,8 +40,8 @@ impl fmt::Debug for Key {
 
 /// The MD5 digest that signs `expire_time` with `key`.
 pub fn digest(key: &[u8], expire_time: u64) -> [u8; 16] {
-    let mut decimal = itoa_buffer();
-    let decimal = format_decimal(&mut decimal, expire_time);
+    let mut decimal = itoa::Buffer::new();
+    let decimal = decimal.format(expire_time);
     Md5::new().chain_update(key).chain_update(decimal).finalize().into()
 }
 
@@ -53,23 +53,6 @@ pub fn digest(key: &[u8], expire_time: u64) -> [u8; 16] {
 /// ```
 pub fn sign(key: &[u8], expire_time: u64) -> String {
     hex::encode(digest(key, expire_time))
-}
-
-fn itoa_buffer() -> [u8; 20] {
-    [0; 20]
-}
-
-/// Writes `n` in decimal into the end of `buf`, without allocating.
-fn format_decimal(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[at..];
-        }
-    }
 }
 
 /// What a `Sign` string looks like.
@@ -219,14 +202,6 @@ mod tests {
         assert!(matches!(parse_sign(b"A2DABB362A9B811C0E26953A6276A41C"), SignForm::Uppercase(_)));
         assert!(matches!(parse_sign(b"a2dabb"), SignForm::Malformed));
         assert!(matches!(parse_sign(b"z2dabb362a9b811c0e26953a6276a41c"), SignForm::Malformed));
-    }
-
-    #[test]
-    fn decimal_has_no_padding() {
-        let mut buf = itoa_buffer();
-        assert_eq!(format_decimal(&mut buf, 0), b"0");
-        let mut buf = itoa_buffer();
-        assert_eq!(format_decimal(&mut buf, u64::MAX), u64::MAX.to_string().as_bytes());
     }
 
     #[test]

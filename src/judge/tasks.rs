@@ -124,7 +124,7 @@ pub struct Timeline {
 fn error_text(value: &Value) -> Option<String> {
     let Value::Group(members) = value else { return None };
     let part =
-        |key| members.iter().find(|d| d.key == key).and_then(|d| d.value.as_text()).unwrap_or_default();
+        |key| members.iter().find(|d| d.key() == key).and_then(|d| d.value.as_text()).unwrap_or_default();
     Some(format!("{}: {}", part("code"), part("message")))
 }
 

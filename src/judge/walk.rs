@@ -11,8 +11,8 @@ use std::collections::HashSet;
 
 use crate::judge::events::{self, Event, Field, Kind, MAX_FIELDS, Presence, Rule};
 use crate::judge::report::{
-    DURATION_KEY, Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus,
-    UNCHECKED_KEY, Value, Verdict,
+    Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus, UNCHECKED, Unchecked,
+    Value, Verdict,
 };
 use crate::judge::signature::{self, Key, SignForm, Verification};
 use crate::read::framing::{Broken, Document, Item};
@@ -168,7 +168,7 @@ pub fn judge_reusing<'a>(
                 if data.is_object() {
                     v.check_duplicates(data, &path);
                 }
-                report.fields.push(Detail { key: UNCHECKED_KEY, label: "Data", value: unchecked(data) });
+                report.fields.push(Detail { name: &UNCHECKED, value: unchecked(data) });
             }
             (None, None) => {}
         }
@@ -187,29 +187,27 @@ pub fn judge_reusing<'a>(
 fn empty_envelope() -> Envelope<'static> {
     let entry = |name: &str| {
         let field = events::ENVELOPE.iter().find(|f| f.name == name).expect("declared in the envelope");
-        (field.detail, field.label)
+        &field.shown
     };
     Envelope::empty([entry("SdkAppId"), entry("Timestamp"), entry("ExpireTime")])
 }
 
 /// A declared field that is absent.
-fn missing<'a>(field: &Field) -> Detail<'a> {
-    Detail { key: field.detail, label: field.label, value: Value::Missing }
+fn missing<'a>(field: &'static Field) -> Detail<'a> {
+    Detail { name: &field.shown, value: Value::Missing }
 }
 
 /// Adds the duration each span rule of `event` measures right after its later time, when both
 /// times are valid and in order.
-fn insert_spans(event: &Event, found: &Found, details: &mut Vec<Detail>) {
+fn insert_spans(event: &'static Event, found: &Found, details: &mut Vec<Detail>) {
     for rule in event.rules {
-        let Rule::Span { earlier, later, label } = *rule else { continue };
+        let Rule::Span { earlier, later, ref shown } = *rule else { continue };
         let time = |name| found.get(name).and_then(unix_time);
         let (Some(from), Some(to)) = (time(earlier), time(later)) else { continue };
         let Some(seconds) = to.checked_sub(from) else { continue };
-        let Some(at) = details.iter().position(|d| Some(d.key) == event.field(later).map(|f| f.detail))
-        else {
-            continue;
-        };
-        details.insert(at + 1, Detail { key: DURATION_KEY, label, value: Value::Duration(seconds) });
+        let Some(later) = event.field(later) else { continue };
+        let Some(at) = details.iter().position(|d| std::ptr::eq(d.name, &later.shown)) else { continue };
+        details.insert(at + 1, Detail { name: shown, value: Value::Duration(seconds) });
     }
 }
 
@@ -219,7 +217,7 @@ fn unchecked(data: Node) -> Value<'static> {
     flatten(data, String::new(), &mut rows);
     let hidden = rows.len().saturating_sub(MAX_UNCHECKED_ROWS);
     rows.truncate(MAX_UNCHECKED_ROWS);
-    Value::Unchecked { json: compact_json(data), rows, hidden }
+    Value::Unchecked(Box::new(Unchecked { json: compact_json(data), rows, hidden }))
 }
 
 /// The scalar values below `node` as (dotted path, text) rows: `Meta.Teacher`, `Items[0].Name`.
@@ -262,7 +260,7 @@ fn compact_json(node: Node) -> String {
 
 /// A value that is not of its declared kind, kept as its JSON text for showing.
 fn invalid(node: Node) -> Value<'static> {
-    Value::Invalid(compact_json(node))
+    Value::Invalid(compact_json(node).into_boxed_str())
 }
 
 /// A path into the document, kept on the stack while walking it.
@@ -408,8 +406,6 @@ impl<'a> Validator<'a> {
         details: &mut Vec<Detail<'a>>,
     ) -> Found<'a> {
         let mut found = Found { doc: self.doc, fields, slots: [0; MAX_FIELDS] };
-        let base = details.len();
-        details.extend(fields.iter().map(missing));
         let mut unknown = KeySet::default();
         // Callbacks mostly list their fields in the declared order: try the next one first.
         let mut next = 0;
@@ -422,8 +418,6 @@ impl<'a> Validator<'a> {
                 Some(i) if found.slots[i] == 0 => {
                     next = i + 1;
                     found.slots[i] = node.index();
-                    let field = &fields[i];
-                    details[base + i].value = self.check_value(node, field, &path.key(field.name, 0));
                 }
                 Some(i) => self.duplicate(object, member, fields[i].name, path),
                 None if !unknown.insert(key.as_str()) => self.duplicate(object, member, key.as_str(), path),
@@ -440,10 +434,14 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        // Each value is judged in declared order, which is the order of the details.
         for (i, field) in fields.iter().enumerate() {
-            if found.slots[i] != 0 {
+            if let Some(node) = found.at(i) {
+                let value = self.check_value(node, field, &path.key(field.name, 0));
+                details.push(Detail { name: &field.shown, value });
                 continue;
             }
+            details.push(missing(field));
             let message = format!("`{}` is missing ({})", field.name, field.meaning);
             let presence = match relaxed {
                 Relaxed::All => Presence::Optional,
@@ -501,8 +499,13 @@ impl<'a> Validator<'a> {
     fn check_value(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) -> Value<'a> {
         let name = field.name;
         match field.kind {
-            Kind::Text | Kind::Sign => match node.as_str() {
+            Kind::Text => match node.as_str() {
                 Some(text) => Value::Text(text),
+                None => self.wrong_type(node, name, "a string", path).1,
+            },
+            // Its form and what it proves are judged by `check_signature`; no view shows it.
+            Kind::Sign => match node.str_bytes() {
+                Some(_) => Value::Missing,
                 None => self.wrong_type(node, name, "a string", path).1,
             },
             Kind::TextId => match node.as_str() {
@@ -543,7 +546,7 @@ impl<'a> Validator<'a> {
                     if element.is_object() {
                         let mut row = Vec::with_capacity(fields.len());
                         self.check_fields(element, fields, &here, Relaxed::None, &mut row);
-                        rows.push(Some(row));
+                        rows.push(Some(row.into_boxed_slice()));
                     } else {
                         let message =
                             format!("each of `{name}` should be an object, but is {}", element.type_name());
@@ -551,20 +554,21 @@ impl<'a> Validator<'a> {
                         rows.push(None);
                     }
                 }
-                Value::Rows(rows)
+                Value::Rows(rows.into_boxed_slice())
             }
             Kind::Array => match node.value() {
                 Json::Array { len, .. } => {
                     self.check_duplicates(node, path);
-                    Value::List { json: compact_json(node), len: len as usize }
+                    Value::List((len > 0).then(|| compact_json(node).into_boxed_str()))
                 }
                 _ => self.wrong_type(node, name, "an array", path).1,
             },
-            Kind::Choice(choices) => match node.as_str() {
+            Kind::Choice(choices) => match node.str_bytes() {
                 None => self.wrong_type(node, name, "a string", path).1,
-                Some(value) => match choices.iter().find(|c| c.value == value) {
-                    Some(choice) => Value::Choice { value: choice.value, meaning: choice.meaning },
+                Some(bytes) => match choices.iter().find(|c| c.value.as_bytes() == bytes) {
+                    Some(choice) => Value::Choice(choice),
                     None => {
+                        let value = node.as_str().unwrap_or_default();
                         let known: Vec<_> = choices.iter().map(|c| c.value).collect();
                         self.warning(
                             "unknown-value",
@@ -583,7 +587,7 @@ impl<'a> Validator<'a> {
                 if node.is_object() {
                     let mut group = Vec::with_capacity(fields.len());
                     self.check_fields(node, fields, path, Relaxed::None, &mut group);
-                    Value::Group(group)
+                    Value::Group(group.into_boxed_slice())
                 } else {
                     self.wrong_type(node, name, "an object", path).1
                 }

@@ -138,7 +138,7 @@ impl Serialize for Details<'_> {
         let report = self.0;
         let mut map = serializer.serialize_map(None)?;
         for detail in report.fields.iter().chain(report.envelope.details()) {
-            map.serialize_entry(detail.key, &Json(&detail.value))?;
+            map.serialize_entry(detail.key(), &Json(&detail.value))?;
         }
         map.end()
     }
@@ -167,16 +167,21 @@ impl Serialize for Json<'_> {
             Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => {
                 serializer.serialize_str(text)
             }
-            Value::Choice { value, .. } => serializer.serialize_str(value),
+            Value::Choice(choice) => serializer.serialize_str(choice.value),
             Value::Group(members) => group(serializer, members),
             Value::Rows(rows) => serializer.collect_seq(rows.iter().map(|row| row.as_deref().map(Group))),
-            Value::List { json, .. } | Value::Unchecked { json, .. } => {
-                match serde_json::from_str::<&RawValue>(json) {
-                    Ok(raw) => raw.serialize(serializer),
-                    Err(_) => serializer.serialize_none(),
-                }
-            }
+            Value::List(None) => serializer.collect_seq(std::iter::empty::<()>()),
+            Value::List(Some(json)) => raw(serializer, json),
+            Value::Unchecked(unchecked) => raw(serializer, &unchecked.json),
         }
+    }
+}
+
+/// JSON text written as it is.
+fn raw<S: Serializer>(serializer: S, json: &str) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<&RawValue>(json) {
+        Ok(raw) => raw.serialize(serializer),
+        Err(_) => serializer.serialize_none(),
     }
 }
 
@@ -192,7 +197,7 @@ impl Serialize for Group<'_> {
 fn group<S: Serializer>(serializer: S, members: &[Detail]) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(members.len()))?;
     for detail in members {
-        map.serialize_entry(detail.key, &Json(&detail.value))?;
+        map.serialize_entry(detail.key(), &Json(&detail.value))?;
     }
     map.end()
 }

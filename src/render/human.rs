@@ -65,29 +65,30 @@ impl<W: Write> HumanPrinter<W> {
 
     /// A field's row; a value of the wrong shape is shown raw, in red. Nothing for a missing one.
     fn field_row(&mut self, detail: &Detail) -> io::Result<()> {
-        let label = detail.label;
+        let label = detail.label();
         match &detail.value {
             Value::Missing => Ok(()),
             Value::Time(t) => self.time_row(label, *t, ""),
             Value::Count(n) => self.row(label, Style::Plain, &[itoa::Buffer::new().format(*n)]),
-            Value::Duration(seconds) if detail.key == DURATION_KEY => {
+            Value::Duration(seconds) if detail.key() == DURATION_KEY => {
                 self.row(label, Style::Bold, &[&timefmt::duration(*seconds)])
             }
             Value::Text("") => self.row(label, Style::Dim, &["(empty)"]),
             Value::Text(text) => self.row(label, Style::Plain, &[&escape(text)]),
-            Value::Choice { value, meaning } => self.row(label, Style::Plain, &[value, ": ", meaning]),
+            Value::Choice(choice) => self.row(label, Style::Plain, &[choice.value, ": ", choice.meaning]),
             Value::Undocumented(text) => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
             Value::Invalid(raw) => self.row(label, Style::Red, &[&escape(raw), " (invalid)"]),
             Value::Rows(rows) => {
                 self.row(label, Style::Plain, &[itoa::Buffer::new().format(rows.len())])?;
                 self.table(rows)
             }
-            Value::Unchecked { rows, hidden, .. } => {
-                for (path, text) in rows {
+            Value::Unchecked(unchecked) => {
+                for (path, text) in &unchecked.rows {
                     self.row(&escape(path), Style::Plain, &[&escape(text)])?;
                 }
-                if *hidden > 0 {
-                    self.row("…", Style::Dim, &[&format!("{hidden} more values not shown")])?;
+                if unchecked.hidden > 0 {
+                    let hidden = format!("{} more values not shown", unchecked.hidden);
+                    self.row("…", Style::Dim, &[&hidden])?;
                 }
                 Ok(())
             }
@@ -100,9 +101,9 @@ impl<W: Write> HumanPrinter<W> {
 
     /// An array of objects as a table, one row per element, one column per declared field that
     /// any element has.
-    fn table(&mut self, rows: &[Option<Vec<Detail>>]) -> io::Result<()> {
+    fn table(&mut self, rows: &[Option<Box<[Detail]>>]) -> io::Result<()> {
         let objects = || rows.iter().flatten();
-        let first = objects().next().map_or(&[][..], Vec::as_slice);
+        let first: &[Detail] = objects().next().map_or(&[], |row| row);
         let columns: Vec<usize> =
             (0..first.len()).filter(|&i| objects().any(|row| !row[i].value.is_missing())).collect();
         let cells: Vec<Vec<String>> = rows
@@ -117,7 +118,7 @@ impl<W: Write> HumanPrinter<W> {
                     .collect()
             })
             .collect();
-        let labels: Vec<&str> = columns.iter().map(|&i| first[i].label).collect();
+        let labels: Vec<&str> = columns.iter().map(|&i| first[i].label()).collect();
         let widths: Vec<usize> = labels
             .iter()
             .enumerate()
@@ -178,7 +179,7 @@ impl<W: Write> HumanPrinter<W> {
     fn event_fields(&mut self, report: &Report) -> io::Result<()> {
         // What went wrong comes first.
         let (error, rest): (Vec<&Detail>, Vec<&Detail>) =
-            report.fields.iter().partition(|d| d.key == ERROR_KEY);
+            report.fields.iter().partition(|d| d.key() == ERROR_KEY);
         for detail in error.into_iter().chain(rest) {
             self.field_row(detail)?;
         }

@@ -55,7 +55,7 @@ pub struct View {
 pub fn value_text<'v>(value: &'v Value) -> Option<Cow<'v, str>> {
     let text = match value {
         Value::Missing => return None,
-        Value::Invalid(raw) => Cow::Borrowed(raw.as_str()),
+        Value::Invalid(raw) => Cow::Borrowed(&**raw),
         Value::Time(t) => Cow::Owned(timefmt::rfc3339(*t)),
         Value::Duration(seconds) => Cow::Owned(timefmt::duration(*seconds)),
         Value::Milliseconds(ms) if *ms < 1000 => Cow::Owned(format!("{ms} ms")),
@@ -66,14 +66,15 @@ pub fn value_text<'v>(value: &'v Value) -> Option<Cow<'v, str>> {
         Value::Percent(n) => Cow::Owned(format!("{n}%")),
         Value::DateText("") => Cow::Borrowed("(none)"),
         Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => Cow::Borrowed(*text),
-        Value::Choice { value, .. } => Cow::Borrowed(*value),
+        Value::Choice(choice) => Cow::Borrowed(choice.value),
         Value::Group(members) => {
             let parts: Vec<Cow<str>> = members.iter().filter_map(|d| value_text(&d.value)).collect();
             Cow::Owned(parts.join(": "))
         }
         Value::Rows(rows) => Cow::Owned(rows.len().to_string()),
-        Value::List { len: 0, .. } => Cow::Borrowed("none"),
-        Value::List { json, .. } | Value::Unchecked { json, .. } => Cow::Borrowed(json.as_str()),
+        Value::List(None) => Cow::Borrowed("none"),
+        Value::List(Some(json)) => Cow::Borrowed(&**json),
+        Value::Unchecked(unchecked) => Cow::Borrowed(unchecked.json.as_str()),
     };
     Some(text)
 }
