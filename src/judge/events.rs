@@ -426,6 +426,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_envelope_keeps_its_order() {
+        // The walk reads the envelope's fields by their place in this declaration.
+        let names: Vec<_> = ENVELOPE.iter().map(|f| f.name).collect();
+        assert_eq!(names, ["EventType", "EventData", "SdkAppId", "Timestamp", "ExpireTime", "Sign"]);
+    }
+
+    #[test]
     fn every_rule_names_declared_fields() {
         for event in EVENTS {
             for rule in event.rules {

@@ -185,11 +185,12 @@ pub fn judge_reusing<'a>(
 
 /// The envelope fields `details` shows, with nothing in them yet.
 fn empty_envelope() -> Envelope<'static> {
-    let entry = |name: &str| {
-        let field = events::ENVELOPE.iter().find(|f| f.name == name).expect("declared in the envelope");
-        &field.shown
+    // SdkAppId, Timestamp and ExpireTime, by their place in the envelope's declaration (a test in
+    // `events` keeps that order).
+    let [_, _, sdk_app_id, timestamp, expire_time, _] = events::ENVELOPE else {
+        unreachable!("the envelope declares six fields")
     };
-    Envelope::empty([entry("SdkAppId"), entry("Timestamp"), entry("ExpireTime")])
+    Envelope::empty([&sdk_app_id.shown, &timestamp.shown, &expire_time.shown])
 }
 
 /// A declared field that is absent.
