@@ -14,13 +14,11 @@ use crate::timefmt;
 pub struct CompactPrinter<W> {
     out: W,
     view: View,
-    color: bool,
 }
 
 impl<W: Write> CompactPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        let color = view.color;
-        CompactPrinter { out, view, color }
+        CompactPrinter { out, view }
     }
 }
 
@@ -31,8 +29,8 @@ impl<W: Write> Printer for CompactPrinter<W> {
         self.out.write_all(line.as_bytes())?;
         line.clear();
         match report.verdict {
-            Verdict::Valid => paint(&mut self.out, self.color, Style::BoldGreen, &["✓"])?,
-            Verdict::Invalid => paint(&mut self.out, self.color, Style::BoldRed, &["✗"])?,
+            Verdict::Valid => paint(&mut self.out, self.view.color, Style::BoldGreen, &["✓"])?,
+            Verdict::Invalid => paint(&mut self.out, self.view.color, Style::BoldRed, &["✗"])?,
         }
         let event = report.event_type.map_or("(not JSON)".into(), escape);
         line.push_str(&format!(" {event}"));
@@ -61,7 +59,7 @@ impl<W: Write> Printer for CompactPrinter<W> {
         if !codes.is_empty() {
             self.out.write_all(b"  ")?;
             let style = if report.verdict == Verdict::Valid { Style::Yellow } else { Style::Red };
-            paint(&mut self.out, self.color, style, &[&codes.join(" ")])?;
+            paint(&mut self.out, self.view.color, style, &[&codes.join(" ")])?;
         }
         self.out.write_all(b"\n")?;
         self.out.flush()

@@ -22,7 +22,6 @@ const LABEL_WIDTH: usize = 13;
 pub struct HumanPrinter<W> {
     out: W,
     view: View,
-    color: bool,
     shown: u64,
     /// Reused for values composed of several parts.
     scratch: String,
@@ -30,12 +29,11 @@ pub struct HumanPrinter<W> {
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        let color = view.color;
-        HumanPrinter { out, view, color, shown: 0, scratch: String::new() }
+        HumanPrinter { out, view, shown: 0, scratch: String::new() }
     }
 
     fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
-        paint(&mut self.out, self.color, style, pieces)
+        paint(&mut self.out, self.view.color, style, pieces)
     }
 
     /// A row: the label, dimmed and padded, then the value.
