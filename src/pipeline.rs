@@ -78,7 +78,12 @@ fn judge_stage(
                 for item in &batch.items {
                     let mut report = match item {
                         BatchItem::Document { index, start, range, tape } => {
-                            let doc = batch.tapes[*tape].view(&batch.bytes[range.clone()]);
+                            let (tape, bytes) = (&batch.tapes[*tape], &batch.bytes[range.clone()]);
+                            // One UTF-8 check for the whole document, here on the judging side.
+                            let doc = match std::str::from_utf8(bytes) {
+                                Ok(text) => tape.view_text(text),
+                                Err(_) => tape.view(bytes),
+                            };
                             let document = Document { index: *index, start: *start, doc };
                             judge::judge_reusing(&batch.source, &document, policy, std::mem::take(&mut spare))
                         }

@@ -126,8 +126,8 @@ pub fn duration(seconds: u64) -> String {
 /// exact days, hours and so on.
 pub fn age(from: i64, to: i64) -> String {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let civil = |seconds: i64| Some(Timestamp::from_second(seconds).ok()?.to_zoned_datetime(TimeZone::UTC));
-    let span = civil(from).zip(civil(to)).and_then(|(a, b)| a.until((jiff::Unit::Year, &b)).ok());
+    let civil = |seconds: i64| Some(TimeZone::UTC.to_datetime(Timestamp::from_second(seconds).ok()?));
+    let span = civil(from).zip(civil(to)).and_then(|(a, b)| a.until((jiff::Unit::Year, b)).ok());
     let Some(span) = span else { return duration((to - from).unsigned_abs()) };
     let parts = [
         (i64::from(span.get_years()), "y"),

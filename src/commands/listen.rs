@@ -326,7 +326,7 @@ pub fn save_line(body: &[u8]) -> Vec<u8> {
     if !one || !matches!(documents.next_item(), Ok(None)) {
         line.clear();
         let text = String::from_utf8_lossy(body);
-        let _ = crate::read::tape::write_json_str(&mut line, &text);
+        let _ = crate::sanitize::write_json_str(&mut line, &text);
     }
     line.push(b'\n');
     line

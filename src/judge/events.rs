@@ -455,6 +455,31 @@ mod tests {
         }
     }
 
+    /// The JSON contract's fast writer writes keys without escaping them.
+    #[test]
+    fn detail_keys_are_plain_snake_case() {
+        fn keys(fields: &[Field], found: &mut Vec<&'static str>) {
+            for field in fields {
+                found.push(field.shown.key);
+                if let Kind::ArrayOf(inner) | Kind::Object(inner) = field.kind {
+                    keys(inner, found);
+                }
+            }
+        }
+        let mut found = vec![crate::judge::report::UNCHECKED.key];
+        keys(ENVELOPE, &mut found);
+        for event in EVENTS {
+            keys(event.fields, &mut found);
+            found.extend(event.rules.iter().filter_map(|rule| match rule {
+                Rule::Span { shown, .. } => Some(shown.key),
+                _ => None,
+            }));
+        }
+        for key in found {
+            assert!(crate::judge::report::is_plain_key(key), "{key}");
+        }
+    }
+
     #[test]
     fn detail_keys_are_unique_within_an_event() {
         for event in EVENTS {

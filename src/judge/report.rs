@@ -203,6 +203,12 @@ impl Detail<'_> {
 pub const DURATION_KEY: &str = "duration_seconds";
 /// The key of a failed task's error object.
 pub const ERROR_KEY: &str = "error";
+/// Whether `key` is lower-case ASCII letters, digits and underscores, as every detail key is (a
+/// test in `events` checks them all): such a key is written into JSON as it is.
+pub fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// How the fields of an unknown event are named.
 pub static UNCHECKED: Name = Name { key: "event_data", label: "Data" };
 

@@ -443,15 +443,15 @@ impl<'a> Validator<'a> {
                 continue;
             }
             details.push(missing(field));
-            let message = format!("`{}` is missing ({})", field.name, field.meaning);
             let presence = match relaxed {
                 Relaxed::All => Presence::Optional,
                 Relaxed::Names(names) if names.contains(&field.name) => Presence::Optional,
                 _ => field.presence,
             };
+            let message = || format!("`{}` is missing ({})", field.name, field.meaning);
             match presence {
-                Presence::Required => self.error("missing-field", path, Anchor::Value, message),
-                Presence::Expected => self.warning("missing-field", path, Anchor::Value, message),
+                Presence::Required => self.error("missing-field", path, Anchor::Value, message()),
+                Presence::Expected => self.warning("missing-field", path, Anchor::Value, message()),
                 Presence::Optional => None,
             };
         }

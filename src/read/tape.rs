@@ -52,7 +52,14 @@ impl Tape {
 
     /// A view of this tape over the bytes it was parsed from.
     pub fn view<'a>(&'a self, bytes: &'a [u8]) -> Doc<'a> {
-        Doc { tape: self, bytes }
+        Doc { tape: self, bytes, text: None }
+    }
+
+    /// [`Tape::view`], when the bytes are known to be UTF-8 already. Parsed JSON is UTF-8
+    /// throughout (serde_json checked its strings, and all else is ASCII), so a reader that
+    /// checks the whole document once is spared a check per string it reads.
+    pub fn view_text<'a>(&'a self, text: &'a str) -> Doc<'a> {
+        Doc { tape: self, bytes: text.as_bytes(), text: Some(text) }
     }
 }
 
@@ -61,6 +68,8 @@ impl Tape {
 pub struct Doc<'a> {
     tape: &'a Tape,
     bytes: &'a [u8],
+    /// The same bytes as text, when they are UTF-8 (always, for bytes the tape was parsed from).
+    text: Option<&'a str>,
 }
 
 impl<'a> Doc<'a> {
@@ -92,9 +101,12 @@ impl<'a> Doc<'a> {
         match text {
             Text::Raw { start, len } => {
                 let range = start as usize..(start + len) as usize;
-                // The span was cut from a `&str` that serde_json had already checked, so this
-                // conversion cannot fail; an empty string stands in rather than a panic.
-                std::str::from_utf8(&self.bytes[range]).unwrap_or_default()
+                // The span was cut from a `&str` that serde_json had already checked, so neither
+                // way can fail; an empty string stands in rather than a panic.
+                match self.text {
+                    Some(text) => text.get(range).unwrap_or_default(),
+                    None => std::str::from_utf8(&self.bytes[range]).unwrap_or_default(),
+                }
             }
             Text::Unescaped { start, len } => &self.tape.unescaped[start as usize..(start + len) as usize],
         }
@@ -210,7 +222,7 @@ impl<'a> Node<'a> {
                 out.write_all(self.doc.text_bytes(text))?;
                 out.write_all(b"\"")
             }
-            Value::Str(_) => write_json_str(out, self.as_str().unwrap_or_default()),
+            Value::Str(_) => crate::sanitize::write_json_str(out, self.as_str().unwrap_or_default()),
             Value::Array { .. } => {
                 out.write_all(b"[")?;
                 for (i, element) in self.elements().enumerate() {
@@ -227,7 +239,7 @@ impl<'a> Node<'a> {
                     if i > 0 {
                         out.write_all(b",")?;
                     }
-                    write_json_str(out, key.as_str())?;
+                    crate::sanitize::write_json_str(out, key.as_str())?;
                     out.write_all(b":")?;
                     member.write_json(out)?;
                 }
@@ -235,18 +247,6 @@ impl<'a> Node<'a> {
             }
         }
     }
-}
-
-/// Writes `s` as a JSON string literal, escaped by JSON's rules.
-pub fn write_json_str(out: &mut (impl std::io::Write + ?Sized), s: &str) -> std::io::Result<()> {
-    let plain = s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
-    if plain {
-        out.write_all(b"\"")?;
-        out.write_all(s.as_bytes())?;
-        return out.write_all(b"\"");
-    }
-    let escaped = serde_json::to_string(s).map_err(std::io::Error::other)?;
-    out.write_all(escaped.as_bytes())
 }
 
 /// Iterator over the members of an object (or, without keys, the elements of an array).

@@ -176,9 +176,11 @@ impl<W: Write> HumanPrinter<W> {
 
     fn event_fields(&mut self, report: &Report) -> io::Result<()> {
         // What went wrong comes first.
-        let (error, rest): (Vec<&Detail>, Vec<&Detail>) =
-            report.fields.iter().partition(|d| d.key() == ERROR_KEY);
-        for detail in error.into_iter().chain(rest) {
+        let is_error = |d: &&Detail| d.key() == ERROR_KEY;
+        for detail in report.fields.iter().filter(is_error) {
+            self.field_row(detail)?;
+        }
+        for detail in report.fields.iter().filter(|d| !is_error(d)) {
             self.field_row(detail)?;
         }
         Ok(())

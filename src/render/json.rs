@@ -29,7 +29,9 @@ impl<W: Write> JsonPrinter<W> {
 
 impl<W: Write> Printer for JsonPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.write(&Line::Callback(CallbackLine::new(report)))
+        self.line.clear();
+        CallbackLine::new(report).write_fast(&mut self.line);
+        self.out.write_all(&self.line)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
