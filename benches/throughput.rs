@@ -8,6 +8,9 @@
 //! - `jq -c` pulling task, duration and finish reason, when jq is installed.
 //!
 //! It prints each one's throughput as a ratio of the floor's, and its peak memory (max RSS).
+//! First it measures latency on a live pipe: 1,000 callbacks written into `tiwhook check --format
+//! json` one at a time, each timed from its last byte written to its report line read back
+//! (median, 99th percentile, worst; TIWHOOK_BENCH_LATENCY_CALLBACKS sets how many).
 //! Settings: TIWHOOK_BENCH_CALLBACKS (500000), TIWHOOK_BENCH_RUNS (3), TIWHOOK_BENCH_JQ_RUNS (1),
 //! and TIWHOOK_BENCH_BEFORE: the path of another `tiwhook` binary (an earlier build, say) whose
 //! modes are measured in the same run, for a before-and-after comparison.
@@ -83,6 +86,7 @@ fn main() {
         println!("jq: not installed, skipped");
     }
 
+    latency(&tiwhook, &file, setting("TIWHOOK_BENCH_LATENCY_CALLBACKS", 1000) as usize);
     println!(
         "{:<34} {:>9} {:>9} {:>10} {:>9} {:>11}",
         "mode", "best s", "cpu s", "MB/s", "ratio", "max RSS MiB"
@@ -100,6 +104,51 @@ fn main() {
             rss as f64 / 1024.0
         );
     }
+}
+
+/// Latency on a live pipe: each of `count` callbacks (lines of `file`) is written into
+/// `tiwhook check --format json`'s stdin on its own, and timed from its last byte written to its
+/// report line read from tiwhook's stdout. Prints the median, the 99th percentile and the worst.
+fn latency(tiwhook: &Path, file: &Path, count: usize) {
+    let lines: Vec<String> = BufReader::new(File::open(file).expect("the stream"))
+        .lines()
+        .take(count)
+        .map(Result::unwrap)
+        .collect();
+    let mut child = Command::new(tiwhook)
+        .args(["check", "--format", "json", "--key", KEY, "--now", "1764054000"])
+        .env_remove("TIW_CALLBACK_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tiwhook starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut reports = BufReader::new(child.stdout.take().expect("piped"));
+    let mut waits = Vec::with_capacity(lines.len());
+    let mut report = String::new();
+    for line in &lines {
+        stdin.write_all(line.as_bytes()).expect("tiwhook reads");
+        stdin.write_all(b"\n").expect("tiwhook reads");
+        stdin.flush().expect("tiwhook reads");
+        let written = Instant::now();
+        report.clear();
+        reports.read_line(&mut report).expect("a report line");
+        waits.push(written.elapsed());
+        assert!(report.contains("\"type\":\"callback\""), "{report}");
+    }
+    drop(stdin);
+    child.wait().expect("tiwhook ends");
+    waits.sort();
+    let at = |q: f64| waits[((waits.len() as f64 * q) as usize).min(waits.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "latency on a live pipe ({} callbacks written one at a time): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        waits.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(waits[waits.len() - 1])
+    );
 }
 
 fn setting(name: &str, default: u32) -> u32 {

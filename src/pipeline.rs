@@ -1,6 +1,7 @@
 //! Drives the flow for the reading commands (`inspect`, `check`, `timeline`): every input, every
 //! document in it, judged and printed in input order, and the tally.
 
+use std::cell::RefCell;
 use std::io;
 use std::path::PathBuf;
 
@@ -96,6 +97,9 @@ fn judge_stage(
                 }
                 // The reader may be gone already; then the batch is simply dropped.
                 let _ = returns.send(batch);
+                // The reader sends a batch when it is full or before it reads again (and may
+                // wait): either way, what was printed should be seen now.
+                printer.flush()?;
             }
         }
     }
@@ -145,6 +149,10 @@ impl Batch {
 }
 
 /// Reads and parses every input, sending batches in order; stops when the receiver is gone.
+///
+/// A batch is sent when it is full, and also before every read of the input: a read from a pipe
+/// or a terminal may wait for bytes not yet written, and what has arrived must be shown first.
+/// Reading a file, a read comes every 256 KiB, so batches stay large.
 fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: &mpsc::Receiver<Batch>) {
     let fresh = |name: &str| {
         let mut batch = recycled.try_recv().unwrap_or_default();
@@ -178,13 +186,30 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
         if batches.send(Message::Source).is_err() {
             return;
         }
-        let mut documents = Documents::new(reader);
-        let mut batch = fresh(&name);
+        let pending = RefCell::new(fresh(&name));
+        let hand_off = || -> io::Result<()> {
+            let mut batch = pending.borrow_mut();
+            if batch.items.is_empty() {
+                return Ok(());
+            }
+            let full = std::mem::replace(&mut *batch, fresh(&name));
+            batches.send(Message::Batch(full)).map_err(|_| io::Error::other(JudgeGone))
+        };
+        let mut documents = Documents::new(HandOffBeforeRead { inner: reader, hand_off: &hand_off });
         let mut failure = None;
         loop {
-            match documents.next_item() {
+            let item = match documents.next_item() {
                 Ok(None) => break,
-                Ok(Some(Item::Document(document))) => {
+                Ok(Some(item)) => item,
+                Err(error) if error.get_ref().is_some_and(|e| e.is::<JudgeGone>()) => return,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
+            let mut batch = pending.borrow_mut();
+            match item {
+                Item::Document(document) => {
                     let from = batch.bytes.len();
                     batch.bytes.extend_from_slice(document.doc.bytes());
                     let (index, start) = (document.index, document.start);
@@ -194,27 +219,18 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
                         batch.tapes.push(Tape::default());
                     }
                     documents.swap_tape(&mut batch.tapes[tape]);
-                    batch.items.push(BatchItem::Document {
-                        index,
-                        start,
-                        range: from..batch.bytes.len(),
-                        tape,
-                    });
+                    let range = from..batch.bytes.len();
+                    batch.items.push(BatchItem::Document { index, start, range, tape });
                 }
-                Ok(Some(Item::Broken(broken))) => batch.items.push(BatchItem::Broken(broken)),
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
+                Item::Broken(broken) => batch.items.push(BatchItem::Broken(broken)),
             }
-            if batch.is_full() {
-                let next = fresh(&name);
-                if batches.send(Message::Batch(std::mem::replace(&mut batch, next))).is_err() {
-                    return;
-                }
+            let full = batch.is_full();
+            drop(batch);
+            if full && hand_off().is_err() {
+                return;
             }
         }
-        if !batch.items.is_empty() && batches.send(Message::Batch(batch)).is_err() {
+        if hand_off().is_err() {
             return;
         }
         if let Some(error) = failure
@@ -222,5 +238,30 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
         {
             return;
         }
+    }
+}
+
+/// The error a read gives when the judging stage has gone (a closed output): reading stops.
+#[derive(Debug)]
+struct JudgeGone;
+
+impl std::fmt::Display for JudgeGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the judging stage has stopped")
+    }
+}
+
+impl std::error::Error for JudgeGone {}
+
+/// An input that hands the documents parsed so far to the judging stage before each read.
+struct HandOffBeforeRead<'h, R> {
+    inner: R,
+    hand_off: &'h dyn Fn() -> io::Result<()>,
+}
+
+impl<R: io::Read> io::Read for HandOffBeforeRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (self.hand_off)()?;
+        self.inner.read(buf)
     }
 }

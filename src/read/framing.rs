@@ -58,6 +58,10 @@ pub struct Documents<R> {
     next_index: u64,
     started: bool,
     max_document: usize,
+    /// A broken document was just reported: skip to the next line that can start one before
+    /// reading on. Done on the next call, not before the report, which would otherwise wait on a
+    /// live stream for the next line to be written.
+    resynchronise_next: bool,
 }
 
 impl<R: Read> Documents<R> {
@@ -73,6 +77,7 @@ impl<R: Read> Documents<R> {
             next_index: 0,
             started: false,
             max_document,
+            resynchronise_next: false,
         }
     }
 
@@ -91,6 +96,9 @@ impl<R: Read> Documents<R> {
             if self.frames.window().starts_with(b"\xEF\xBB\xBF") {
                 self.frames.consume_invisible(3);
             }
+        }
+        if std::mem::take(&mut self.resynchronise_next) {
+            self.resynchronise()?;
         }
         loop {
             if !self.skip_whitespace()? {
@@ -133,7 +141,7 @@ impl<R: Read> Documents<R> {
                         "expected `,` or `]` after an element of the array".into(),
                         at,
                     );
-                    self.resynchronise()?;
+                    self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
                 (Mode::ArrayElement { first: false, .. }, b']') => {
@@ -193,7 +201,7 @@ impl<R: Read> Documents<R> {
                 Parsed::Value { .. } | Parsed::Incomplete => {
                     if window.len() > self.max_document {
                         let broken = self.too_large(start);
-                        self.resynchronise()?;
+                        self.resynchronise_next = true;
                         return Ok(Some(Item::Broken(broken)));
                     }
                     if self.frames.at_eof() || !self.frames.fill_more(self.max_document + 1)? {
@@ -212,7 +220,7 @@ impl<R: Read> Documents<R> {
                 Parsed::Invalid { message, offset } => {
                     let at = self.frames.position_of(offset);
                     let broken = self.broken(start, "invalid-json", message, at);
-                    self.resynchronise()?;
+                    self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
             }
@@ -250,7 +258,7 @@ impl<R: Read> Documents<R> {
             if !self.frames.skip_line()? {
                 return Ok(());
             }
-            self.frames.fill_to(256)?;
+            self.frames.fill_past_blanks()?;
             let window = self.frames.window();
             let found = if in_array {
                 let first = window.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r'));

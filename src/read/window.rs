@@ -11,6 +11,10 @@ use std::io::{self, Read};
 /// Bytes read at once; also the first size of the buffer.
 const CHUNK: usize = 256 * 1024;
 
+/// Below this, a document that needs more bytes is parsed again after every read: callbacks are
+/// far smaller, and a parse of this much costs microseconds.
+const EAGER_WINDOW: usize = 64 * 1024;
+
 /// A place in an input: 1-based line and column (the column counts characters, not bytes), and
 /// the 0-based byte offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,11 +138,26 @@ impl<R: Read> Window<R> {
         Ok(self.filled > before)
     }
 
-    /// Reads more, up to `limit` bytes in the window: at least one chunk more, or as much again
-    /// as the window holds, so that a document parsed again after each read costs linear time.
+    /// Reads more, up to `limit` bytes in the window. A small window (a callback cut by a pipe's
+    /// read) takes whatever one read gives, so that a live stream is never held waiting for bytes
+    /// that have not been written yet. A large one reads at least one chunk more, or as much again
+    /// as it holds, so that a large document parsed again after each read costs linear time.
     pub fn fill_more(&mut self, limit: usize) -> io::Result<bool> {
         let have = self.filled - self.pos;
+        if have < EAGER_WINDOW {
+            return self.fill_to(have + 1);
+        }
         self.fill_to((have + have.max(CHUNK)).min(limit.max(have + 1)))
+    }
+
+    /// Reads until the window holds a byte that is not a space, tab or carriage return, or the
+    /// input ends.
+    pub fn fill_past_blanks(&mut self) -> io::Result<()> {
+        while !self.eof && self.window().iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            let have = self.window().len();
+            self.fill_to(have + 1)?;
+        }
+        Ok(())
     }
 
     /// Consumes through the next line feed, reading and discarding as needed (memory stays at

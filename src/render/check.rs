@@ -67,6 +67,10 @@ impl<W: Write> Printer for CheckPrinter<W> {
         Ok(())
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
         paint(&mut self.out, self.color, style, &[&summary_line(summary)])?;

@@ -69,6 +69,10 @@ impl<W: Write> Printer for CompactPrinter<W> {
         self.view.now = now;
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         writeln!(self.out, "{}", summary_line(summary))?;
         self.out.flush()

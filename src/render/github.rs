@@ -75,6 +75,10 @@ impl<W: Write> Printer for GithubPrinter<W> {
         Ok(())
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         writeln!(self.out, "{}", summary_line(summary))?;
         self.out.flush()

@@ -288,6 +288,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
         true
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.callbacks > 1 || summary.unreadable > 0 {
             self.out.write_all(b"\n")?;

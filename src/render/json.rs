@@ -34,6 +34,10 @@ impl<W: Write> Printer for JsonPrinter<W> {
         self.out.write_all(&self.line)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.write(&Line::Summary(SummaryLine::new(summary)))?;
         self.out.flush()

@@ -27,6 +27,12 @@ use crate::timefmt;
 pub trait Printer {
     fn callback(&mut self, report: &Report) -> io::Result<()>;
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// Sends what has been printed so far on to the output: the pipeline calls it whenever the
+    /// input has nothing more ready, so that a live stream is shown as it arrives. Printers that
+    /// can only write at the end (JUnit, the timeline) keep the default, which does nothing.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// Moves the clock the view shows times against (a live receiver's clock runs on).
     fn set_clock(&mut self, _now: i64) {}
     /// Whether the printer itself tells the [`BODY_CAVEAT`] when a signature was checked (else
