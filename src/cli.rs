@@ -266,9 +266,14 @@ pub enum TimelineFormat {
 /// Options shared by the commands that read callbacks.
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {
-    /// Files or directories to read; none, or `-`, reads stdin
+    /// Files or directories to read (gzip and zstd are decompressed); none, or `-`, reads stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Find the callbacks inside the lines of a log: after a prefix, as a JSON string in a JSON
+    /// log line, or with nginx's \xHH escapes. Lines without a callback are skipped
+    #[arg(long)]
+    pub extract: bool,
 
     #[command(flatten)]
     pub keys: KeyArgs,

@@ -10,8 +10,9 @@ use std::sync::mpsc;
 use crate::exit_codes::ExitCode;
 use crate::judge::report::{Summary, Verdict};
 use crate::judge::{self, Policy};
+use crate::read::archive::ArchiveError;
 use crate::read::framing::{Broken, Document, Documents, Item};
-use crate::read::source;
+use crate::read::source::{self, Entry};
 use crate::read::tape::Tape;
 use crate::read::window::Position;
 use crate::render::Printer;
@@ -26,6 +27,7 @@ use crate::sanitize::escape;
 /// printing, so that a long stream keeps two cores busy; reports still come out in input order.
 pub fn run(
     paths: &[PathBuf],
+    extract: bool,
     policy: &Policy,
     expected: Option<Verdict>,
     printer: &mut dyn Printer,
@@ -35,7 +37,7 @@ pub fn run(
     let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
     let (returns, recycled) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
-        scope.spawn(move || read_stage(paths, &batches, &recycled));
+        scope.spawn(move || read_stage(paths, extract, &batches, &recycled));
         // The judging stage owns the receiving end: when it stops early (a closed pipe), the
         // reader's next send fails and the reader stops too.
         judge_stage(received, returns, policy, expected, &mut summary, printer, diagnostics)
@@ -71,6 +73,9 @@ fn judge_stage(
                 writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
             }
             Message::Source => summary.sources += 1,
+            Message::Skipped(name, kind) => {
+                writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
+            }
             Message::ReadError(name, error) => {
                 summary.unreadable += 1;
                 writeln!(diagnostics, "tiwhook: {}: read error: {error}", escape(&name))?;
@@ -118,6 +123,8 @@ enum Message {
     Unreadable(String, io::Error),
     /// An input opened for reading.
     Source,
+    /// A directory entry left out (a FIFO, say), and what it is.
+    Skipped(String, &'static str),
     /// Documents of one input, parsed.
     Batch(Batch),
     /// An input that failed part way (after the batches it gave).
@@ -153,7 +160,12 @@ impl Batch {
 /// A batch is sent when it is full, and also before every read of the input: a read from a pipe
 /// or a terminal may wait for bytes not yet written, and what has arrived must be shown first.
 /// Reading a file, a read comes every 256 KiB, so batches stay large.
-fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: &mpsc::Receiver<Batch>) {
+fn read_stage(
+    paths: &[PathBuf],
+    extract: bool,
+    batches: &mpsc::SyncSender<Message>,
+    recycled: &mpsc::Receiver<Batch>,
+) {
     let fresh = |name: &str| {
         let mut batch = recycled.try_recv().unwrap_or_default();
         batch.source.clear();
@@ -163,11 +175,17 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
         batch.documents = 0;
         batch
     };
-    for entry in source::expand(paths) {
+    for entry in source::expand(paths, extract) {
         let source = match entry {
-            Ok(source) => source,
-            Err(unlisted) => {
+            Entry::Read(source) => source,
+            Entry::Unlisted(unlisted) => {
                 if batches.send(Message::Unreadable(unlisted.name, unlisted.error)).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Entry::Skipped { name, kind } => {
+                if batches.send(Message::Skipped(name, kind)).is_err() {
                     return;
                 }
                 continue;
@@ -202,6 +220,13 @@ fn read_stage(paths: &[PathBuf], batches: &mpsc::SyncSender<Message>, recycled: 
                 Ok(None) => break,
                 Ok(Some(item)) => item,
                 Err(error) if error.get_ref().is_some_and(|e| e.is::<JudgeGone>()) => return,
+                // A compressed input that breaks off is a finding where its text stops, after
+                // every callback before it; reading goes on with the next input.
+                Err(error) if ArchiveError::of(&error).is_some() => {
+                    let broken = documents.broken_off("corrupt-archive", error.to_string());
+                    pending.borrow_mut().items.push(BatchItem::Broken(broken));
+                    break;
+                }
                 Err(error) => {
                     failure = Some(error);
                     break;

@@ -58,7 +58,14 @@ pub fn run(
         let _ =
             writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");
     }
-    let run = pipeline::run(&args.read.paths, &config.policy, expected, printer.as_mut(), &mut stderr);
+    let run = pipeline::run(
+        &args.read.paths,
+        args.read.extract,
+        &config.policy,
+        expected,
+        printer.as_mut(),
+        &mut stderr,
+    );
     match run {
         Ok((summary, code)) => {
             if summary.signatures_checked && !printer.tells_body_caveat() {

@@ -63,19 +63,40 @@ fn sign_inputs(
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<ExitCode> {
     let mut code = ExitCode::Success;
-    for entry in source::expand(paths) {
+    for entry in source::expand(paths, false) {
         let source = match entry {
-            Ok(source) => source,
-            Err(unlisted) => {
+            source::Entry::Read(source) => source,
+            source::Entry::Unlisted(unlisted) => {
                 writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
                 code = ExitCode::Usage;
+                continue;
+            }
+            source::Entry::Skipped { name, kind } => {
+                writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
                 continue;
             }
         };
         let name = source.name();
         let mut input = Vec::new();
-        if let Err(error) = source.open().and_then(|mut reader| reader.read_to_end(&mut input)) {
-            writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+        let compression = match source.open_decompressing() {
+            Ok((mut reader, compression)) => reader.read_to_end(&mut input).map(|_| compression),
+            Err(error) => Err(error),
+        };
+        let compression = match compression {
+            Ok(compression) => compression,
+            Err(error) => {
+                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+                code = ExitCode::Usage;
+                continue;
+            }
+        };
+        if let (Some(compression), true) = (compression, in_place) {
+            writeln!(
+                diagnostics,
+                "tiwhook: {}: {} data cannot be signed in place; decompress it first",
+                escape(&name),
+                compression.name()
+            )?;
             code = ExitCode::Usage;
             continue;
         }

@@ -227,6 +227,17 @@ impl<R: Read> Documents<R> {
         }
     }
 
+    /// The piece left when the input failed part way (a compressed input that breaks off, say):
+    /// from the start of what was read and not yet taken to where the text stopped, numbered as
+    /// the next item. What it held is dropped.
+    pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
+        let start = self.frames.position();
+        let rest = self.frames.window().len();
+        let at = self.frames.position_of(rest);
+        self.frames.consume(rest);
+        self.broken(start, code, message, at)
+    }
+
     fn next_item_index(&mut self) -> u64 {
         let index = self.next_index;
         self.next_index += 1;
