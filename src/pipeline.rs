@@ -11,6 +11,7 @@ use crate::exit_codes::ExitCode;
 use crate::judge::report::{Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
+use crate::read::extract::Extracted;
 use crate::read::framing::{Broken, Document, Documents, Item};
 use crate::read::source::{self, Entry};
 use crate::read::tape::Tape;
@@ -33,7 +34,8 @@ pub fn run(
     printer: &mut dyn Printer,
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<(Summary, ExitCode)> {
-    let mut summary = Summary { expected, ..Summary::default() };
+    // Extracting, the summary counts log lines, even when there were none.
+    let mut summary = Summary { expected, lines: extract.then_some(0), ..Summary::default() };
     let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
     let (returns, recycled) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
@@ -73,6 +75,7 @@ fn judge_stage(
                 writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
             }
             Message::Source => summary.sources += 1,
+            Message::LinesRead(lines) => *summary.lines.get_or_insert(0) += lines,
             Message::Skipped(name, kind) => {
                 writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
             }
@@ -125,6 +128,8 @@ enum Message {
     Source,
     /// A directory entry left out (a FIFO, say), and what it is.
     Skipped(String, &'static str),
+    /// Lines read from a log whose callbacks were extracted, after its batches.
+    LinesRead(u64),
     /// Documents of one input, parsed.
     Batch(Batch),
     /// An input that failed part way (after the batches it gave).
@@ -213,7 +218,9 @@ fn read_stage(
             let full = std::mem::replace(&mut *batch, fresh(&name));
             batches.send(Message::Batch(full)).map_err(|_| io::Error::other(JudgeGone))
         };
-        let mut documents = Documents::new(HandOffBeforeRead { inner: reader, hand_off: &hand_off });
+        let reader = HandOffBeforeRead { inner: reader, hand_off: &hand_off };
+        let mut documents =
+            if extract { Framer::Log(Extracted::new(reader)) } else { Framer::Json(Documents::new(reader)) };
         let mut failure = None;
         loop {
             let item = match documents.next_item() {
@@ -258,10 +265,44 @@ fn read_stage(
         if hand_off().is_err() {
             return;
         }
+        if let Framer::Log(log) = &documents
+            && batches.send(Message::LinesRead(log.lines())).is_err()
+        {
+            return;
+        }
         if let Some(error) = failure
             && batches.send(Message::ReadError(name, error)).is_err()
         {
             return;
+        }
+    }
+}
+
+/// How one input is cut into callbacks: as JSON, or as a log whose lines hold them.
+enum Framer<R> {
+    Json(Documents<R>),
+    Log(Extracted<R>),
+}
+
+impl<R: io::Read> Framer<R> {
+    fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
+        match self {
+            Framer::Json(documents) => documents.next_item(),
+            Framer::Log(log) => log.next_item(),
+        }
+    }
+
+    fn swap_tape(&mut self, other: &mut Tape) {
+        match self {
+            Framer::Json(documents) => documents.swap_tape(other),
+            Framer::Log(log) => log.swap_tape(other),
+        }
+    }
+
+    fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
+        match self {
+            Framer::Json(documents) => documents.broken_off(code, message),
+            Framer::Log(log) => log.broken_off(code, message),
         }
     }
 }

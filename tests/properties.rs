@@ -1,5 +1,7 @@
-//! Property tests: signing then verifying round-trips for any key and ExpireTime, and the human
-//! views never let a character from the data act on the terminal.
+//! Property tests: signing then verifying round-trips for any key and ExpireTime, the human views
+//! never let a character from the data act on the terminal, a callback is found in a log line
+//! whatever its prefix and form, and compressed data decodes to what was compressed or to an
+//! error, never to anything else.
 
 mod common;
 
@@ -7,7 +9,9 @@ use common::strip_colors;
 use proptest::prelude::*;
 use tiwhook::judge::signature::{self, Key, SignForm, Verification};
 use tiwhook::judge::{self, Policy};
-use tiwhook::read::framing::Documents;
+use tiwhook::read::archive::{self, ArchiveError};
+use tiwhook::read::extract::Extracted;
+use tiwhook::read::framing::{Documents, Item};
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
@@ -66,6 +70,72 @@ proptest! {
             let without_colors = strip_colors(&text);
             let bad = without_colors.chars().find(|&c| c != '\n' && is_unsafe(c));
             prop_assert_eq!(bad, None, "{:?}", without_colors);
+        }
+    }
+
+    #[test]
+    fn a_callback_is_found_in_a_log_line_whatever_its_prefix_and_form(
+        prefix in "[^{\\n\\r]{0,60}",
+        task in "[a-z0-9\\u{4e00}-\\u{4e10}\"\\\\]{1,20}",
+        form in 0usize..3,
+    ) {
+        let callback = serde_json::json!({
+            "EventType": "WhiteboardPushStarted",
+            "EventData": {"TaskId": task, "RoomId": 1, "PushUserId": "u", "PushStartTime": 1},
+        }).to_string();
+        let body = match form {
+            0 => callback.clone(),
+            1 => serde_json::json!({"msg": "tiw callback", "req": {"body": callback}}).to_string(),
+            _ => callback.bytes().map(|b| match b {
+                b'"' | b'\\' | 0x80.. => format!("\\x{b:02X}"),
+                _ => (b as char).to_string(),
+            }).collect(),
+        };
+        let line = format!("{prefix}{body}\n");
+        let mut extracted = Extracted::new(line.as_bytes());
+        let Ok(Some(Item::Document(document))) = extracted.next_item() else {
+            return Err(TestCaseError::fail(format!("no callback in {line:?}")));
+        };
+        let found = document.doc.root().get("EventData").and_then(|d| d.get("TaskId")).and_then(|t| t.as_str());
+        prop_assert_eq!(found, Some(task.as_str()));
+        prop_assert_eq!(document.start.line, 1);
+        if form == 0 {
+            prop_assert_eq!(document.start.column, prefix.chars().count() as u64 + 1);
+        }
+        prop_assert!(extracted.next_item().unwrap().is_none());
+    }
+
+    #[test]
+    fn compressed_data_decodes_to_what_was_compressed_or_to_an_error(
+        data in proptest::collection::vec(any::<u8>(), 0..3000),
+        zstd in any::<bool>(),
+        cut in any::<proptest::sample::Index>(),
+    ) {
+        use std::io::{Read, Write};
+        let compressed = if zstd {
+            zstd::encode_all(&data[..], 3).unwrap()
+        } else {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(&data).unwrap();
+            encoder.finish().unwrap()
+        };
+        let read = |bytes: Vec<u8>| {
+            let (mut reader, _) = archive::decompressing(Box::new(std::io::Cursor::new(bytes))).unwrap();
+            let mut out = Vec::new();
+            let result = reader.read_to_end(&mut out);
+            (result, out)
+        };
+        let (whole, out) = read(compressed.clone());
+        prop_assert!(whole.is_ok());
+        prop_assert_eq!(&out, &data);
+        let at = cut.index(compressed.len());
+        let (result, out) = read(compressed[..at].to_vec());
+        // Cut short: what came out is a beginning of the data, and the end is an archive error
+        // (or, cut before its magic number, the bytes are read as the plain text they are).
+        if at >= 4 {
+            let error = result.expect_err("a cut archive fails");
+            prop_assert!(ArchiveError::of(&error).is_some(), "{}", error);
+            prop_assert!(data.starts_with(&out));
         }
     }
 }

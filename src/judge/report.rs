@@ -339,6 +339,8 @@ pub struct Summary {
     /// The verdict `check --expect` asserted, and how many callbacks did not meet it.
     pub expected: Option<Verdict>,
     pub unmet: u64,
+    /// Log lines read, when callbacks were extracted from logs (`--extract`).
+    pub lines: Option<u64>,
 }
 
 impl Summary {

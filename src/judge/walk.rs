@@ -54,7 +54,7 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
             code: broken.code,
             path: String::new(),
             message: broken.message.clone(),
-            help: Vec::new(),
+            help: broken.help.iter().cloned().collect(),
             at: broken.at,
         }],
         verdict: Verdict::Invalid,

@@ -74,25 +74,24 @@ impl ArchiveError {
 }
 
 /// `reader`, decompressed if its first bytes are a gzip or zstd magic number, and the format found.
+/// The first bytes are seen through a buffer's first fill (for a file, its first 64 KiB), which the
+/// reader then gets whole, so nothing is read twice.
 pub fn decompressing<'r>(
-    mut reader: Box<dyn Read + 'r>,
+    reader: Box<dyn Read + 'r>,
 ) -> io::Result<(Box<dyn Read + 'r>, Option<Compression>)> {
-    let mut head = [0u8; 4];
-    let mut got = 0;
-    while got < head.len() {
-        match reader.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
+    let mut buffered = BufReader::with_capacity(64 * 1024, reader);
+    let head = loop {
+        match buffered.fill_buf() {
+            Ok(head) => break head,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
-    let whole = io::Cursor::new(head[..got].to_vec()).chain(reader);
-    let Some(compression) = Compression::sniff(&head[..got]) else {
-        return Ok((Box::new(whole), None));
+    };
+    let Some(compression) = Compression::sniff(head) else {
+        return Ok((Box::new(buffered), None));
     };
     let consumed = Rc::new(Cell::new(0));
-    let counted = Counted { inner: BufReader::with_capacity(64 * 1024, whole), consumed: consumed.clone() };
+    let counted = Counted { inner: buffered, consumed: consumed.clone() };
     let decoder: Box<dyn Read + 'r> = match compression {
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(counted)?),

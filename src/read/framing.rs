@@ -8,6 +8,7 @@
 
 use std::io::{self, Read};
 
+use crate::read::extract;
 use crate::read::tape::{self, Doc, Parsed, Tape};
 use crate::read::window::{Position, Window};
 
@@ -33,6 +34,8 @@ pub struct Broken {
     pub message: String,
     /// Where the problem was found.
     pub at: Position,
+    /// A suggestion, such as `--extract` for what looks like a log.
+    pub help: Option<String>,
 }
 
 pub enum Item<'a> {
@@ -219,7 +222,8 @@ impl<R: Read> Documents<R> {
                 }
                 Parsed::Invalid { message, offset } => {
                     let at = self.frames.position_of(offset);
-                    let broken = self.broken(start, "invalid-json", message, at);
+                    let mut broken = self.broken(start, "invalid-json", message, at);
+                    broken.help = self.log_hint();
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -236,6 +240,31 @@ impl<R: Read> Documents<R> {
         let at = self.frames.position_of(rest);
         self.frames.consume(rest);
         self.broken(start, code, message, at)
+    }
+
+    /// When the document at the window's start is not JSON, whether it looks like a log: a
+    /// callback further on in its line, or in a line after it that reading would pass over (one
+    /// not starting with `{` or `[`), among the bytes already read (64 KiB at most).
+    fn log_hint(&self) -> Option<String> {
+        let window = self.frames.window();
+        let window = &window[..window.len().min(64 * 1024)];
+        let mut from = 0;
+        for (n, line) in window.split(|&b| b == b'\n').enumerate() {
+            if n > 0 && matches!(line.first(), Some(b'{' | b'[')) {
+                return None;
+            }
+            if let Some(at) = extract::callback_start(line).filter(|&at| n > 0 || at > 0) {
+                let place = self.frames.position_of(from + at);
+                let lead = if n == 0 {
+                    format!("a callback starts at column {}", place.column)
+                } else {
+                    format!("line {} holds a callback at column {}", place.line, place.column)
+                };
+                return Some(format!("{lead}: is this a log? try --extract"));
+            }
+            from += line.len() + 1;
+        }
+        None
     }
 
     fn next_item_index(&mut self) -> u64 {
@@ -258,7 +287,7 @@ impl<R: Read> Documents<R> {
         if let Mode::ArrayElement { opened, .. } = self.mode {
             self.mode = Mode::ArrayAfterElement { opened };
         }
-        Broken { index: self.next_item_index(), start, code, message, at }
+        Broken { index: self.next_item_index(), start, code, message, at, help: None }
     }
 
     /// After a broken document, moves to the next line that can start one: at top level a line

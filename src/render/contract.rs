@@ -43,6 +43,7 @@ pub const CALLBACK_FIELDS: &[&str] = &[
     "source",
     "index",
     "line",
+    "column",
     "event_type",
     "verdict",
     "signature",
@@ -63,6 +64,8 @@ pub struct CallbackLine<'r> {
     pub index: u64,
     /// 1-based line where the callback starts.
     pub line: u64,
+    /// 1-based column where the callback starts (after a log line's prefix, with `--extract`).
+    pub column: u64,
     pub event_type: Option<&'r str>,
     pub verdict: &'static str,
     pub signature: &'static str,
@@ -83,6 +86,7 @@ impl<'r> CallbackLine<'r> {
             source: report.source,
             index: report.index,
             line: report.start.line,
+            column: report.start.column,
             event_type: report.event_type,
             verdict: report.verdict.as_str(),
             signature: report.signature.as_str(),
@@ -112,6 +116,8 @@ impl CallbackLine<'_> {
         out.extend_from_slice(itoa::Buffer::new().format(self.index).as_bytes());
         out.extend_from_slice(b",\"line\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.line).as_bytes());
+        out.extend_from_slice(b",\"column\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.column).as_bytes());
         out.extend_from_slice(b",\"event_type\":");
         match self.event_type {
             Some(name) => push_json_str(out, name),
@@ -340,9 +346,20 @@ fn group<S: Serializer>(serializer: S, members: &[Detail]) -> Result<S::Ok, S::E
     map.end()
 }
 
-/// Members of a `summary` line, in order (`expected` and `unmet` only under `--expect`).
-pub const SUMMARY_FIELDS: &[&str] =
-    &["type", "callbacks", "valid", "invalid", "warnings", "sources", "unreadable", "expected", "unmet"];
+/// Members of a `summary` line, in order (`expected` and `unmet` only under `--expect`, `lines`
+/// only with `--extract`).
+pub const SUMMARY_FIELDS: &[&str] = &[
+    "type",
+    "callbacks",
+    "valid",
+    "invalid",
+    "warnings",
+    "sources",
+    "unreadable",
+    "expected",
+    "unmet",
+    "lines",
+];
 
 /// The tally of a run, last.
 #[derive(serde::Serialize)]
@@ -357,6 +374,9 @@ pub struct SummaryLine {
     pub expected: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unmet: Option<u64>,
+    /// Log lines read, with `--extract` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<u64>,
 }
 
 impl SummaryLine {
@@ -370,6 +390,7 @@ impl SummaryLine {
             unreadable: summary.unreadable,
             expected: summary.expected.map(|v| v.as_str()),
             unmet: summary.expected.map(|_| summary.unmet),
+            lines: summary.lines,
         }
     }
 }
@@ -506,7 +527,11 @@ mod tests {
 
     #[test]
     fn each_list_of_members_is_what_its_type_writes() {
-        let summary = Summary { expected: Some(crate::judge::report::Verdict::Valid), ..Summary::default() };
+        let summary = Summary {
+            expected: Some(crate::judge::report::Verdict::Valid),
+            lines: Some(3),
+            ..Summary::default()
+        };
         assert_eq!(keys(&Line::Summary(SummaryLine::new(&summary))), SUMMARY_FIELDS);
         let task = TaskLine {
             task_id: "t",

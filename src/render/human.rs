@@ -153,9 +153,16 @@ impl<W: Write> HumanPrinter<W> {
             self.out.write_all(b"\n")?;
         }
         self.shown += 1;
+        // The column only where a callback does not start a line (one found in a log).
+        let column = report.start.column;
+        let (colon, column) = if column > 1 {
+            (":", itoa::Buffer::new().format(column).to_string())
+        } else {
+            ("", String::new())
+        };
         self.paint(
             Style::Cyan,
-            &[&escape(report.source), ":", itoa::Buffer::new().format(report.start.line)],
+            &[&escape(report.source), ":", itoa::Buffer::new().format(report.start.line), colon, &column],
         )?;
         self.out.write_all(b"  ")?;
         match (report.parsed, report.event_type) {

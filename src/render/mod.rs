@@ -105,13 +105,22 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The run's tally in words: `12 callbacks in 4 sources: 11 valid, 1 invalid, 3 warnings`.
+/// The run's tally in words: `12 callbacks in 4 sources: 11 valid, 1 invalid, 3 warnings`, or,
+/// extracting from logs, `3 callbacks found in 120 log lines of 1 source: ...`.
 pub fn summary_line(summary: &Summary) -> String {
-    let mut line = format!(
-        "{} in {}: ",
-        plural(summary.callbacks, "callback", "callbacks"),
-        plural(summary.sources, "source", "sources"),
-    );
+    let mut line = match summary.lines {
+        Some(lines) => format!(
+            "{} found in {} of {}: ",
+            plural(summary.callbacks, "callback", "callbacks"),
+            plural(lines, "log line", "log lines"),
+            plural(summary.sources, "source", "sources"),
+        ),
+        None => format!(
+            "{} in {}: ",
+            plural(summary.callbacks, "callback", "callbacks"),
+            plural(summary.sources, "source", "sources"),
+        ),
+    };
     match summary.expected {
         Some(verdict) => line.push_str(&format!(
             "{} met the expectation ({}), {} did not",
