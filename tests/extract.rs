@@ -28,10 +28,7 @@ fn an_application_log_yields_its_callbacks_and_reports_the_cut_one() {
     }
     let cut = &callbacks[2]["errors"][0];
     assert_eq!(cut["code"], "invalid-json");
-    assert!(
-        cut["message"].as_str().unwrap().starts_with("this line holds what looks like a callback"),
-        "{cut}"
-    );
+    assert_eq!(cut["message"], "this line holds a callback cut off before its end", "{cut}");
     // The noise (a config object, a map in braces) is not reported at all.
     assert!(callbacks.iter().all(|c| c["line"] != 5 && c["line"] != 2));
 }
@@ -117,6 +114,36 @@ fn a_compressed_log_is_extracted_and_the_timeline_reads_logs_too() {
     let task = lines.iter().find(|l| l["type"] == "task").expect("a task line");
     assert_eq!(task["task_id"], "cq5v8kl2j7s1a0e4m9tb");
     assert_eq!(task["state"], "finished");
+}
+
+#[test]
+fn broken_callbacks_in_a_log_are_reported_and_the_rest_is_read() {
+    let log = concat!(
+        r#"{"ts":1,"body":"{\"EventType\":\"WhiteboardPushStarted\",\"EventData\":{\"TaskId\":\"a\q\"}}"}"#,
+        "\n",
+        r#"nginx {\x22EventType\x22:\x22A\x22,\x22B\x22:\xZZ}"#,
+        "\n",
+    );
+    let mut text = log.to_string();
+    text.push_str(&format!("INFO callback: {}\n", common::started_line("still-read")));
+    let (callbacks, summary, code) = run_json(&["check", "--extract", "--key", KEY], Some(&text));
+    assert_eq!(code, 1);
+    assert_eq!((summary["lines"].as_u64(), summary["callbacks"].as_u64()), (Some(3), Some(3)));
+    let first = &callbacks[0]["errors"][0];
+    assert_eq!(
+        first["message"],
+        "this line holds a callback in a JSON string whose escapes do not decode: invalid escape"
+    );
+    assert_eq!(first["column"].as_u64(), Some(log.find("\\q").unwrap() as u64 + 2));
+    let second = &callbacks[1]["errors"][0];
+    assert!(
+        second["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("this line holds what looks like a callback, but is not JSON")
+    );
+    assert_eq!(callbacks[2]["details"]["task_id"], "still-read");
+    assert_eq!(callbacks[2]["verdict"], "valid");
 }
 
 #[test]

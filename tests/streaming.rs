@@ -155,3 +155,19 @@ fn a_callback_cut_across_writes_is_reported_once_whole() {
     assert_eq!(code, 1);
     assert!(rest.last().is_some_and(|l| l.contains(r#""callbacks":2"#)), "{rest:?}");
 }
+
+#[test]
+fn a_live_log_is_followed_line_by_line() {
+    let mut live = Live::start(&["check", "--extract", "--format", "json", "--key", KEY]);
+    for i in 0..3 {
+        let task = format!("logged{i}");
+        live.write(&format!("2025-11-25 12:00:0{i},000 INFO [tiw] noise before\n"));
+        live.write(&format!("2025-11-25 12:00:0{i},500 INFO [tiw] callback: {}\n", started_line(&task)));
+        let line = live.wait_for(&task);
+        assert!(line.contains(&format!(r#""line":{}"#, 2 * i + 2)), "{line}");
+        assert!(line.contains(r#""column":46"#), "{line}");
+    }
+    let (code, rest) = live.finish();
+    assert_eq!(code, 0);
+    assert!(rest.last().is_some_and(|l| l.contains(r#""lines":6"#)), "{rest:?}");
+}

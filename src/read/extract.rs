@@ -199,9 +199,18 @@ impl<R: Read> Extracted<R> {
             && let Some(at) = callback_start(text)
         {
             let place = self.place(line, start, at);
-            let (message, broke_at) = match tape::parse_value(&text[at..], &mut Tape::default()) {
-                Parsed::Invalid { message, offset } => (message, at + offset),
-                _ => ("the callback is cut off before its end".to_string(), text.len()),
+            let (message, broke_at) = match (at.checked_sub(1).map(|q| text[q]), broken_string(&text[at..])) {
+                // Held in a JSON string whose escapes do not decode.
+                (Some(b'"'), Some((message, offset))) => (
+                    format!("a callback in a JSON string whose escapes do not decode: {message}"),
+                    at + offset,
+                ),
+                _ => match tape::parse_value(&text[at..], &mut Tape::default()) {
+                    Parsed::Invalid { message, offset } => {
+                        (format!("what looks like a callback, but is not JSON: {message}"), at + offset)
+                    }
+                    _ => ("a callback cut off before its end".to_string(), text.len()),
+                },
             };
             let at_position = self.place(line, start, broke_at);
             let index = self.next_index();
@@ -209,7 +218,7 @@ impl<R: Read> Extracted<R> {
                 index,
                 start: place,
                 code: "invalid-json",
-                message: format!("this line holds what looks like a callback, but it is not JSON: {message}"),
+                message: format!("this line holds {message}"),
                 at: at_position,
                 help: None,
             }));
@@ -257,6 +266,19 @@ impl<R: Read> Extracted<R> {
         let original = self.origin.get(at).map_or(line.len(), |&o| o as usize).min(line.len());
         start.advanced_by(&line[..original])
     }
+}
+
+/// Why the JSON string whose text starts `text` (just after its opening quote) does not decode,
+/// and where it broke; `None` when it decodes.
+fn broken_string(text: &[u8]) -> Option<(String, usize)> {
+    let mut quoted = Vec::with_capacity(text.len() + 1);
+    quoted.push(b'"');
+    quoted.extend_from_slice(text);
+    let error = serde_json::Deserializer::from_slice(&quoted).into_iter::<String>().next()?.err()?;
+    let message = error.to_string();
+    let message = message.rfind(" at line ").map_or(message.as_str(), |at| &message[..at]);
+    // Columns count from 1 in the quoted text, one character longer than `text`.
+    Some((message.to_string(), error.column().saturating_sub(2)))
 }
 
 /// Collects the strings below `node` that hold a JSON object with an `EventType` member (at a
