@@ -80,7 +80,7 @@ pub struct InspectArgs {
     pub read: ReadArgs,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
 
@@ -104,16 +104,17 @@ pub enum Expectation {
 /// Where the keys come from.
 #[derive(Args, Debug, Clone)]
 pub struct KeyArgs {
-    /// Read the callback key from this environment variable
-    #[arg(long, value_name = "NAME", default_value = "TIW_CALLBACK_KEY")]
-    pub key_env: String,
+    /// Read the callback key from this environment variable; named here, it must be set and not
+    /// empty [default: TIW_CALLBACK_KEY, when set]
+    #[arg(long, value_name = "NAME")]
+    pub key_env: Option<String>,
 
     /// Read keys from a file, one per line; several keys (rotation) are each tried
     #[arg(long, value_name = "PATH")]
     pub key_file: Vec<PathBuf>,
 
     /// A callback key (repeatable); other users can see it in the process list, prefer --key-env
-    #[arg(long, value_name = "KEY")]
+    #[arg(short = 'k', long, value_name = "KEY")]
     pub key: Vec<String>,
 }
 
@@ -235,7 +236,7 @@ pub struct TimelineArgs {
     pub read: ReadArgs,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = TimelineFormat::Human)]
+    #[arg(short = 'f', long, value_enum, default_value_t = TimelineFormat::Human)]
     pub format: TimelineFormat,
 
     /// Only tasks in this room
@@ -286,9 +287,22 @@ pub struct ReadArgs {
     #[arg(long)]
     pub enforce_expiry: bool,
 
-    /// Fail callbacks with warnings too
+    /// Fail callbacks with warnings too (and inputs that hold no callback)
     #[arg(long)]
     pub strict: bool,
+
+    /// Every callback must carry a signature that verifies under a given key; without any key
+    /// this is a usage error, so a CI step whose secret is missing fails instead of passing
+    #[arg(long)]
+    pub require_signature: bool,
+
+    /// Accept a run that finds no callback at all (by default it fails: nothing was checked)
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Print less: no note about what a signature proves, and no summary when all passed
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 
     /// Color output: auto (when stdout is a terminal and NO_COLOR is unset), always or never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]

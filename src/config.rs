@@ -46,6 +46,9 @@ impl Environment {
 /// Resolves the reading options; an `Err` is a usage error, worded for the user.
 pub fn resolve(args: &ReadArgs, env: &Environment) -> Result<Config, String> {
     let keys = keys(&args.keys, env)?;
+    if args.require_signature && keys.is_empty() {
+        return Err("no callback key: --require-signature needs --key, --key-file or TIW_CALLBACK_KEY".into());
+    }
     let now = clock(args.now.as_deref(), env)?;
     let zone = timefmt::parse_zone(&args.tz).map_err(|e| format!("--tz: {e}"))?;
     let color = color(args.color, env);
@@ -84,11 +87,22 @@ pub fn keys(args: &KeyArgs, env: &Environment) -> Result<Vec<Key>, String> {
             return Err(format!("--key-file {shown}: the file holds no key"));
         }
     }
-    if let Some(key) = (env.var)(&args.key_env).filter(|k| !k.is_empty()) {
-        keys.push(Key::new(key.into_bytes(), format!("${}", args.key_env)));
+    // The default variable may be unset; one named with --key-env must hold a key, or a CI step
+    // whose secret did not reach it would pass having checked nothing.
+    let name = args.key_env.as_deref().unwrap_or(DEFAULT_KEY_ENV);
+    match (env.var)(name) {
+        Some(key) if !key.is_empty() => keys.push(Key::new(key.into_bytes(), format!("${name}"))),
+        value if args.key_env.is_some() => {
+            let state = if value.is_some() { "empty" } else { "not set" };
+            return Err(format!("--key-env {name}: the variable is {state}"));
+        }
+        _ => {}
     }
     Ok(keys)
 }
+
+/// The variable a key is read from when `--key-env` does not name another.
+pub const DEFAULT_KEY_ENV: &str = "TIW_CALLBACK_KEY";
 
 /// Whether to color: `always` and `never` as said; `auto` when stdout is a terminal and
 /// `NO_COLOR` is unset or empty, or whenever `CLICOLOR_FORCE` is set to something but `0`.
@@ -148,6 +162,23 @@ mod tests {
         assert_eq!(origins, ["--key #1", "--key #2", "$TIW_CALLBACK_KEY"]);
         let none = resolve(&args(&[]), &env(&[("TIW_CALLBACK_KEY", "")], false)).unwrap();
         assert!(none.policy.keys.is_empty());
+    }
+
+    #[test]
+    fn a_named_key_variable_must_hold_a_key_and_a_required_signature_needs_one() {
+        let named = args(&["--key-env", "CI_KEY"]);
+        assert_eq!(
+            resolve(&named, &env(&[], false)).err().unwrap(),
+            "--key-env CI_KEY: the variable is not set"
+        );
+        assert_eq!(
+            resolve(&named, &env(&[("CI_KEY", "")], false)).err().unwrap(),
+            "--key-env CI_KEY: the variable is empty"
+        );
+        assert_eq!(resolve(&named, &env(&[("CI_KEY", "k")], false)).unwrap().policy.keys.len(), 1);
+        let required = args(&["--require-signature"]);
+        assert!(resolve(&required, &env(&[], false)).err().unwrap().starts_with("no callback key"));
+        assert!(resolve(&required, &env(&[("TIW_CALLBACK_KEY", "k")], false)).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::exit_codes::ExitCode;
-use crate::judge::report::{Summary, Verdict};
+use crate::judge::report::{InputProblem, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
 use crate::read::extract::Extracted;
@@ -19,31 +19,62 @@ use crate::read::window::Position;
 use crate::render::Printer;
 use crate::sanitize::escape;
 
-/// Reads every input named by `paths`, prints a report on each callback and the summary, and
-/// says how the run ended; with `expected`, a callback passes when its verdict is that one.
-/// Problems with an input go to `diagnostics`; an `Err` is a failure to write the output (a
-/// closed pipe, say).
+/// What a reading command reads, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// Files and directories; none is stdin.
+    pub paths: &'a [PathBuf],
+    /// Find the callbacks inside log lines (`--extract`).
+    pub extract: bool,
+    /// A run that finds no callback passes (`--allow-empty`).
+    pub allow_empty: bool,
+}
+
+/// Reads every input, prints a report on each callback and the summary, and says how the run
+/// ended; with `expected`, a callback passes when its verdict is that one. Problems with an input
+/// go to `diagnostics` and to the printer; an `Err` is a failure to write the output (a closed
+/// pipe, say).
+///
+/// A run that checked nothing fails: one that found no callback at all (unless `allow_empty`),
+/// and, under `--strict`, one where an input held no callback while others did.
 ///
 /// Reading and parsing run on a thread of their own, a batch of documents ahead of judging and
 /// printing, so that a long stream keeps two cores busy; reports still come out in input order.
 pub fn run(
-    paths: &[PathBuf],
-    extract: bool,
+    inputs: Inputs,
     policy: &Policy,
     expected: Option<Verdict>,
     printer: &mut dyn Printer,
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<(Summary, ExitCode)> {
+    let Inputs { paths, extract, allow_empty } = inputs;
     // Extracting, the summary counts log lines, even when there were none.
     let mut summary = Summary { expected, lines: extract.then_some(0), ..Summary::default() };
     let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
     let (returns, recycled) = mpsc::channel::<Batch>();
-    std::thread::scope(|scope| {
+    let empty = std::thread::scope(|scope| {
         scope.spawn(move || read_stage(paths, extract, &batches, &recycled));
         // The judging stage owns the receiving end: when it stops early (a closed pipe), the
         // reader's next send fails and the reader stops too.
         judge_stage(received, returns, policy, expected, &mut summary, printer, diagnostics)
     })?;
+    let mut problems = Vec::new();
+    if summary.callbacks == 0 && summary.unreadable == 0 && !allow_empty {
+        problems.push(InputProblem::NoCallbacks { inputs: named(paths) });
+        summary.input_failures += 1;
+    } else if summary.callbacks > 0 {
+        for source in empty {
+            problems.push(InputProblem::Empty { source });
+            summary.warnings += 1;
+            summary.empty_inputs += 1;
+            if policy.strict {
+                summary.input_failures += 1;
+            }
+        }
+    }
+    for problem in &problems {
+        say(problem, printer, diagnostics)?;
+    }
     printer.finish(&summary)?;
     let code = if summary.unreadable > 0 {
         ExitCode::Usage
@@ -55,7 +86,40 @@ pub fn run(
     Ok((summary, code))
 }
 
-/// Judges and prints what the reader sends, in order, until it is done.
+/// The inputs of a run, named for a message: `a.json, fixtures/` or `stdin`.
+fn named(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "stdin".into();
+    }
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { "stdin".into() } else { p.display().to_string() })
+        .collect();
+    names.join(", ")
+}
+
+/// Tells an input problem on stderr and to the printer.
+fn say(problem: &InputProblem, printer: &mut dyn Printer, diagnostics: &mut dyn io::Write) -> io::Result<()> {
+    let message = problem.message();
+    match (problem, problem.source()) {
+        (InputProblem::Unreadable { .. }, Some(source)) => {
+            writeln!(diagnostics, "tiwhook: {}: {}", escape(source), escape(&message))?
+        }
+        (_, Some(source)) => writeln!(
+            diagnostics,
+            "tiwhook: {}: {}[{}]: {}",
+            escape(source),
+            problem.severity().as_str(),
+            problem.code(),
+            escape(&message)
+        )?,
+        (_, None) => writeln!(diagnostics, "tiwhook: {}: {}", problem.severity().as_str(), escape(&message))?,
+    }
+    printer.input_problem(problem)
+}
+
+/// Judges and prints what the reader sends, in order, until it is done; returns the inputs that
+/// were read whole and held nothing.
 fn judge_stage(
     received: mpsc::Receiver<Message>,
     returns: mpsc::Sender<Batch>,
@@ -64,24 +128,29 @@ fn judge_stage(
     summary: &mut Summary,
     printer: &mut dyn Printer,
     diagnostics: &mut dyn io::Write,
-) -> io::Result<()> {
+) -> io::Result<Vec<String>> {
     // The storage of one report's fields, handed from each report to the next.
     let mut spare = Vec::new();
+    // Inputs read whole that held nothing.
+    let mut empty = Vec::new();
     for message in received {
         match message {
-            Message::Unreadable(name, error) => {
+            Message::Unreadable(source, error) => {
                 summary.sources += 1;
                 summary.unreadable += 1;
-                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+                say(&InputProblem::Unreadable { source, message: error.to_string() }, printer, diagnostics)?;
             }
             Message::Source => summary.sources += 1,
+            Message::Finished { source, items: 0, failed: false } => empty.push(source),
+            Message::Finished { .. } => {}
             Message::LinesRead(lines) => *summary.lines.get_or_insert(0) += lines,
             Message::Skipped(name, kind) => {
                 writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
             }
-            Message::ReadError(name, error) => {
+            Message::ReadError(source, error) => {
                 summary.unreadable += 1;
-                writeln!(diagnostics, "tiwhook: {}: read error: {error}", escape(&name))?;
+                let message = format!("read error: {error}");
+                say(&InputProblem::Unreadable { source, message }, printer, diagnostics)?;
             }
             Message::Batch(batch) => {
                 for item in &batch.items {
@@ -111,7 +180,7 @@ fn judge_stage(
             }
         }
     }
-    Ok(())
+    Ok(empty)
 }
 
 /// Batches the reader may be ahead by.
@@ -130,6 +199,8 @@ enum Message {
     Skipped(String, &'static str),
     /// Lines read from a log whose callbacks were extracted, after its batches.
     LinesRead(u64),
+    /// An input read to its end (`failed`: or until a read error): how many items it gave.
+    Finished { source: String, items: u64, failed: bool },
     /// Documents of one input, parsed.
     Batch(Batch),
     /// An input that failed part way (after the batches it gave).
@@ -222,6 +293,7 @@ fn read_stage(
         let mut documents =
             if extract { Framer::Log(Extracted::new(reader)) } else { Framer::Json(Documents::new(reader)) };
         let mut failure = None;
+        let mut items = 0u64;
         loop {
             let item = match documents.next_item() {
                 Ok(None) => break,
@@ -230,6 +302,7 @@ fn read_stage(
                 // A compressed input that breaks off is a finding where its text stops, after
                 // every callback before it; reading goes on with the next input.
                 Err(error) if ArchiveError::of(&error).is_some() => {
+                    items += 1;
                     let broken = documents.broken_off("corrupt-archive", error.to_string());
                     pending.borrow_mut().items.push(BatchItem::Broken(broken));
                     break;
@@ -239,6 +312,7 @@ fn read_stage(
                     break;
                 }
             };
+            items += 1;
             let mut batch = pending.borrow_mut();
             match item {
                 Item::Document(document) => {
@@ -268,6 +342,10 @@ fn read_stage(
         if let Framer::Log(log) = &documents
             && batches.send(Message::LinesRead(log.lines())).is_err()
         {
+            return;
+        }
+        let failed = failure.is_some();
+        if batches.send(Message::Finished { source: name.clone(), items, failed }).is_err() {
             return;
         }
         if let Some(error) = failure

@@ -184,7 +184,11 @@ fn github_annotations_point_at_the_offending_line() {
         lines[1],
         "::warning file=fixtures/invalid/unknown-field.json,line=8,col=5,title=tiwhook unknown-field::unknown field `PushUrl`"
     );
-    assert_eq!(lines[2], "2 callbacks in 2 sources: 1 valid, 1 invalid, 1 warning");
+    assert_eq!(
+        lines[2],
+        "2 callbacks in 2 sources: 1 valid, 1 invalid, 1 warning; \
+         2 signatures not checked: no key (use --key, --key-file or TIW_CALLBACK_KEY)"
+    );
 }
 
 #[test]

@@ -46,8 +46,8 @@ pub fn run(
         (_, Format::Json) => Box::new(JsonPrinter::new(out)),
         (_, Format::Github) => Box::new(GithubPrinter::new(out)),
         (_, Format::Junit) => Box::new(JunitPrinter::new(out)),
-        (Mode::Check, Format::Human) => Box::new(CheckPrinter::new(out, config.color)),
-        (Mode::Inspect, Format::Human) => Box::new(HumanPrinter::new(out, view)),
+        (Mode::Check, Format::Human) => Box::new(CheckPrinter::new(out, config.color).quiet(args.read.quiet)),
+        (Mode::Inspect, Format::Human) => Box::new(HumanPrinter::new(out, view).quiet(args.read.quiet)),
     };
     let expected = expect.map(|e| match e {
         Expectation::Valid => Verdict::Valid,
@@ -58,17 +58,11 @@ pub fn run(
         let _ =
             writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");
     }
-    let run = pipeline::run(
-        &args.read.paths,
-        args.read.extract,
-        &config.policy,
-        expected,
-        printer.as_mut(),
-        &mut stderr,
-    );
+    let run =
+        pipeline::run(super::inputs(&args.read), &config.policy, expected, printer.as_mut(), &mut stderr);
     match run {
         Ok((summary, code)) => {
-            if summary.signatures_checked && !printer.tells_body_caveat() {
+            if summary.signatures_checked && !printer.tells_body_caveat() && !args.read.quiet {
                 let _ = writeln!(stderr, "tiwhook: note: {BODY_CAVEAT}");
             }
             Ok(code)

@@ -14,7 +14,14 @@ pub mod timeline;
 
 use std::io;
 
+use crate::cli::ReadArgs;
 use crate::exit_codes::ExitCode;
+use crate::pipeline::Inputs;
+
+/// What a reading command reads, from its options.
+pub fn inputs(read: &ReadArgs) -> Inputs<'_> {
+    Inputs { paths: &read.paths, extract: read.extract, allow_empty: read.allow_empty }
+}
 
 /// The end of a run whose output failed: quiet success for a closed pipe (`tiwhook … | head -1`),
 /// an error for anything else.

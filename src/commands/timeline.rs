@@ -34,13 +34,6 @@ pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let out = io::BufWriter::new(io::stdout().lock());
     let mut printer = TimelinePrinter::new(out, io::stderr(), options);
     let mut diagnostics = io::stderr();
-    let run = pipeline::run(
-        &args.read.paths,
-        args.read.extract,
-        &config.policy,
-        None,
-        &mut printer,
-        &mut diagnostics,
-    );
+    let run = pipeline::run(super::inputs(&args.read), &config.policy, None, &mut printer, &mut diagnostics);
     super::finished(run.map(|(_, code)| code))
 }

@@ -323,6 +323,55 @@ pub fn recycle<'b>(mut fields: Vec<Detail<'_>>) -> Vec<Detail<'b>> {
     fields.into_iter().map(|_| unreachable!("the vector was emptied")).collect()
 }
 
+/// An input that gave nothing to judge, said once per input (and once for a run that found no
+/// callback at all), in every format: for a CI step, an input that was not checked must be seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputProblem {
+    /// The input could not be listed, opened or read; the error in words.
+    Unreadable { source: String, message: String },
+    /// The input was read and holds no callback, while others did (`empty-input`, a warning).
+    Empty { source: String },
+    /// No input held a callback: nothing was checked. `inputs` names them.
+    NoCallbacks { inputs: String },
+}
+
+impl InputProblem {
+    /// The stable code of the problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputProblem::Unreadable { .. } => "unreadable",
+            InputProblem::Empty { .. } => "empty-input",
+            InputProblem::NoCallbacks { .. } => "no-callbacks",
+        }
+    }
+
+    /// The input it is about, if one.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            InputProblem::Unreadable { source, .. } | InputProblem::Empty { source } => Some(source),
+            InputProblem::NoCallbacks { .. } => None,
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            InputProblem::Empty { .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    /// What went wrong, in words, without the input's name.
+    pub fn message(&self) -> String {
+        match self {
+            InputProblem::Unreadable { message, .. } => message.clone(),
+            InputProblem::Empty { .. } => "holds no callback, while other inputs do".into(),
+            InputProblem::NoCallbacks { inputs } => {
+                format!("no callbacks found in {inputs} (pass --allow-empty if that is expected)")
+            }
+        }
+    }
+}
+
 /// The tally of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -341,13 +390,21 @@ pub struct Summary {
     pub unmet: u64,
     /// Log lines read, when callbacks were extracted from logs (`--extract`).
     pub lines: Option<u64>,
+    /// Callbacks that carry a `Sign` nobody checked, for want of a key.
+    pub signatures_unchecked: u64,
+    /// Inputs that held no callback while others did (`empty-input` warnings, counted in
+    /// `warnings` too).
+    pub empty_inputs: u64,
+    /// Problems with the inputs that fail the run: no callback at all, or (`--strict`) an empty
+    /// input.
+    pub input_failures: u64,
 }
 
 impl Summary {
     /// Whether every callback passed (and every input could be read).
     pub fn all_passed(&self) -> bool {
         let failed = if self.expected.is_some() { self.unmet } else { self.invalid };
-        failed == 0 && self.unreadable == 0
+        failed == 0 && self.unreadable == 0 && self.input_failures == 0
     }
 
     pub fn add(&mut self, report: &Report) {
@@ -362,6 +419,9 @@ impl Summary {
         }
         if matches!(report.signature, SignatureStatus::Valid { .. } | SignatureStatus::Mismatch) {
             self.signatures_checked = true;
+        }
+        if report.signature == SignatureStatus::Unchecked && report.envelope.has_sign {
+            self.signatures_unchecked += 1;
         }
     }
 }

@@ -137,8 +137,17 @@ impl<R: Read> Extracted<R> {
             let (mut copy, mut decoded) = (std::mem::take(&mut self.line), std::mem::take(&mut self.decoded));
             copy.clear();
             copy.extend_from_slice(line);
-            decode_nginx(&copy, &mut decoded, &mut self.origin);
-            self.search(&decoded, &copy, start);
+            // The line as it is first; nginx's escapes are decoded only when that finds nothing,
+            // for `\\x41` in a JSON string is a backslash and `x41`, not an escape.
+            decode_nginx(&copy, &mut decoded, &mut self.origin, false);
+            let mut found = self.search(&decoded, &copy, start);
+            if !found && memchr::memmem::find(&copy, b"\\x22").is_some() {
+                decode_nginx(&copy, &mut decoded, &mut self.origin, true);
+                found = self.search(&decoded, &copy, start);
+            }
+            if !found {
+                self.report_broken(&decoded, &copy, start);
+            }
             (self.line, self.decoded) = (copy, decoded);
         }
         let through = (length + 1).min(self.frames.window().len());
@@ -146,8 +155,9 @@ impl<R: Read> Extracted<R> {
         Ok(true)
     }
 
-    /// Finds the callbacks in `text` (the line, decoded), reporting them at their place in `line`.
-    fn search(&mut self, text: &[u8], line: &[u8], start: Position) {
+    /// Finds the callbacks in `text` (the line, maybe decoded), reporting them at their place in
+    /// `line`; whether there were any.
+    fn search(&mut self, text: &[u8], line: &[u8], start: Position) -> bool {
         let before = self.found.len();
         let mut from = 0;
         let mut tape = self.spare_tapes.pop().unwrap_or_default();
@@ -195,9 +205,13 @@ impl<R: Read> Extracted<R> {
             from = at + consumed;
         }
         self.spare_tapes.push(tape);
-        if self.found.len() == before
-            && let Some(at) = callback_start(text)
-        {
+        self.found.len() > before
+    }
+
+    /// Reports a line that mentions `EventType` but gave no callback, at the `{` that seems to
+    /// start it.
+    fn report_broken(&mut self, text: &[u8], line: &[u8], start: Position) {
+        if let Some(at) = callback_start(text) {
             let place = self.place(line, start, at);
             let (message, broke_at) = match (at.checked_sub(1).map(|q| text[q]), broken_string(&text[at..])) {
                 // Held in a JSON string whose escapes do not decode.
@@ -298,15 +312,17 @@ fn strings_with_callbacks(node: Node<'_>, out: &mut Vec<String>) {
     }
 }
 
-/// Decodes nginx's `\xHH` escapes of `line` into `decoded`, and records in `origin`, for each
-/// decoded byte, the offset of the byte of `line` it came from (one past the end last).
-pub fn decode_nginx(line: &[u8], decoded: &mut Vec<u8>, origin: &mut Vec<u32>) {
+/// Copies `line` into `decoded`, decoding nginx's `\xHH` escapes when `escapes`, and records in
+/// `origin`, for each decoded byte, the offset of the byte of `line` it came from (one past the end
+/// last).
+pub fn decode_nginx(line: &[u8], decoded: &mut Vec<u8>, origin: &mut Vec<u32>, escapes: bool) {
     decoded.clear();
     origin.clear();
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut i = 0;
     while i < line.len() {
-        if line[i] == b'\\'
+        if escapes
+            && line[i] == b'\\'
             && line.get(i + 1) == Some(&b'x')
             && let (Some(high), Some(low)) =
                 (line.get(i + 2).and_then(|&b| hex(b)), line.get(i + 3).and_then(|&b| hex(b)))

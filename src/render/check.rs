@@ -14,11 +14,17 @@ use crate::sanitize::escape;
 pub struct CheckPrinter<W> {
     out: W,
     color: bool,
+    quiet: bool,
 }
 
 impl<W: Write> CheckPrinter<W> {
     pub fn new(out: W, color: bool) -> Self {
-        CheckPrinter { out, color }
+        CheckPrinter { out, color, quiet: false }
+    }
+
+    /// With `quiet`, a run where everything passed prints nothing at all (`--quiet`).
+    pub fn quiet(self, quiet: bool) -> Self {
+        CheckPrinter { quiet, ..self }
     }
 
     fn line(
@@ -72,6 +78,9 @@ impl<W: Write> Printer for CheckPrinter<W> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if self.quiet && summary.all_passed() {
+            return self.out.flush();
+        }
         let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
         paint(&mut self.out, self.color, style, &[&summary_line(summary)])?;
         self.out.write_all(b"\n")?;

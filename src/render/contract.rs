@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
-use crate::judge::report::{Detail, Finding, Report, Severity, Summary, Value};
+use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::sanitize::push_json_str;
 use crate::timefmt;
 
@@ -27,6 +27,40 @@ pub enum Line<'r> {
     Task(TaskLine<'r>),
     Totals(TotalsLine<'r>),
     Forward(ForwardLine<'r>),
+    Unreadable(InputLine<'r>),
+    EmptyInput(InputLine<'r>),
+    NoCallbacks(NoCallbacksLine),
+}
+
+impl<'r> Line<'r> {
+    /// The line that records an input problem.
+    pub fn of_problem(problem: &'r InputProblem) -> Line<'r> {
+        let message = problem.message();
+        match problem {
+            InputProblem::Unreadable { source, .. } => Line::Unreadable(InputLine { source, message }),
+            InputProblem::Empty { source } => Line::EmptyInput(InputLine { source, message }),
+            InputProblem::NoCallbacks { .. } => Line::NoCallbacks(NoCallbacksLine { message }),
+        }
+    }
+}
+
+/// Members of an `unreadable` line (an input that could not be read) and of an `empty_input` line
+/// (an input that held no callback while others did), in order.
+pub const INPUT_FIELDS: &[&str] = &["type", "source", "message"];
+
+/// An input that gave nothing to judge.
+#[derive(serde::Serialize)]
+pub struct InputLine<'r> {
+    pub source: &'r str,
+    pub message: String,
+}
+
+/// Members of a `no_callbacks` line (the run found no callback at all), in order.
+pub const NO_CALLBACKS_FIELDS: &[&str] = &["type", "message"];
+
+#[derive(serde::Serialize)]
+pub struct NoCallbacksLine {
+    pub message: String,
 }
 
 impl Line<'_> {
@@ -359,6 +393,7 @@ pub const SUMMARY_FIELDS: &[&str] = &[
     "expected",
     "unmet",
     "lines",
+    "signatures_unchecked",
 ];
 
 /// The tally of a run, last.
@@ -377,6 +412,9 @@ pub struct SummaryLine {
     /// Log lines read, with `--extract` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<u64>,
+    /// Callbacks whose `Sign` was not checked for want of a key; only when there were some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures_unchecked: Option<u64>,
 }
 
 impl SummaryLine {
@@ -391,6 +429,7 @@ impl SummaryLine {
             expected: summary.expected.map(|v| v.as_str()),
             unmet: summary.expected.map(|_| summary.unmet),
             lines: summary.lines,
+            signatures_unchecked: (summary.signatures_unchecked > 0).then_some(summary.signatures_unchecked),
         }
     }
 }
@@ -530,6 +569,7 @@ mod tests {
         let summary = Summary {
             expected: Some(crate::judge::report::Verdict::Valid),
             lines: Some(3),
+            signatures_unchecked: 2,
             ..Summary::default()
         };
         assert_eq!(keys(&Line::Summary(SummaryLine::new(&summary))), SUMMARY_FIELDS);
@@ -564,6 +604,14 @@ mod tests {
         assert_eq!(keys(&Line::Forward(answered)), ["type", "request", "status", "millis"]);
         let failed = ForwardLine { request: 1, status: None, millis: None, error: Some("refused") };
         assert_eq!(keys(&Line::Forward(failed)), ["type", "request", "status", "error"]);
+        for problem in [
+            InputProblem::Unreadable { source: "a".into(), message: "gone".into() },
+            InputProblem::Empty { source: "b".into() },
+        ] {
+            assert_eq!(keys(&Line::of_problem(&problem)), INPUT_FIELDS);
+        }
+        let nothing = InputProblem::NoCallbacks { inputs: "c".into() };
+        assert_eq!(keys(&Line::of_problem(&nothing)), NO_CALLBACKS_FIELDS);
     }
 
     /// Every fixture (each document, with and without a key, expected or not), and each with

@@ -1,14 +1,14 @@
 //! `--format github`: GitHub Actions workflow commands, so that each finding annotates the
 //! fixture file at the offending line of a pull request.
 //!
-//! One `::error file=…,line=…,col=…,title=…::message` (or `::warning`) line per finding, then a
-//! plain summary line. Values are escaped as the runner expects (`%`, CR, LF, and in properties
+//! One `::error file=…,line=…,col=…,title=…::message` (or `::warning`) line per finding, one per
+//! input that could not be read or held no callback, then a plain summary line. Values are escaped as the runner expects (`%`, CR, LF, and in properties
 //! `:` and `,`), after control characters were made visible.
 
 use std::io::{self, Write};
 
 use super::{Printer, summary_line, unmet_message};
-use crate::judge::report::{Report, Severity, Summary};
+use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct GithubPrinter<W> {
@@ -73,6 +73,19 @@ impl<W: Write> Printer for GithubPrinter<W> {
             self.annotate(level, report, f.at.line, f.at.column, &title, &message)?;
         }
         Ok(())
+    }
+
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        write!(self.out, "::{} ", problem.severity().as_str())?;
+        if let Some(source) = problem.source().filter(|s| *s != "-") {
+            write!(self.out, "file={},", property(source))?;
+        }
+        writeln!(
+            self.out,
+            "title={}::{}",
+            property(&format!("tiwhook {}", problem.code())),
+            data(&problem.message())
+        )
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -25,11 +25,17 @@ pub struct HumanPrinter<W> {
     shown: u64,
     /// Reused for values composed of several parts.
     scratch: String,
+    quiet: bool,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        HumanPrinter { out, view, shown: 0, scratch: String::new() }
+        HumanPrinter { out, view, shown: 0, scratch: String::new(), quiet: false }
+    }
+
+    /// With `quiet`, no note on what a signature proves, and no summary when all passed.
+    pub fn quiet(self, quiet: bool) -> Self {
+        HumanPrinter { quiet, ..self }
     }
 
     fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
@@ -178,6 +184,11 @@ impl<W: Write> HumanPrinter<W> {
             Verdict::Valid => self.paint(Style::BoldGreen, &["✓ valid"])?,
             Verdict::Invalid => self.paint(Style::BoldRed, &["✗ invalid"])?,
         }
+        // A valid verdict says nothing of a signature nobody checked: say so beside it.
+        if report.signature == SignatureStatus::Unchecked && report.envelope.has_sign {
+            self.out.write_all(b"  ")?;
+            self.paint(Style::Yellow, &["signature unchecked (no key given)"])?;
+        }
         self.out.write_all(b"\n")
     }
 
@@ -300,13 +311,16 @@ impl<W: Write> Printer for HumanPrinter<W> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        if summary.callbacks > 1 || summary.unreadable > 0 {
+        if self.quiet && summary.all_passed() {
+            return self.out.flush();
+        }
+        if summary.callbacks > 1 || summary.unreadable > 0 || summary.signatures_unchecked > 0 {
             self.out.write_all(b"\n")?;
             let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
             self.paint(style, &[&summary_line(summary)])?;
             self.out.write_all(b"\n")?;
         }
-        if summary.signatures_checked {
+        if summary.signatures_checked && !self.quiet {
             self.paint(Style::Cyan, &["note:"])?;
             writeln!(self.out, " {BODY_CAVEAT}")?;
         }

@@ -1,13 +1,14 @@
 //! `--format json`: JSON Lines, version 1 of the contract in [`super::contract`].
 //!
-//! One `{"type":"callback",...}` line per callback, then one `{"type":"summary",...}`. Each line
+//! One `{"type":"callback",...}` line per callback, an `unreadable`, `empty_input` or
+//! `no_callbacks` line for each input problem, then one `{"type":"summary",...}`. Each line
 //! is written to the output in one piece; stdout carries nothing else.
 
 use std::io::{self, Write};
 
 use super::Printer;
 use super::contract::{CallbackLine, Line, SummaryLine};
-use crate::judge::report::{Report, Summary};
+use crate::judge::report::{InputProblem, Report, Summary};
 
 pub struct JsonPrinter<W> {
     out: W,
@@ -36,6 +37,10 @@ impl<W: Write> Printer for JsonPrinter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        self.write(&Line::of_problem(problem))
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

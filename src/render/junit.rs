@@ -2,13 +2,15 @@
 //!
 //! One `testsuite` per source and one `testcase` per callback, named by source and index; a
 //! failed callback has a `failure` listing its findings, a passing one's warnings go to
-//! `system-out`. The counts come first in the XML, so the report is written at the end.
+//! `system-out`. An input that could not be read (or a run that found no callback) is a test case
+//! with an `error`, an input that held none a `skipped` one, so the report accounts for every
+//! input. The counts come first in the XML, so the report is written at the end.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Printer, unmet_message};
-use crate::judge::report::{Report, Severity, Summary};
+use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct JunitPrinter<W> {
@@ -21,6 +23,8 @@ struct Suite {
     cases: String,
     tests: u64,
     failures: u64,
+    errors: u64,
+    skipped: u64,
 }
 
 impl<W: Write> JunitPrinter<W> {
@@ -52,7 +56,14 @@ impl<W: Write> Printer for JunitPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
         if self.suites.last().is_none_or(|s| s.name != report.source) {
             let name = report.source.to_string();
-            self.suites.push(Suite { name, cases: String::new(), tests: 0, failures: 0 });
+            self.suites.push(Suite {
+                name,
+                cases: String::new(),
+                tests: 0,
+                failures: 0,
+                errors: 0,
+                skipped: 0,
+            });
         }
         let Some(suite) = self.suites.last_mut() else { return Ok(()) };
         suite.tests += 1;
@@ -106,21 +117,48 @@ impl<W: Write> Printer for JunitPrinter<W> {
         Ok(())
     }
 
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    /// An input problem is a test case of its own, in a suite named after the input: an error
+    /// case for what could not be checked, a skipped one for an input that held nothing.
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        let name = problem.source().unwrap_or("tiwhook").to_string();
+        let message = xml(&problem.message());
+        let code = problem.code();
+        let case = match problem {
+            InputProblem::Empty { .. } => format!(
+                "    <testcase classname=\"{0}\" name=\"{0} ({code})\">\n      <skipped message=\"{message}\"/>\n    </testcase>\n",
+                xml(&name)
+            ),
+            _ => format!(
+                "    <testcase classname=\"{0}\" name=\"{0} ({code})\">\n      <error type=\"{code}\" message=\"{message}\">{message}</error>\n    </testcase>\n",
+                xml(&name)
+            ),
+        };
+        let (errors, skipped) = match problem {
+            InputProblem::Empty { .. } => (0, 1),
+            _ => (1, 0),
+        };
+        self.suites.push(Suite { name, cases: case, tests: 1, failures: 0, errors, skipped });
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         let failures: u64 = self.suites.iter().map(|s| s.failures).sum();
+        let errors: u64 = self.suites.iter().map(|s| s.errors).sum();
         writeln!(self.out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
         writeln!(
             self.out,
-            "<testsuites name=\"tiwhook\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\">",
-            summary.callbacks, summary.unreadable
+            "<testsuites name=\"tiwhook\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+            self.suites.iter().map(|s| s.tests).sum::<u64>()
         )?;
         for suite in &self.suites {
             writeln!(
                 self.out,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
                 xml(&suite.name),
                 suite.tests,
-                suite.failures
+                suite.failures,
+                suite.errors,
+                suite.skipped
             )?;
             self.out.write_all(suite.cases.as_bytes())?;
             writeln!(self.out, "  </testsuite>")?;

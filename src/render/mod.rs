@@ -20,13 +20,19 @@ use std::io;
 
 use jiff::tz::TimeZone;
 
-use crate::judge::report::{Report, Summary, Value};
+use crate::judge::report::{InputProblem, Report, Summary, Value};
 use crate::timefmt;
 
 /// One output format.
 pub trait Printer {
     fn callback(&mut self, report: &Report) -> io::Result<()>;
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// An input that gave nothing to judge. The pipeline also says it on stderr; the human
+    /// views leave it there (the default), machine formats record it in their own output, so that
+    /// a CI report accounts for every input.
+    fn input_problem(&mut self, _problem: &InputProblem) -> io::Result<()> {
+        Ok(())
+    }
     /// Sends what has been printed so far on to the output: the pipeline calls it whenever the
     /// input has nothing more ready, so that a live stream is shown as it arrives. Printers that
     /// can only write at the end (JUnit, the timeline) keep the default, which does nothing.
@@ -137,6 +143,12 @@ pub fn summary_line(summary: &Summary) -> String {
     }
     if summary.unreadable > 0 {
         line.push_str(&format!(", {} unreadable", plural(summary.unreadable, "source", "sources")));
+    }
+    if summary.signatures_unchecked > 0 {
+        line.push_str(&format!(
+            "; {} not checked: no key (use --key, --key-file or TIW_CALLBACK_KEY)",
+            plural(summary.signatures_unchecked, "signature", "signatures")
+        ));
     }
     line
 }

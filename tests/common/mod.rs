@@ -42,7 +42,8 @@ pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Runs `args` with `--format json` and returns the callback lines and the summary line.
+/// Runs `args` with `--format json` and returns the callback lines (other lines, such as
+/// `unreadable`, left out) and the summary line.
 pub fn run_json(args: &[&str], stdin: Option<&str>) -> (Vec<serde_json::Value>, serde_json::Value, i32) {
     let mut cmd = tiwhook_fixed(args);
     cmd.args(["--format", "json"]);
@@ -53,6 +54,7 @@ pub fn run_json(args: &[&str], stdin: Option<&str>) -> (Vec<serde_json::Value>, 
     let mut lines = json_lines(&output.stdout);
     let summary = lines.pop().expect("a summary line");
     assert_eq!(summary["type"], "summary");
+    lines.retain(|line| line["type"] == "callback");
     (lines, summary, output.status.code().expect("exited"))
 }
 
