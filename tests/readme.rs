@@ -32,3 +32,26 @@ fn the_readme_examples_print_what_the_readme_shows() {
     }
     assert!(checked >= 4, "only {checked} examples checked");
 }
+
+/// The README's first command, the tour, prints what the README shows (but for the ages, which
+/// follow the real clock), on one screen, and exits with status 1 as the README says.
+#[test]
+fn the_first_run_fits_one_screen_and_is_shown_as_it_prints() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let command = "$ cargo run --release -- --key tiwhook-test-key fixtures/tour/\n";
+    let block = &readme[readme.find(command).expect("the tour is in the README") + command.len()..];
+    let shown = &block[..block.find("```").unwrap()];
+    let output = tiwhook()
+        .args(["--key", KEY, "fixtures/tour/", "--color", "never"])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(printed.lines().count() < 60, "{} lines", printed.lines().count());
+    let without_ages = |text: &str| -> Vec<String> {
+        text.lines().map(|l| l.split(" (valid for ").next().unwrap().to_string()).collect()
+    };
+    assert_eq!(without_ages(&printed), without_ages(shown));
+}
