@@ -175,8 +175,9 @@ Ctrl-C stops accepting, finishes the requests in flight and prints the tally.";
 
 #[derive(Args, Debug, Clone)]
 pub struct ListenArgs {
-    /// Address to listen on; port 0 picks a free port
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: 127.0.0.1:8080, localhost:8080, or a port alone (8080, :8080) on
+    /// loopback; 0.0.0.0:8080 for every interface; port 0 picks a free port
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = listen_address)]
     pub addr: std::net::SocketAddr,
 
     #[command(flatten)]
@@ -219,8 +220,8 @@ pub struct ListenArgs {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Time zone for displayed times: an IANA name, UTC, or local
-    #[arg(long, value_name = "ZONE", default_value = "local")]
+    /// Time zone for displayed times: an IANA name, UTC, local, or an offset such as +08:00
+    #[arg(long, value_name = "ZONE", default_value = "local", allow_hyphen_values = true)]
     pub tz: String,
 }
 
@@ -308,8 +309,9 @@ pub struct ReadArgs {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Time zone for displayed times: an IANA name such as Asia/Shanghai, UTC, or local
-    #[arg(long, value_name = "ZONE", default_value = "local")]
+    /// Time zone for displayed times: an IANA name such as Asia/Shanghai, UTC, local, or an offset
+    /// such as +08:00
+    #[arg(long, value_name = "ZONE", default_value = "local", allow_hyphen_values = true)]
     pub tz: String,
 }
 
@@ -332,10 +334,79 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The subcommand `word` seems to misspell (`chek` for `check`): one within two edits of it.
+/// For a first word that is no file, so that `tiwhook chek x.json` is not read as two inputs.
+pub fn misspelt_subcommand(word: &str) -> Option<String> {
+    use clap::CommandFactory;
+    if word.len() < 3 || word.contains(['/', '.']) {
+        return None;
+    }
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .map(|name| (edits(word, &name), name))
+        .filter(|(distance, name)| *distance > 0 && *distance <= 2.min(name.len() / 2))
+        .min()
+        .map(|(_, name)| name)
+}
+
+/// The Levenshtein distance between two short words.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// An address to listen on: `127.0.0.1:8080`, `localhost:8080`, or just the port, `8080` or
+/// `:8080`, on the loopback interface (listening on every interface must be asked for, as
+/// `0.0.0.0:8080`).
+pub fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let mut found = text.to_socket_addrs().map_err(|e| format!("`{text}`: {e}"))?;
+    found.next().ok_or_else(|| format!("`{text}` names no address"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn misspelt_subcommands_are_recognised() {
+        assert_eq!(misspelt_subcommand("chek").as_deref(), Some("check"));
+        assert_eq!(misspelt_subcommand("timline").as_deref(), Some("timeline"));
+        assert_eq!(misspelt_subcommand("lisen").as_deref(), Some("listen"));
+        assert_eq!(misspelt_subcommand("check"), None);
+        assert_eq!(misspelt_subcommand("capture"), None);
+        assert_eq!(misspelt_subcommand("chek.json"), None);
+        assert_eq!(misspelt_subcommand("man"), None);
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(listen_address("8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(listen_address(":8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(listen_address("0.0.0.0:9000").unwrap().to_string(), "0.0.0.0:9000");
+        assert!(listen_address("localhost:8080").unwrap().ip().is_loopback());
+        assert!(listen_address("no such host:1").is_err());
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -194,15 +194,54 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 /// Resolves a zone given on the command line: `UTC`, `local`, or an IANA name.
 pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
     match name {
-        "UTC" | "utc" | "Z" => Ok(TimeZone::UTC),
+        "UTC" | "utc" | "Z" | "z" => Ok(TimeZone::UTC),
         "local" => Ok(TimeZone::system()),
-        _ => TimeZone::get(name).map_err(|e| format!("unknown time zone `{name}` ({e})")),
+        _ => match fixed_offset(name) {
+            Some(seconds) => jiff::tz::Offset::from_seconds(seconds)
+                .map(TimeZone::fixed)
+                .map_err(|e| format!("the offset `{name}` is out of range ({e})")),
+            None => TimeZone::get(name).map_err(|e| {
+                format!("unknown time zone `{name}` ({e}); give an IANA name, UTC, local or an offset such as +08:00")
+            }),
+        },
     }
+}
+
+/// A fixed offset from UTC, `+08:00`, `-0500` or `+8`, in seconds.
+fn fixed_offset(text: &str) -> Option<i32> {
+    let sign = match text.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = text[1..].chars().filter(|&c| c != ':').collect();
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // `+8`, `+08`: hours; `+0800`, `+08:00`: hours and minutes.
+    let (hours, minutes) =
+        if digits.len() <= 2 { (&digits[..], "0") } else { digits.split_at(digits.len() - 2) };
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (minutes < 60).then_some(sign * (hours * 3600 + minutes * 60))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_take_names_and_fixed_offsets() {
+        let offset = |zone: &str| parse_zone(zone).unwrap().to_offset(Timestamp::UNIX_EPOCH).seconds();
+        assert_eq!(offset("+08:00"), 8 * 3600);
+        assert_eq!(offset("-0500"), -5 * 3600);
+        assert_eq!(offset("+0530"), 5 * 3600 + 30 * 60);
+        assert_eq!(offset("+8"), 8 * 3600);
+        assert_eq!(offset("Z"), 0);
+        assert_eq!(offset("Asia/Shanghai"), 8 * 3600);
+        assert!(parse_zone("+08:75").is_err());
+        assert!(parse_zone("+99:00").is_err());
+        assert!(parse_zone("Mars/Olympus").unwrap_err().contains("an offset such as +08:00"));
+    }
 
     #[test]
     fn durations() {

@@ -33,6 +33,15 @@ pub fn run(
     expect: Option<Expectation>,
     env: &Environment,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(first) = args.read.paths.first().and_then(|p| p.to_str())
+        && !std::path::Path::new(first).exists()
+        && let Some(name) = crate::cli::misspelt_subcommand(first)
+    {
+        anyhow::bail!(
+            "{}: no such file; did you mean the subcommand {name}?",
+            crate::sanitize::escape(first)
+        );
+    }
     let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
     colored::control::set_override(config.color);
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
