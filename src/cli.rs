@@ -263,6 +263,8 @@ pub enum TimelineFormat {
     Human,
     /// JSON Lines: one `task` object per task, then `totals`
     Json,
+    /// CSV, one row per task (for reconciling a bill in a spreadsheet)
+    Csv,
 }
 
 /// Options shared by the commands that read callbacks.

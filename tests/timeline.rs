@@ -143,3 +143,99 @@ fn the_human_view() {
     let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn csv_has_one_row_per_task_for_a_spreadsheet() {
+    let output =
+        tiwhook_fixed(&["timeline", "--format", "csv", &fixture("timeline/day.ndjson")]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "the day holds an invalid callback");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "task_id,kind,room_id,state,start,stop,duration_seconds,finish_reason,callbacks,duplicates"
+    );
+    assert_eq!(rows.len(), 6);
+    assert!(rows.contains(
+        &"cq5v8kl2j7s1a0e4m9tb,push,880528,finished,2025-11-25T07:00:00Z,2025-11-25T08:02:05Z,3725,USER_CALL,3,1"
+    ));
+    assert!(rows.contains(&"f3j9w2c6x1z8v5b0n7qm,push,880528,running,2025-11-25T08:30:00Z,,,,1,0"));
+}
+
+#[test]
+fn csv_cells_from_callbacks_cannot_become_formulas() {
+    // A comma makes the cell quoted; the leading `=` gets a `'`.
+    let line = started_line("=HYPERLINK(1,2)");
+    let output =
+        tiwhook_fixed(&["timeline", "--format", "csv", "--key", KEY]).write_stdin(line).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let row = text.lines().nth(1).expect("a row");
+    assert!(row.starts_with("\"'=HYPERLINK(1,2)\",push,"), "{row}");
+}
+
+#[test]
+fn a_chart_of_long_ago_dates_its_axis_and_says_how_far_it_was_stretched() {
+    let day = fixture("timeline/day.ndjson");
+    let output = tiwhook()
+        .args([
+            "timeline",
+            &day,
+            "--now",
+            "2026-11-25T12:00:00Z",
+            "--tz",
+            "UTC",
+            "--color",
+            "never",
+            "--width",
+            "110",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.lines().next().unwrap().ends_with("2025-11-25 06:30:00 .. 2026-11-25 12:00:00 (+00:00)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cq5v8kl2j7s1a0e4m9tb  880528  2025-11-25 07:00:00  2025-11-25 08:02:05"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "note: the axis runs on to --now (2026-11-25 12:00:00 +00:00), 1y after the last callback, because 1 task is \
+         still running; --until 2025-11-25T09:05:00Z ends it at the last callback"
+    ));
+    let until = tiwhook()
+        .args(["timeline", &day, "--now", "2026-11-25T12:00:00Z", "--until", "2025-11-25T09:05:00Z"])
+        .args(["--tz", "UTC", "--color", "never", "--width", "110"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(until.stdout).unwrap();
+    assert!(text.lines().next().unwrap().ends_with("11-25 06:30:00 .. 11-25 09:05:00 (+00:00)"), "{text}");
+    assert!(!text.contains("note: the axis"));
+}
+
+#[test]
+fn warnings_show_times_in_the_zone_asked_for() {
+    let start = started_line("zoned");
+    let other = start.replace("\"PushStartTime\":1764054000", "\"PushStartTime\":1764054600");
+    let stop = r#"{"EventType":"WhiteboardPushStopped","EventData":{"TaskId":"zoned","RoomId":880528,"GroupId":"880528","PushUserId":"u","FinishReason":"AUTO","PushStartTime":1764054600,"PushStopTime":1764058200,"IMSyncTime":1764054600,"ExceptionCnt":0},"SdkAppId":1400313729,"Timestamp":1764058201}"#;
+    let input = format!("{start}\n{other}\n{stop}\n");
+    let output = tiwhook()
+        .args(["timeline", "--now", NOW, "--tz", "+08:00", "--color", "never"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains(
+            "zoned: the stop says it started at 2025-11-25 15:10:00 +08:00, not 2025-11-25 15:00:00 +08:00"
+        ),
+        "{text}"
+    );
+    let output = tiwhook_fixed(&["timeline", "--format", "json"]).write_stdin(input).output().unwrap();
+    let lines = json_lines(&output.stdout);
+    assert_eq!(
+        lines[0]["warnings"][0],
+        "the start says it started at 2025-11-25T07:10:00Z, not 2025-11-25T07:00:00Z"
+    );
+}

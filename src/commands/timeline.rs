@@ -9,6 +9,7 @@ use crate::cli::{TimelineArgs, TimelineFormat};
 use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::pipeline;
+use crate::render::timeline::TimelineView;
 use crate::render::timeline::{TimelineOptions, TimelinePrinter};
 use crate::timefmt;
 
@@ -22,7 +23,11 @@ pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let columns = || (env.var)("COLUMNS")?.parse::<usize>().ok();
     let width = args.width.map(usize::from).or_else(columns).unwrap_or(120).clamp(40, 1000);
     let options = TimelineOptions {
-        json: args.format == TimelineFormat::Json,
+        view: match args.format {
+            TimelineFormat::Human => TimelineView::Chart,
+            TimelineFormat::Json => TimelineView::Json,
+            TimelineFormat::Csv => TimelineView::Csv,
+        },
         room: args.room,
         since: time("--since", &args.since)?,
         until: time("--until", &args.until)?,

@@ -62,11 +62,38 @@ pub struct Task {
     pub callbacks: u64,
     pub duplicates: u64,
     /// Information that does not agree: two different stops, a stop for another room.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<TaskWarning>,
     started_seen: bool,
     stop_seen: Option<u64>,
     seen: Vec<u64>,
     order: u64,
+}
+
+/// Information about a task that does not agree, typed so that each view writes its times its
+/// own way (the human view in `--tz`, JSON in RFC 3339).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskWarning {
+    /// A callback (`what`: "start", "stop") names another room than the task's others.
+    OtherRoom { what: &'static str, room: u64, known: u64 },
+    /// A callback gives another start time than the task's others (Unix seconds).
+    OtherStart { what: &'static str, start: u64, known: u64 },
+    /// Two different stops were delivered; the first stands.
+    TwoStops,
+}
+
+impl TaskWarning {
+    /// The warning in words, with times written by `time`.
+    pub fn text(&self, time: impl Fn(u64) -> String) -> String {
+        match self {
+            TaskWarning::OtherRoom { what, room, known } => {
+                format!("the {what} is for room {room}, the task's other callbacks for room {known}")
+            }
+            TaskWarning::OtherStart { what, start, known } => {
+                format!("the {what} says it started at {}, not {}", time(*start), time(*known))
+            }
+            TaskWarning::TwoStops => "two different stops were delivered for this task".into(),
+        }
+    }
 }
 
 impl Task {
@@ -88,22 +115,20 @@ impl Task {
         self.start.or(self.stop).unwrap_or(0)
     }
 
-    fn set_room(&mut self, room: Option<u64>, what: &str) {
+    fn set_room(&mut self, room: Option<u64>, what: &'static str) {
         match (self.room, room) {
             (Some(known), Some(new)) if known != new => {
-                self.warnings.push(format!(
-                    "the {what} is for room {new}, the task's other callbacks for room {known}"
-                ));
+                self.warnings.push(TaskWarning::OtherRoom { what, room: new, known });
             }
             (None, Some(new)) => self.room = Some(new),
             _ => {}
         }
     }
 
-    fn set_start(&mut self, start: Option<u64>, what: &str) {
+    fn set_start(&mut self, start: Option<u64>, what: &'static str) {
         match (self.start, start) {
             (Some(known), Some(new)) if known != new => {
-                self.warnings.push(format!("the {what} says it started at {new}, not {known}"));
+                self.warnings.push(TaskWarning::OtherStart { what, start: new, known });
             }
             (None, Some(new)) => self.start = Some(new),
             _ => {}
@@ -194,7 +219,7 @@ impl Timeline {
                 // Push and recording times alike are `start` and `stop` in the details.
                 let (start, stop) = (number("start"), number("stop"));
                 if task.stop_seen.is_some_and(|h| h != hash) && task.finish_reason.is_some() {
-                    task.warnings.push("two different stops were delivered for this task".into());
+                    task.warnings.push(TaskWarning::TwoStops);
                 }
                 task.set_room(room, "stop");
                 if kind == TaskKind::Push || !task.started_seen {

@@ -468,7 +468,8 @@ pub struct TaskLine<'r> {
     pub finish_reason: Option<&'r str>,
     pub callbacks: u64,
     pub duplicates: u64,
-    pub warnings: &'r [String],
+    /// Times in RFC 3339 (UTC), like the other members.
+    pub warnings: Vec<String>,
 }
 
 /// Members of the `totals` line (timeline), in order.
@@ -584,7 +585,7 @@ mod tests {
             finish_reason: None,
             callbacks: 2,
             duplicates: 0,
-            warnings: &[],
+            warnings: Vec::new(),
         };
         assert_eq!(keys(&Line::Task(task)), TASK_FIELDS);
         let totals = TotalsLine {

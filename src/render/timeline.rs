@@ -16,10 +16,21 @@ use crate::judge::tasks::{State, Task, Timeline, Totals, totals};
 use crate::sanitize::escape;
 use crate::timefmt;
 
+/// How the tasks are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimelineView {
+    /// A table with a bar chart, then the totals.
+    Chart,
+    /// JSON Lines: one `task` line per task, then `totals`.
+    Json,
+    /// CSV: a header, then one row per task.
+    Csv,
+}
+
 /// What to show.
 #[derive(Clone, Debug)]
 pub struct TimelineOptions {
-    pub json: bool,
+    pub view: TimelineView,
     /// Only tasks in this room.
     pub room: Option<u64>,
     /// Only tasks that overlap this window (Unix seconds).
@@ -89,7 +100,7 @@ fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) ->
             finish_reason: task.finish_reason.as_deref(),
             callbacks: task.callbacks,
             duplicates: task.duplicates,
-            warnings: &task.warnings,
+            warnings: task.warnings.iter().map(|w| w.text(timefmt::rfc3339)).collect(),
         })
         .write_to(&mut line)?;
         out.write_all(&line)?;
@@ -111,6 +122,57 @@ fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) ->
     out.write_all(&line)
 }
 
+/// The columns of the CSV view, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "task_id",
+    "kind",
+    "room_id",
+    "state",
+    "start",
+    "stop",
+    "duration_seconds",
+    "finish_reason",
+    "callbacks",
+    "duplicates",
+];
+
+/// A header row, then one row per task: times in RFC 3339 (UTC), empty cells for what is not
+/// known (a running task has no stop and no duration).
+fn csv(out: &mut impl Write, tasks: &[&Task]) -> io::Result<()> {
+    writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+    let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let time = |t: Option<u64>| t.map(timefmt::rfc3339).unwrap_or_default();
+    for task in tasks {
+        let running = task.state() == State::Running;
+        let cells = [
+            csv_text(&task.id),
+            task.kind.as_str().to_string(),
+            number(task.room),
+            task.state().as_str().to_string(),
+            time(task.start),
+            if running { String::new() } else { time(task.stop) },
+            if running { String::new() } else { number(task.duration()) },
+            task.finish_reason.as_deref().map(csv_text).unwrap_or_default(),
+            task.callbacks.to_string(),
+            task.duplicates.to_string(),
+        ];
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
+}
+
+/// Text from a callback as a CSV cell: quoted when it holds a comma, a quote or a line break, and
+/// kept from being read as a formula by a spreadsheet (a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a `'` before it).
+fn csv_text(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
 /// The table with its bar chart, then the totals.
 fn human(
     out: &mut impl Write,
@@ -120,9 +182,18 @@ fn human(
     totals: &Totals,
     invalid: u64,
 ) -> io::Result<()> {
+    // Running tasks reach the clock, or `--until` when that comes first.
+    let clock = o.until.map_or(o.now, |until| until.min(o.now));
+    let axis_start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(clock);
+    let data_end = tasks.iter().map(|t| t.stop.unwrap_or(t.begins()) as i64).max().unwrap_or(clock);
+    let running = tasks.iter().filter(|t| t.state() == State::Running).count() as u64;
+    let axis_end = if running > 0 { data_end.max(clock) } else { data_end }.max(axis_start + 1);
+    // Times show their date; across years, their year too.
+    let year = |t: i64| timefmt::local(t.max(0) as u64, &o.zone).get(0..4).map(str::to_string);
+    let from = if year(axis_start) == year(axis_end) { 5 } else { 0 };
     let short = |t: u64| {
         let full = timefmt::local(t, &o.zone);
-        full.get(5..19).unwrap_or(&full).to_string()
+        full.get(from..19).unwrap_or(&full).to_string()
     };
     let rows: Vec<[String; 7]> = tasks
         .iter()
@@ -145,13 +216,6 @@ fn human(
         .collect();
     let fixed: usize = widths.iter().map(|w| w + 2).sum();
     let bar_width = o.width.saturating_sub(fixed).max(10);
-    let axis_start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(o.now);
-    let axis_end = tasks
-        .iter()
-        .map(|t| if t.state() == State::Running { o.now } else { t.stop.unwrap_or(t.begins()) as i64 })
-        .max()
-        .unwrap_or(o.now)
-        .max(axis_start + 1);
     let zone_offset = timefmt::local(axis_start.max(0) as u64, &o.zone);
     let zone_offset = zone_offset.get(20..).unwrap_or("");
     let mut header = String::new();
@@ -177,7 +241,7 @@ fn human(
         out.write_all(line.as_bytes())?;
         let begins = task.begins() as i64;
         let ends = if task.state() == State::Running {
-            o.now.max(begins)
+            clock.max(begins)
         } else {
             task.stop.map_or(begins, |s| s as i64)
         };
@@ -193,6 +257,20 @@ fn human(
         let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
         out.write_all(" ".repeat(from).as_bytes())?;
         paint(out, color, style, &[&bar])?;
+        out.write_all(b"\n")?;
+    }
+    // Data from long ago with tasks still running: most of the axis is the wait for the clock.
+    let stretched = clock - data_end;
+    if running > 0 && o.until.is_none() && stretched > (2 * (data_end - axis_start)).max(86_400) {
+        let last = timefmt::rfc3339(data_end.max(0) as u64);
+        let note = format!(
+            "note: the axis runs on to --now ({}), {} after the last callback, because {} still running; \
+             --until {last} ends it at the last callback",
+            timefmt::local(clock.max(0) as u64, &o.zone),
+            timefmt::age(data_end, clock),
+            if running == 1 { "1 task is".to_string() } else { format!("{running} tasks are") },
+        );
+        paint(out, color, Style::Dim, &[&note])?;
         out.write_all(b"\n")?;
     }
     out.write_all(b"\n")?;
@@ -251,7 +329,8 @@ fn human(
         out.write_all(b"\n")?;
         for task in warned {
             for warning in &task.warnings {
-                writeln!(out, "  {}: {}", escape(&task.id), escape(warning))?;
+                let text = warning.text(|t| timefmt::local(t, &o.zone));
+                writeln!(out, "  {}: {}", escape(&task.id), escape(&text))?;
             }
         }
     }
@@ -271,10 +350,12 @@ impl<W: Write, E: Write> Printer for TimelinePrinter<W, E> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         let tasks = selected(&self.timeline, &self.options);
         let totals = totals(&tasks);
-        if self.options.json {
-            json(&mut self.out, &tasks, &totals, summary.invalid)?;
-        } else {
-            human(&mut self.out, self.color, &self.options, &tasks, &totals, summary.invalid)?;
+        match self.options.view {
+            TimelineView::Json => json(&mut self.out, &tasks, &totals, summary.invalid)?,
+            TimelineView::Csv => csv(&mut self.out, &tasks)?,
+            TimelineView::Chart => {
+                human(&mut self.out, self.color, &self.options, &tasks, &totals, summary.invalid)?
+            }
         }
         self.out.flush()
     }
