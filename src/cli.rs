@@ -62,8 +62,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print a man page (roff): tiwhook's, or a subcommand's
+    Man {
+        /// The subcommand whose page to print (check, timeline, listen, ...)
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 const SIGN_EXAMPLES: &str = "\
@@ -148,7 +152,7 @@ pub struct SignArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ExampleArgs {
     /// The event type, such as WhiteboardPushStopped
-    #[arg(value_name = "EVENT", required_unless_present = "list")]
+    #[arg(value_name = "EVENT", required_unless_present = "list", value_parser = EventName)]
     pub event: Option<String>,
 
     /// List the event types there are examples of
@@ -334,6 +338,29 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// An event name: any text is taken (`example` itself says which names it knows), but the names
+/// of the events are offered to shell completion.
+#[derive(Clone, Copy, Debug)]
+struct EventName;
+
+impl clap::builder::TypedValueParser for EventName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = crate::judge::events::EVENTS.iter().map(|e| e.name);
+        Some(Box::new(names.map(clap::builder::PossibleValue::new)))
+    }
 }
 
 /// The subcommand `word` seems to misspell (`chek` for `check`): one within two edits of it.

@@ -22,7 +22,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Timeline(args)) => timeline::run(&args, &env),
         Some(Command::Listen(args)) => listen::run(&args, &env),
         Some(Command::Completions { shell }) => completions::run(shell),
-        Some(Command::Man) => man::run(),
+        Some(Command::Man { command }) => man::run(command.as_deref()),
     };
     match outcome {
         Ok(code) => code.into(),

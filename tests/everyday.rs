@@ -56,3 +56,38 @@ fn listen_takes_a_port_alone_on_loopback() {
         assert!(first.starts_with("listening on http://127.0.0.1:"), "{addr}: {first}");
     }
 }
+
+#[test]
+fn each_subcommand_has_a_man_page_and_the_reading_ones_list_every_finding_code() {
+    for command in ["check", "inspect", "timeline", "listen", "sign", "example"] {
+        let output = tiwhook().args(["man", command]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        let page = String::from_utf8(output.stdout).unwrap();
+        assert!(page.contains(&format!(".TH tiwhook-{command} 1")), "{command}");
+        let lists_codes = page.contains(".SH FINDINGS");
+        assert_eq!(lists_codes, matches!(command, "check" | "inspect" | "timeline"), "{command}");
+        if lists_codes {
+            for code in tiwhook::judge::findings::CODES {
+                assert!(
+                    page.contains(&format!("\\fB{}\\fR ({})", code.code, code.severity.as_str())),
+                    "{}",
+                    code.code
+                );
+            }
+        }
+    }
+    tiwhook().args(["man", "nope"]).assert().code(2).stderr(contains("no subcommand `nope`"));
+}
+
+#[test]
+fn completions_offer_the_event_names_after_example() {
+    for shell in ["bash", "zsh"] {
+        let script =
+            String::from_utf8(tiwhook().args(["completions", shell]).output().unwrap().stdout).unwrap();
+        for event in ["WhiteboardPushStarted", "WhiteboardPushStopped", "TranscodeFinished"] {
+            assert!(script.contains(event), "{shell}: {event}");
+        }
+    }
+    // Any name is still taken, and an unknown one is told which there are.
+    tiwhook().args(["example", "NoSuchEvent"]).assert().code(2).stderr(contains("known events"));
+}

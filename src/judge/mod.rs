@@ -3,9 +3,11 @@
 //! [`events`] declares every callback `tiwhook` knows, as data; [`walk`] checks a document against
 //! those declarations and the signature rules of [`signature`], and records what it found in a
 //! [`report::Report`]: the verdict, the findings, and each field's value, typed. Printers read
-//! nothing else. [`tasks`] follows tasks across the reports of a stream, for `timeline`.
+//! nothing else. [`findings`] lists every finding code. [`tasks`] follows tasks across the
+//! reports of a stream, for `timeline`.
 
 pub mod events;
+pub mod findings;
 pub mod report;
 pub mod signature;
 pub mod tasks;
