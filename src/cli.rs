@@ -203,9 +203,22 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
-    /// Pass each body on to this http:// URL and show the answer
+    /// Pass each body on to this http:// URL, after Tencent has been answered, and show the
+    /// answer
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
+
+    /// Seconds the application has to answer one forward
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub forward_timeout: u64,
+
+    /// Forwards tried again when the application does not answer 2xx (Tencent's own schedule: 5)
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub forward_retries: u32,
+
+    /// Seconds between forward attempts
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub forward_interval: u64,
 
     /// Seconds a request may take to arrive: a slower head closes the connection, a slower body
     /// is answered 408

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::exit_codes::ExitCode;
-use crate::judge::report::{InputProblem, Summary, Verdict};
+use crate::judge::report::{Arrival, InputProblem, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
+use crate::read::capture;
 use crate::read::extract::Extracted;
 use crate::read::framing::{Broken, Document, Documents, Item};
 use crate::read::source::{self, Entry};
@@ -162,6 +163,16 @@ fn judge_stage(
                                 Ok(text) => tape.view_text(text),
                                 Err(_) => tape.view(bytes),
                             };
+                            if let Some(captured) = capture::body_of(bytes, doc.root()) {
+                                // A line of `listen --save`: the callbacks are in its body.
+                                let expanded = judge_captured(&batch.source, *start, bytes, captured, policy);
+                                expanded.each(|mut report| {
+                                    report.expected = expected;
+                                    summary.add(&report);
+                                    printer.callback(&report)
+                                })?;
+                                continue;
+                            }
                             let document = Document { index: *index, start: *start, doc };
                             judge::judge_reusing(&batch.source, &document, policy, std::mem::take(&mut spare))
                         }
@@ -181,6 +192,54 @@ fn judge_stage(
         }
     }
     Ok(empty)
+}
+
+/// The callbacks of one capture line, ready to be judged: its body, and where and when it arrived.
+struct Expanded<'s> {
+    source: &'s str,
+    /// Where the capture line starts, and the column its verbatim body starts at (if it is one).
+    start: Position,
+    body_column: Option<u64>,
+    body: Vec<u8>,
+    arrival: Arrival,
+    policy: &'s Policy,
+}
+
+fn judge_captured<'s>(
+    source: &'s str,
+    start: Position,
+    line: &[u8],
+    captured: capture::Captured,
+    policy: &'s Policy,
+) -> Expanded<'s> {
+    let verbatim = memchr::memmem::find(line, b",\"body\":").filter(|_| line.ends_with(b"}"));
+    let body_column = verbatim.map(|at| start.advanced_by(&line[..at + b",\"body\":".len()]).column);
+    let arrival = Arrival { received_at: captured.received_at, peer: captured.peer };
+    Expanded { source, start, body_column, body: captured.body, arrival, policy }
+}
+
+impl Expanded<'_> {
+    /// Hands `each` a report on each callback of the body, placed on the capture's line: a
+    /// finding's column counts in the line for a body kept verbatim, else it is the line's start.
+    fn each(
+        &self,
+        mut each: impl FnMut(crate::judge::report::Report<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut documents = Documents::new(&self.body[..]);
+        while let Ok(Some(item)) = documents.next_item() {
+            let mut report = judge::judge_item(self.source, &item, self.policy);
+            report.start = self.start;
+            report.arrival = Some(&self.arrival);
+            for finding in &mut report.findings {
+                finding.at = match (self.body_column, finding.at.line) {
+                    (Some(column), 1) => Position { column: column + finding.at.column - 1, ..self.start },
+                    _ => self.start,
+                };
+            }
+            each(report)?;
+        }
+        Ok(())
+    }
 }
 
 /// Batches the reader may be ahead by.

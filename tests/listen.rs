@@ -32,11 +32,17 @@ impl Receiver {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
-        let address = first
-            .trim()
-            .strip_prefix("listening on http://")
-            .expect("the first line names the address")
-            .to_string();
+        // `listening on http://ADDR`, or with --format json a `listening` line of the contract.
+        let url = match serde_json::from_str::<serde_json::Value>(&first) {
+            Ok(line) => {
+                assert_eq!(line["type"], "listening", "{first}");
+                line["url"].as_str().unwrap().to_string()
+            }
+            Err(_) => {
+                first.trim().strip_prefix("listening on ").expect("the first line names the address").into()
+            }
+        };
+        let address = url.strip_prefix("http://").expect("an http:// URL").to_string();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         std::thread::spawn(move || {
@@ -185,7 +191,7 @@ fn forwards_each_body_byte_for_byte_and_shows_the_answer() {
 #[test]
 fn an_unreachable_application_is_shown_not_fatal() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let receiver = Receiver::start(&["--forward-to", &format!("http://{closed}/")]);
+    let receiver = Receiver::start(&["--forward-to", &format!("http://{closed}/"), "--forward-retries", "0"]);
     assert_eq!(receiver.request("POST", "/", read_fixture("signed/push-started.json").as_bytes()).0, 200);
     let lines = receiver.wait_for(1, |l| l.contains("unreachable"));
     assert_eq!(lines.len(), 1, "{:?}", receiver.lines.lock().unwrap());
@@ -216,9 +222,18 @@ fn shutdown_keeps_every_body_in_the_save_file() {
     let (lines, summary, code) = run_json(&["check", "--key", KEY, save.to_str().unwrap()], None);
     assert_eq!(code, 1);
     assert_eq!(summary["callbacks"], 3);
-    assert_eq!(lines[1]["errors"][0]["code"], "not-an-object", "the broken body is kept as a string");
+    assert_eq!(lines[1]["errors"][0]["code"], "invalid-json", "the broken body is kept as it came");
     assert_eq!(lines[0]["verdict"], "valid");
     assert_eq!(lines[2]["verdict"], "valid");
+    // Each report names the capture's line, and when and from where the callback came.
+    for (n, line) in lines.iter().enumerate() {
+        assert_eq!(line["line"].as_u64(), Some(n as u64 + 1));
+        // `details` is null for a body that is not JSON.
+        if n != 1 {
+            assert!(line["details"]["peer"].as_str().unwrap().starts_with("127.0.0.1:"), "{line}");
+            assert!(line["details"]["received_at"].as_str().unwrap().ends_with('Z'), "{line}");
+        }
+    }
     let _ = std::fs::remove_file(save);
 }
 

@@ -2,21 +2,32 @@
 //!
 //! Point a TIW callback URL at it (through any tunnel). Each `POST` body goes through the same
 //! reader, validator and signature check as files, with the expiry enforced against the real
-//! clock, and is shown by the same printers. Nothing received is lost: with a save file, every
-//! body is appended as one line of JSON Lines and flushed to disk before the answer goes out.
-//! With a forward URL, each body is passed on, byte for byte, to the team's own application, and
-//! its answer shown beside the callback.
+//! clock, and is shown by the same printers. The order of work puts Tencent first:
+//!
+//! 1. **Save**: with `--save`, the request is appended as one capture line (see
+//!    [`crate::read::capture`]) and synced to disk; a write that fails is undone (the file is cut
+//!    back to its length before it) and answered 500, so the file never holds a fragment.
+//! 2. **Answer**: 200 (or 400 for an invalid callback with `--reject-invalid`) goes out at once.
+//! 3. **Forward**: with `--forward-to`, the body is passed on afterwards, from a bounded set of
+//!    tasks, with its own timeout and Tencent's retry schedule; when too many are in flight, the
+//!    forward is skipped and counted, never the answer delayed.
+//! 4. **Show**: what is shown is rendered by the request's own task and handed to one writer
+//!    thread through a bounded queue; when stdout cannot keep up (a paused pager, a stopped
+//!    terminal), display lines are dropped and counted, while saving, answering and the tally go
+//!    on.
 
 use std::future::Future;
 use std::io::{self, Write as _};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::Full;
@@ -30,11 +41,12 @@ use tower_http::timeout::TimeoutLayer;
 use crate::cli::{ListenArgs, ListenFormat};
 use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
-use crate::judge::report::{Summary, Verdict};
+use crate::judge::report::{Finding, Severity, Summary, Verdict};
 use crate::judge::{self, Policy};
-use crate::read::framing::{Documents, Item};
+use crate::read::capture::{self, Arrival};
+use crate::read::framing::Documents;
 use crate::render::compact::CompactPrinter;
-use crate::render::contract::{ForwardLine, Line};
+use crate::render::contract::{ForwardLine, Line, ListeningLine};
 use crate::render::human::HumanPrinter;
 use crate::render::json::JsonPrinter;
 use crate::render::{Printer, View};
@@ -47,8 +59,12 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a shutdown waits for the requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// How long the forwarded application has to answer.
-pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for a blocked output before leaving it.
+pub const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+/// Rendered reports waiting for stdout at most; more are dropped and counted.
+pub const DISPLAY_QUEUE: usize = 1024;
+/// Forwards in flight at most (retries included); more are skipped and counted.
+pub const FORWARDS_IN_FLIGHT: usize = 256;
 
 pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
@@ -59,19 +75,13 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         args.forward_to.as_deref().map(parse_forward_url).transpose().map_err(anyhow::Error::msg)?;
     let key_origins = keys.iter().map(|k| k.origin().to_string()).collect();
     let view = View { zone, now: env.now, key_origins, color };
-    let printer: Box<dyn Printer + Send> = match (args.format, args.compact) {
-        (ListenFormat::Json, _) => Box::new(JsonPrinter::new(io::stdout())),
-        (ListenFormat::Human, true) => Box::new(CompactPrinter::new(io::stdout(), view)),
-        (ListenFormat::Human, false) => Box::new(HumanPrinter::new(io::stdout(), view)),
+    let format = match (args.format, args.compact) {
+        (ListenFormat::Json, _) => Format::Json,
+        (ListenFormat::Human, true) => Format::Compact,
+        (ListenFormat::Human, false) => Format::Human,
     };
     let save = match &args.save {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("--save {}", path.display()))?,
-        ),
+        Some(path) => Some(SaveFile::open(path).with_context(|| format!("--save {}", path.display()))?),
         None => None,
     };
     let options = Options {
@@ -79,8 +89,14 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
         reject_invalid: args.reject_invalid,
         save,
-        forward_to,
-        json: args.format == ListenFormat::Json,
+        forward: forward_to.map(|target| Forward {
+            target,
+            timeout: Duration::from_secs(args.forward_timeout),
+            retries: args.forward_retries,
+            interval: Duration::from_secs(args.forward_interval),
+        }),
+        format,
+        view,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -93,14 +109,23 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--addr {}", args.addr))?;
         let bound = listener.local_addr()?;
         {
+            // JSON output is JSON Lines only, the address included.
             let mut out = io::stdout().lock();
-            let _ = writeln!(out, "listening on http://{bound}");
+            let _ = match format {
+                Format::Json => {
+                    let mut line = Vec::new();
+                    let _ =
+                        Line::Listening(ListeningLine { url: format!("http://{bound}") }).write_to(&mut line);
+                    out.write_all(&line)
+                }
+                _ => writeln!(out, "listening on http://{bound}"),
+            };
             let _ = out.flush();
         }
         if !bound.ip().is_loopback() {
             eprintln!("tiwhook: listening on {bound}: anyone who can reach it can post callbacks");
         }
-        serve(listener, options, printer, shutdown_signal()).await.context("the receiver failed")?;
+        serve(listener, options, shutdown_signal()).await.context("the receiver failed")?;
         Ok(ExitCode::Success)
     })
 }
@@ -127,6 +152,27 @@ async fn shutdown_signal() {
     }
 }
 
+/// How callbacks are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Compact,
+    Json,
+}
+
+/// Passing bodies on to the team's application.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// An `http://` URL.
+    pub target: Uri,
+    /// How long the application has to answer one attempt.
+    pub timeout: Duration,
+    /// Attempts after the first, when one fails (no answer, or not 2xx).
+    pub retries: u32,
+    /// The pause between attempts.
+    pub interval: Duration,
+}
+
 /// How the receiver behaves.
 pub struct Options {
     /// How long a request may take to arrive.
@@ -135,21 +181,66 @@ pub struct Options {
     pub policy: Policy,
     /// Answer 400 to an invalid callback, so that Tencent retries it.
     pub reject_invalid: bool,
-    /// The file every body is appended to, opened for appending.
-    pub save: Option<std::fs::File>,
-    /// An `http://` URL to pass each body on to.
-    pub forward_to: Option<Uri>,
-    /// Write forwarding results as JSON lines (with `--format json`).
-    pub json: bool,
+    /// The file every request is appended to.
+    pub save: Option<SaveFile>,
+    pub forward: Option<Forward>,
+    pub format: Format,
+    pub view: View,
+}
+
+/// The save file: appended to one whole line at a time, or not at all.
+pub struct SaveFile {
+    file: std::fs::File,
+}
+
+impl SaveFile {
+    /// Opens `path` for appending, creating it; anything but a regular file (a FIFO, a device, a
+    /// directory) is refused, since appends could not be made durable or undone there.
+    pub fn open(path: &std::path::Path) -> io::Result<SaveFile> {
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(io::Error::other("not a regular file: the save file must be one (or a new path)"));
+        }
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("not a regular file: the save file must be one (or a new path)"));
+        }
+        Ok(SaveFile { file })
+    }
+
+    /// Appends `line` and syncs it to disk. On failure the file is cut back to its length before,
+    /// so that it never holds a fragment, and the error is returned.
+    pub fn append(&mut self, line: &[u8]) -> io::Result<()> {
+        let before = self.file.metadata()?.len();
+        let written = self.file.write_all(line).and_then(|()| self.file.sync_data());
+        if let Err(error) = written {
+            let _ = self.file.set_len(before).and_then(|()| self.file.sync_data());
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+
+/// What the writer thread is handed.
+enum Display {
+    /// Output already rendered.
+    Text(Vec<u8>),
+    /// The end: print the tally with this printer, then stop.
+    Finish(Box<dyn Printer + Send>, Summary, Vec<String>),
 }
 
 struct App {
     options: Options,
-    printer: Mutex<Box<dyn Printer + Send>>,
     summary: Mutex<Summary>,
-    save: Option<Mutex<std::fs::File>>,
+    save: Option<Mutex<SaveFile>>,
     client: Client<HttpConnector, Full<Bytes>>,
-    requests: Mutex<u64>,
+    requests: AtomicU64,
+    display: mpsc::SyncSender<Display>,
+    /// Reports and lines not shown because the output could not keep up.
+    not_shown: AtomicU64,
+    forwards: Arc<tokio::sync::Semaphore>,
+    forwards_skipped: AtomicU64,
 }
 
 /// Checks a forward URL: only plain HTTP, to the team's own application.
@@ -164,23 +255,50 @@ pub fn parse_forward_url(text: &str) -> Result<Uri, String> {
     }
 }
 
+/// The address of the client of one connection.
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
+
 /// Serves callbacks on `listener` until `shutdown` completes, then finishes the requests in flight,
-/// flushes, and returns the tally.
+/// prints the tally, and returns it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     options: Options,
-    printer: Box<dyn Printer + Send>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Summary> {
     let mut options = options;
     let save = options.save.take().map(Mutex::new);
+    let (display, shown) = mpsc::sync_channel::<Display>(DISPLAY_QUEUE);
+    let (done, finished) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let mut out = io::stdout();
+        for message in shown {
+            match message {
+                Display::Text(text) => {
+                    // A closed stdout loses the display only; everything else goes on.
+                    let _ = out.write_all(&text).and_then(|()| out.flush());
+                }
+                Display::Finish(mut printer, summary, notes) => {
+                    let _ = printer.finish(&summary);
+                    for note in notes {
+                        eprintln!("tiwhook: {note}");
+                    }
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    });
     let app = Arc::new(App {
-        options,
-        printer: Mutex::new(printer),
         summary: Mutex::new(Summary { sources: 1, ..Summary::default() }),
         save,
         client: Client::builder(TokioExecutor::new()).build_http(),
-        requests: Mutex::new(0),
+        requests: AtomicU64::new(0),
+        display,
+        not_shown: AtomicU64::new(0),
+        forwards: Arc::new(tokio::sync::Semaphore::new(FORWARDS_IN_FLIGHT)),
+        forwards_skipped: AtomicU64::new(0),
+        options,
     });
     let read_timeout = app.options.read_timeout;
     let router = Router::new()
@@ -192,14 +310,27 @@ pub async fn serve(
     // head may take as well: a client that dribbles its headers is cut off.
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut last_complaint: Option<Instant> = None;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, say: pause instead of spinning, and say so
+                        // once a second at most.
+                        if last_complaint.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                            eprintln!("tiwhook: cannot accept a connection: {error}");
+                            last_complaint = Some(Instant::now());
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let mut builder = hyper::server::conn::http1::Builder::new();
                 builder.timer(TokioTimer::new()).header_read_timeout(read_timeout);
-                let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
-                let connection = graceful.watch(connection);
+                let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     let _ = connection.await;
                 });
@@ -210,13 +341,42 @@ pub async fn serve(
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     let summary = app.summary.lock().map(|s| s.clone()).unwrap_or_default();
-    let mut printer = app.printer.lock().unwrap_or_else(|e| e.into_inner());
-    printer.finish(&summary)?;
+    let mut notes = Vec::new();
+    let not_shown = app.not_shown.load(Ordering::Relaxed);
+    if not_shown > 0 {
+        notes.push(format!(
+            "{} not shown: output blocked",
+            crate::render::plural(not_shown, "callback", "callbacks")
+        ));
+    }
+    let skipped = app.forwards_skipped.load(Ordering::Relaxed);
+    if skipped > 0 {
+        notes.push(format!(
+            "{} not forwarded: too many forwards in flight",
+            crate::render::plural(skipped, "callback", "callbacks")
+        ));
+    }
+    let printer = final_printer(&app.options);
+    // The tally goes through the writer, after what it holds; a blocked output is left behind.
+    if app.display.send(Display::Finish(printer, summary.clone(), notes)).is_ok() {
+        let _ = finished.recv_timeout(OUTPUT_GRACE);
+    }
     Ok(summary)
+}
+
+/// The printer that writes the tally at the end, to stdout.
+fn final_printer(options: &Options) -> Box<dyn Printer + Send> {
+    let view = options.view.clone();
+    match options.format {
+        Format::Json => Box::new(JsonPrinter::new(io::stdout())),
+        Format::Compact => Box::new(CompactPrinter::new(io::stdout(), view)),
+        Format::Human => Box::new(HumanPrinter::new(io::stdout(), view)),
+    }
 }
 
 async fn receive(
     State(app): State<Arc<App>>,
+    Extension(Peer(peer)): Extension<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -226,24 +386,28 @@ async fn receive(
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "only POST is a callback\n")
             .into_response();
     }
-    let number = {
-        let mut requests = app.requests.lock().unwrap_or_else(|e| e.into_inner());
-        *requests += 1;
-        *requests
-    };
+    let number = app.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let received = jiff::Timestamp::now();
     if let Some(save) = &app.save {
-        let line = save_line(&body);
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let arrival = Arrival {
+            received_at: capture::received_at(received),
+            peer: peer.to_string(),
+            method: "POST".into(),
+            path: uri.path().to_string(),
+            content_type: content_type.to_string(),
+        };
+        let line = capture::line(&arrival, &body);
         let mut file = save.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(error) = file.write_all(&line).and_then(|()| file.sync_data()) {
+        if let Err(error) = file.append(&line) {
             eprintln!("tiwhook: cannot save the callback: {error}");
             return (StatusCode::INTERNAL_SERVER_ERROR, "could not save the callback\n").into_response();
         }
     }
-    let forwarded = match &app.options.forward_to {
-        Some(target) => Some(forward(&app.client, target, &headers, body.clone()).await),
-        None => None,
-    };
-    let valid = show(&app, number, &uri, &body, forwarded.as_ref());
+    let valid = show(&app, number, received, peer, &uri, &body);
+    if let Some(forward) = &app.options.forward {
+        start_forward(&app, forward.clone(), number, &headers, body);
+    }
     if !valid && app.options.reject_invalid {
         return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":1}")
             .into_response();
@@ -251,104 +415,183 @@ async fn receive(
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":0}").into_response()
 }
 
-/// Judges and prints the callbacks of one body; true if it held callbacks and all passed.
-fn show(
-    app: &App,
-    number: u64,
-    uri: &Uri,
-    body: &[u8],
-    forwarded: Option<&Result<(u16, Duration), String>>,
-) -> bool {
-    let now = jiff::Timestamp::now().as_second();
+/// Hands rendered output to the writer, or drops and counts it when the output is behind.
+fn display(app: &App, text: Vec<u8>, reports: u64) {
+    if text.is_empty() {
+        return;
+    }
+    if app.display.try_send(Display::Text(text)).is_err() {
+        app.not_shown.fetch_add(reports, Ordering::Relaxed);
+    }
+}
+
+/// Judges the callbacks of one body, counts them, and shows the first (a body should hold one);
+/// true if it held callbacks and all passed.
+fn show(app: &App, number: u64, received: jiff::Timestamp, peer: SocketAddr, uri: &Uri, body: &[u8]) -> bool {
+    let now = received.as_second();
     let policy = Policy { now, ..app.options.policy.clone() };
     let source = format!("#{number} POST {}", uri.path());
-    let mut printer = app.printer.lock().unwrap_or_else(|e| e.into_inner());
-    printer.set_clock(now);
     let mut documents = Documents::new(body);
     let mut all_passed = true;
-    let mut any = false;
+    let mut shown = None;
+    let mut more = 0u64;
     // Reading a slice cannot fail.
     while let Ok(Some(item)) = documents.next_item() {
-        let report = judge::judge_item(&source, &item, &policy);
-        any = true;
+        let mut report = judge::judge_item(&source, &item, &policy);
         all_passed &= report.verdict == Verdict::Valid;
+        if shown.is_some() {
+            more += 1;
+            if let Ok(mut summary) = app.summary.lock() {
+                summary.add(&report);
+            }
+            continue;
+        }
+        if documents_follow(body) {
+            report.findings.push(Finding {
+                severity: Severity::Warning,
+                code: "several-documents",
+                path: String::new(),
+                message:
+                    "this request's body holds more than one document; Tencent sends one callback per request"
+                        .into(),
+                help: Vec::new(),
+                at: report.start,
+            });
+        }
         if let Ok(mut summary) = app.summary.lock() {
             summary.add(&report);
         }
-        if let Err(error) = printer.callback(&report) {
-            eprintln!("tiwhook: cannot write the output: {error}");
-        }
+        shown = Some(render(&app.options, &report, now, received, peer));
     }
-    if !any {
+    let mut text = shown.unwrap_or_default();
+    if text.is_empty() {
         all_passed = false;
         eprintln!("tiwhook: {source}: the body is empty");
     }
-    if let (Some(result), Some(target)) = (forwarded, &app.options.forward_to) {
-        let mut line = Vec::new();
-        if app.options.json {
-            let forward = match result {
-                Ok((status, took)) => ForwardLine {
-                    request: number,
-                    status: Some(*status),
-                    millis: Some(took.as_millis()),
-                    error: None,
-                },
-                Err(error) => ForwardLine { request: number, status: None, millis: None, error: Some(error) },
-            };
-            let _ = Line::Forward(forward).write_to(&mut line);
-        } else {
-            let _ = match result {
-                Ok((status, took)) => {
-                    writeln!(line, "  → {target} answered {status} in {} ms", took.as_millis())
-                }
-                Err(error) => writeln!(line, "  → {target} unreachable: {error}"),
-            };
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(&line);
-        let _ = out.flush();
+    if more > 0 && app.options.format != Format::Json {
+        let _ = writeln!(
+            text,
+            "  … and {} in the same body, not shown",
+            crate::render::plural(more, "more document", "more documents")
+        );
     }
+    display(app, text, 1 + more);
     all_passed
 }
 
-/// The line a body is saved as: a callback as compact JSON (duplicate keys kept), anything else as
-/// a JSON string holding the body, which tiwhook reads back and reports as not a callback.
-pub fn save_line(body: &[u8]) -> Vec<u8> {
-    let mut line = Vec::with_capacity(body.len() + 1);
+/// Whether a body holds more than one document.
+fn documents_follow(body: &[u8]) -> bool {
     let mut documents = Documents::new(body);
-    let one = match documents.next_item() {
-        Ok(Some(Item::Document(document))) => {
-            let _ = document.doc.root().write_json(&mut line);
-            true
-        }
-        _ => false,
-    };
-    if !one || !matches!(documents.next_item(), Ok(None)) {
-        line.clear();
-        let text = String::from_utf8_lossy(body);
-        let _ = crate::sanitize::write_json_str(&mut line, &text);
-    }
-    line.push(b'\n');
-    line
+    matches!(documents.next_item(), Ok(Some(_))) && matches!(documents.next_item(), Ok(Some(_)))
 }
 
-/// Passes a body on to the application, byte for byte with its content type.
-async fn forward(
+/// One report as the chosen format shows it, with its arrival in the human views.
+fn render(
+    options: &Options,
+    report: &judge::report::Report,
+    now: i64,
+    received: jiff::Timestamp,
+    peer: SocketAddr,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let view = options.view.clone();
+    let _ = match options.format {
+        Format::Json => JsonPrinter::new(&mut out).callback(report),
+        Format::Compact => {
+            let mut printer = CompactPrinter::new(&mut out, view);
+            printer.set_clock(now);
+            printer.callback(report)
+        }
+        Format::Human => {
+            let arrived = timefmt::local(received.as_second().max(0) as u64, &options.view.zone);
+            let _ = writeln!(out, "\nreceived {arrived} from {peer}");
+            let mut printer = HumanPrinter::new(&mut out, view);
+            printer.set_clock(now);
+            printer.callback(report)
+        }
+    };
+    out
+}
+
+/// Starts passing a body on to the application, unless too many forwards are in flight.
+fn start_forward(app: &Arc<App>, forward: Forward, number: u64, headers: &HeaderMap, body: Bytes) {
+    let Ok(permit) = app.forwards.clone().try_acquire_owned() else {
+        app.forwards_skipped.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).cloned();
+    let app = app.clone();
+    tokio::spawn(async move {
+        let mut outcome = Err(String::new());
+        let mut attempts = 0;
+        for attempt in 0..=forward.retries {
+            if attempt > 0 {
+                tokio::time::sleep(forward.interval).await;
+            }
+            attempts = attempt + 1;
+            outcome = forward_once(&app.client, &forward, content_type.as_ref(), body.clone()).await;
+            if matches!(outcome, Ok((status, _)) if (200..300).contains(&status)) {
+                break;
+            }
+        }
+        drop(permit);
+        let mut line = Vec::new();
+        match app.options.format {
+            Format::Json => {
+                let forward_line = match &outcome {
+                    Ok((status, took)) => ForwardLine {
+                        request: number,
+                        status: Some(*status),
+                        millis: Some(took.as_millis()),
+                        attempts,
+                        error: None,
+                    },
+                    Err(error) => ForwardLine {
+                        request: number,
+                        status: None,
+                        millis: None,
+                        attempts,
+                        error: Some(error),
+                    },
+                };
+                let _ = Line::Forward(forward_line).write_to(&mut line);
+            }
+            _ => {
+                let tries = if attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
+                let _ = match &outcome {
+                    Ok((status, took)) => writeln!(
+                        line,
+                        "  → #{number} {} answered {status} in {} ms{tries}",
+                        forward.target,
+                        took.as_millis()
+                    ),
+                    Err(error) => {
+                        writeln!(line, "  → #{number} {} unreachable{tries}: {error}", forward.target)
+                    }
+                };
+            }
+        }
+        display(&app, line, 0);
+    });
+}
+
+/// One attempt at passing a body on, byte for byte with its content type.
+async fn forward_once(
     client: &Client<HttpConnector, Full<Bytes>>,
-    target: &Uri,
-    headers: &HeaderMap,
+    forward: &Forward,
+    content_type: Option<&header::HeaderValue>,
     body: Bytes,
 ) -> Result<(u16, Duration), String> {
-    let mut request = hyper::Request::post(target.clone());
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+    let mut request = hyper::Request::post(forward.target.clone());
+    if let Some(content_type) = content_type {
         request = request.header(header::CONTENT_TYPE, content_type);
     }
     let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    match tokio::time::timeout(FORWARD_TIMEOUT, client.request(request)).await {
+    match tokio::time::timeout(forward.timeout, client.request(request)).await {
         Ok(Ok(response)) => Ok((response.status().as_u16(), started.elapsed())),
         Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!("no answer within {} s", FORWARD_TIMEOUT.as_secs())),
+        Err(_) => Err(format!("no answer within {} s", forward.timeout.as_secs_f64())),
     }
 }
 
@@ -357,16 +600,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn saved_lines_read_back() {
-        assert_eq!(save_line(b"{\n  \"a\": 1,\n  \"a\": 2\n}"), b"{\"a\":1,\"a\":2}\n");
-        assert_eq!(save_line(b"{\"a\": \n"), b"\"{\\\"a\\\": \\n\"\n");
-        assert_eq!(save_line(b"{}{}"), b"\"{}{}\"\n");
-    }
-
-    #[test]
     fn forward_urls() {
         assert!(parse_forward_url("http://127.0.0.1:3000/hook").is_ok());
         assert!(parse_forward_url("https://example.com/").is_err());
         assert!(parse_forward_url("localhost:3000").is_err());
+    }
+
+    #[test]
+    fn a_failed_append_leaves_no_fragment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("save.ndjson");
+        let mut save = SaveFile::open(&path).unwrap();
+        save.append(b"{\"a\":1}\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n");
+        assert!(SaveFile::open(dir.path()).is_err(), "a directory is refused");
     }
 }

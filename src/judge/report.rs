@@ -268,8 +268,19 @@ pub struct Report<'a> {
     pub verdict: Verdict,
     /// The verdict `check --expect` asserts, if any.
     pub expected: Option<Verdict>,
+    /// When and from where it arrived, for a callback read from a capture line (`listen --save`).
+    pub arrival: Option<&'a Arrival>,
     /// The parsed document, for [`Report::write_compact`].
     pub(crate) document: Option<Doc<'a>>,
+}
+
+/// When and from where a captured callback arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// RFC 3339, UTC, with milliseconds, as the capture holds it.
+    pub received_at: String,
+    /// `ip:port`.
+    pub peer: String,
 }
 
 impl<'a> Report<'a> {

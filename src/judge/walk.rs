@@ -59,6 +59,7 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
         }],
         verdict: Verdict::Invalid,
         expected: None,
+        arrival: None,
         document: None,
     }
 }
@@ -101,6 +102,7 @@ pub fn judge_reusing<'a>(
         findings: Vec::new(),
         verdict: Verdict::Valid,
         expected: None,
+        arrival: None,
         document: Some(document.doc),
     };
     if !root.is_object() {

@@ -5,10 +5,12 @@
 //! the line and column of every byte; [`framing`] cuts that buffer into documents (a single value,
 //! array elements, JSON Lines, concatenated objects) and broken pieces, or, for logs, [`extract`]
 //! finds the callbacks inside each line; [`tape`] is the parsed form of one document; [`locate`]
-//! finds where a value stands in a document's text. Nothing here judges a callback; only
+//! finds where a value stands in a document's text; [`capture`] is the format `listen --save`
+//! writes, which every reader recognises. Nothing here judges a callback; only
 //! `extract` knows that one has an `EventType`.
 
 pub mod archive;
+pub mod capture;
 pub mod extract;
 pub mod framing;
 pub mod locate;

@@ -27,6 +27,7 @@ pub enum Line<'r> {
     Task(TaskLine<'r>),
     Totals(TotalsLine<'r>),
     Forward(ForwardLine<'r>),
+    Listening(ListeningLine),
     Unreadable(InputLine<'r>),
     EmptyInput(InputLine<'r>),
     NoCallbacks(NoCallbacksLine),
@@ -173,7 +174,19 @@ impl CallbackLine<'_> {
         out.extend_from_slice(b",\"details\":");
         match &self.details {
             Some(Details(report)) => {
-                write_object_fast(out, report.fields.iter().chain(report.envelope.details()))
+                write_object_fast(out, report.fields.iter().chain(report.envelope.details()));
+                if let Some(arrival) = report.arrival {
+                    out.pop();
+                    out.extend_from_slice(if out.ends_with(b"{") {
+                        b"\"received_at\":"
+                    } else {
+                        b",\"received_at\":"
+                    });
+                    push_json_str(out, &arrival.received_at);
+                    out.extend_from_slice(b",\"peer\":");
+                    push_json_str(out, &arrival.peer);
+                    out.push(b'}');
+                }
             }
             None => out.extend_from_slice(b"null"),
         }
@@ -244,7 +257,8 @@ impl Findings<'_> {
 
 /// The `details` object: the event's fields under their keys (times as RFC 3339 in UTC,
 /// durations in seconds, `null` for a field that is missing or not of its declared type), then
-/// `sdk_app_id`, `event_time` and `expire_time` from the envelope.
+/// `sdk_app_id`, `event_time` and `expire_time` from the envelope, and, for a callback read from a
+/// capture line, `received_at` and `peer`.
 pub struct Details<'r>(&'r Report<'r>);
 
 impl Serialize for Details<'_> {
@@ -253,6 +267,10 @@ impl Serialize for Details<'_> {
         let mut map = serializer.serialize_map(None)?;
         for detail in report.fields.iter().chain(report.envelope.details()) {
             map.serialize_entry(detail.key(), &Json(&detail.value))?;
+        }
+        if let Some(arrival) = report.arrival {
+            map.serialize_entry("received_at", &arrival.received_at)?;
+            map.serialize_entry("peer", &arrival.peer)?;
         }
         map.end()
     }
@@ -530,9 +548,19 @@ fn rfc3339<S: Serializer>(time: &Option<u64>, serializer: S) -> Result<S::Ok, S:
     }
 }
 
+/// Members of a `listening` line (listen's first line with `--format json`), in order.
+pub const LISTENING_FIELDS: &[&str] = &["type", "url"];
+
+/// Where the receiver listens.
+#[derive(serde::Serialize)]
+pub struct ListeningLine {
+    /// `http://ADDR:PORT`.
+    pub url: String,
+}
+
 /// Members of a `forward` line (listen), in order: `millis` when the application answered,
 /// `error` when it did not.
-pub const FORWARD_FIELDS: &[&str] = &["type", "request", "status", "millis", "error"];
+pub const FORWARD_FIELDS: &[&str] = &["type", "request", "status", "millis", "attempts", "error"];
 
 /// What became of passing one request on to the application.
 #[derive(serde::Serialize)]
@@ -543,6 +571,8 @@ pub struct ForwardLine<'r> {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub millis: Option<u128>,
+    /// Attempts made: 1, or more after retries.
+    pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'r str>,
 }
@@ -601,10 +631,16 @@ mod tests {
             by_reason: &[],
         };
         assert_eq!(keys(&Line::Totals(totals)), TOTALS_FIELDS);
-        let answered = ForwardLine { request: 1, status: Some(200), millis: Some(3), error: None };
-        assert_eq!(keys(&Line::Forward(answered)), ["type", "request", "status", "millis"]);
-        let failed = ForwardLine { request: 1, status: None, millis: None, error: Some("refused") };
-        assert_eq!(keys(&Line::Forward(failed)), ["type", "request", "status", "error"]);
+        let answered =
+            ForwardLine { request: 1, status: Some(200), millis: Some(3), attempts: 1, error: None };
+        assert_eq!(keys(&Line::Forward(answered)), ["type", "request", "status", "millis", "attempts"]);
+        let failed =
+            ForwardLine { request: 1, status: None, millis: None, attempts: 6, error: Some("refused") };
+        assert_eq!(keys(&Line::Forward(failed)), ["type", "request", "status", "attempts", "error"]);
+        assert_eq!(
+            keys(&Line::Listening(ListeningLine { url: "http://127.0.0.1:8080".into() })),
+            LISTENING_FIELDS
+        );
         for problem in [
             InputProblem::Unreadable { source: "a".into(), message: "gone".into() },
             InputProblem::Empty { source: "b".into() },
@@ -660,6 +696,10 @@ mod tests {
             now: 1_764_072_000,
             ..crate::judge::Policy::default()
         };
+        let arrival = crate::judge::report::Arrival {
+            received_at: "2025-11-25T04:00:01.123Z".into(),
+            peer: "203.0.113.9:51234".into(),
+        };
         let mut lines = 0;
         for bytes in &inputs {
             let mut documents = Documents::new(&bytes[..]);
@@ -673,6 +713,10 @@ mod tests {
                             Item::Broken(broken) => crate::judge::judge_broken("x", broken),
                         };
                         report.expected = expected;
+                        // Callbacks read from capture lines carry their arrival.
+                        if expected.is_some() {
+                            report.arrival = Some(&arrival);
+                        }
                         let line = CallbackLine::new(&report);
                         let (mut slow, mut fast) = (Vec::new(), Vec::new());
                         Line::Callback(CallbackLine::new(&report)).write_to(&mut slow).unwrap();

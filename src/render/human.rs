@@ -205,6 +205,18 @@ impl<W: Write> HumanPrinter<W> {
     }
 
     fn envelope(&mut self, report: &Report) -> io::Result<()> {
+        if let Some(arrival) = report.arrival {
+            let at = arrival
+                .received_at
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .and_then(|t| u64::try_from(t.as_second()).ok());
+            let when = at.map_or_else(
+                || escape(&arrival.received_at).into_owned(),
+                |t| timefmt::local(t, &self.view.zone),
+            );
+            self.row("Received", Style::Plain, &[&when, " from ", &escape(&arrival.peer)])?;
+        }
         match &report.envelope.sdk_app_id.value {
             Value::Missing => {}
             Value::Count(n) => self.row("SdkAppId", Style::Plain, &[itoa::Buffer::new().format(*n)])?,
