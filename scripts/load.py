@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
 """Load test for `tiwhook listen`, on loopback only, bounded in count and time.
 
-Starts the release binary with a save file, posts 10,000 signed callbacks (each with its own
-TaskId) from 32 concurrent clients over keep-alive connections, then stops it with SIGTERM and
-checks that every request was answered 200 and every callback saved exactly once, whole, on its
-own line. Prints the throughput. Usage: scripts/load.py [COUNT] [CLIENTS]
+Two runs. In each, the release binary is started with a save file, 10,000 signed callbacks (each
+with its own TaskId) are posted from 32 concurrent clients over keep-alive connections, then it is
+stopped with SIGTERM, and every request must have been answered 200 and every callback saved
+exactly once, whole, on its own capture line.
+
+1. normal: its stdout is read (`--compact`); prints the throughput.
+2. faults: its stdout is a pipe nobody reads, and `--forward-to` names an application that accepts
+   connections and never answers; every request must also be answered within a second.
+
+Usage: scripts/load.py [COUNT] [CLIENTS]
 """
 import hashlib
 import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,23 +28,17 @@ COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 CLIENTS = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 KEY = "load-key"
 EXPIRE = 4102444800
-DEADLINE = 300  # seconds: the whole run stops by then, whatever happens
+DEADLINE = 300  # seconds: each run stops by then, whatever happens
+ANSWER_WITHIN = 1.0  # seconds, in the faults run
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 binary = os.path.join(root, "target", "release", "tiwhook")
 if not os.path.exists(binary):
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
 
-save = tempfile.NamedTemporaryFile(prefix="tiwhook-load-", suffix=".ndjson", delete=False).name
-receiver = subprocess.Popen(
-    [binary, "listen", "--addr", "127.0.0.1:0", "--key", KEY, "--compact", "--color", "never", "--save", save],
-    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-address = receiver.stdout.readline().strip().removeprefix("listening on http://")
-host, port = address.rsplit(":", 1)
-assert host == "127.0.0.1", address
-threading.Thread(target=lambda: [None for _ in receiver.stdout], daemon=True).start()
-
 sign = hashlib.md5(f"{KEY}{EXPIRE}".encode()).hexdigest()
+
+
 def body(i):
     return json.dumps({
         "EventType": "WhiteboardPushStopped",
@@ -46,42 +47,88 @@ def body(i):
                       "PushStartTime": 1764054000, "PushStopTime": 1764057725, "IMSyncTime": 1764054000,
                       "ExceptionCnt": 0},
         "SdkAppId": 1400313729, "Timestamp": 1764057726, "ExpireTime": EXPIRE, "Sign": sign,
-    }).encode()
+    }, separators=(",", ":")).encode()
 
-statuses = {}
-lock = threading.Lock()
-started = time.monotonic()
 
-def client(n):
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    for i in range(n, COUNT, CLIENTS):
-        if time.monotonic() - started > DEADLINE:
-            break
-        connection.request("POST", "/tiw", body(i), {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        response.read()
-        with lock:
-            statuses[i] = response.status
-    connection.close()
+def silent_application():
+    """An application that accepts connections and never answers; returns its URL."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1024)
+    held = []
+    def accept():
+        while True:
+            connection, _ = server.accept()
+            held.append(connection)
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/"
 
-threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-elapsed = time.monotonic() - started
-receiver.send_signal(signal.SIGTERM)
-code = receiver.wait(timeout=30)
 
-ok = sum(1 for s in statuses.values() if s == 200)
-tasks = []
-with open(save) as f:
-    for line in f:
-        tasks.append(json.loads(line)["EventData"]["TaskId"])
-os.unlink(save)
-missing = COUNT - len(set(tasks))
-twice = len(tasks) - len(set(tasks))
-print(f"{COUNT} callbacks from {CLIENTS} clients in {elapsed:.2f} s: {COUNT / elapsed:.0f} per second")
-print(f"answered 200: {ok}/{COUNT}; saved: {len(tasks)} lines, {missing} missing, {twice} saved twice; exit {code}")
-if ok != COUNT or missing or twice or code != 0:
+def run(faults):
+    save = tempfile.NamedTemporaryFile(prefix="tiwhook-load-", suffix=".ndjson", delete=False).name
+    args = [binary, "listen", "--addr", "127.0.0.1:0", "--key", KEY, "--color", "never", "--save", save]
+    if faults:
+        args += ["--forward-to", silent_application(), "--forward-timeout", "30"]
+    else:
+        args += ["--compact"]
+    receiver = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    address = receiver.stdout.readline().strip().removeprefix("listening on http://")
+    host, port = address.rsplit(":", 1)
+    assert host == "127.0.0.1", address
+    if not faults:
+        threading.Thread(target=lambda: [None for _ in receiver.stdout], daemon=True).start()
+    # In the faults run, nobody reads the pipe: it fills, and the receiver's output blocks.
+
+    statuses, slowest = {}, [0.0]
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def client(n):
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        for i in range(n, COUNT, CLIENTS):
+            if time.monotonic() - started > DEADLINE:
+                break
+            sent = time.monotonic()
+            connection.request("POST", "/tiw", body(i), {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            took = time.monotonic() - sent
+            with lock:
+                statuses[i] = response.status
+                slowest[0] = max(slowest[0], took)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    receiver.send_signal(signal.SIGTERM)
+    code = receiver.wait(timeout=60)
+
+    ok = sum(1 for s in statuses.values() if s == 200)
+    tasks = []
+    with open(save) as f:
+        for line in f:
+            capture = json.loads(line)
+            assert capture["tiwhook_capture"] == 1, line
+            tasks.append(capture["body"]["EventData"]["TaskId"])
+    os.unlink(save)
+    missing = COUNT - len(set(tasks))
+    twice = len(tasks) - len(set(tasks))
+    name = "faults" if faults else "normal"
+    print(f"{name}: {COUNT} callbacks from {CLIENTS} clients in {elapsed:.2f} s: {COUNT / elapsed:.0f} per second; "
+          f"slowest answer {slowest[0] * 1000:.0f} ms")
+    print(f"{name}: answered 200: {ok}/{COUNT}; saved: {len(tasks)} lines, {missing} missing, {twice} saved twice; "
+          f"exit {code}")
+    failed = ok != COUNT or missing or twice or code != 0
+    if faults and slowest[0] > ANSWER_WITHIN:
+        print(f"{name}: an answer took longer than {ANSWER_WITHIN} s")
+        failed = True
+    return not failed
+
+
+results = [run(False), run(True)]
+if not all(results):
     sys.exit(1)

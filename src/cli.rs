@@ -56,6 +56,9 @@ pub enum Command {
     /// Receive Tencent's callbacks over HTTP and show them live, verified
     #[command(after_help = LISTEN_EXAMPLES)]
     Listen(ListenArgs),
+    /// Work with the capture files `listen --save` writes
+    #[command(subcommand)]
+    Capture(CaptureCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -282,6 +285,24 @@ pub enum TimelineFormat {
     Json,
     /// CSV, one row per task (for reconciling a bill in a spreadsheet)
     Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaptureCommand {
+    /// Write each request's body back exactly as it was received
+    Bodies(CaptureBodiesArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CaptureBodiesArgs {
+    /// Capture files (gzip and zstd are decompressed); none, or `-`, reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write each body to a file of its own here (000001.body, ...) instead of to stdout, each
+    /// followed by a line feed
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Options shared by the commands that read callbacks.

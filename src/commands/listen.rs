@@ -227,7 +227,7 @@ enum Display {
     /// Output already rendered.
     Text(Vec<u8>),
     /// The end: print the tally with this printer, then stop.
-    Finish(Box<dyn Printer + Send>, Summary, Vec<String>),
+    Finish(Box<dyn Printer + Send>, Summary),
 }
 
 struct App {
@@ -278,11 +278,8 @@ pub async fn serve(
                     // A closed stdout loses the display only; everything else goes on.
                     let _ = out.write_all(&text).and_then(|()| out.flush());
                 }
-                Display::Finish(mut printer, summary, notes) => {
+                Display::Finish(mut printer, summary) => {
                     let _ = printer.finish(&summary);
-                    for note in notes {
-                        eprintln!("tiwhook: {note}");
-                    }
                     let _ = done.send(());
                     return;
                 }
@@ -358,8 +355,13 @@ pub async fn serve(
     }
     let printer = final_printer(&app.options);
     // The tally goes through the writer, after what it holds; a blocked output is left behind.
-    if app.display.send(Display::Finish(printer, summary.clone(), notes)).is_ok() {
-        let _ = finished.recv_timeout(OUTPUT_GRACE);
+    let printed = app.display.try_send(Display::Finish(printer, summary.clone())).is_ok()
+        && finished.recv_timeout(OUTPUT_GRACE).is_ok();
+    if !printed {
+        notes.push("the output is blocked: the tally was not printed".into());
+    }
+    for note in notes {
+        eprintln!("tiwhook: {note}");
     }
     Ok(summary)
 }

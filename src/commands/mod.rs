@@ -4,6 +4,7 @@
 //! A command returns `Ok` with the exit status its run earned, or an error for a usage problem
 //! (worded for the user, with context), which the binary reports with exit status 2.
 
+pub mod capture;
 pub mod completions;
 pub mod example;
 pub mod inspect;

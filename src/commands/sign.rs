@@ -128,25 +128,28 @@ fn sign_inputs(
     Ok(code)
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, keeping its
-/// permissions.
+/// Writes `bytes` over the file at `path`, safely: a link is followed to the real file, which is
+/// what gets replaced (the link stays a link); a read-only file is refused; the new content goes
+/// to a temporary file with an unpredictable name, created exclusively beside the real file (so
+/// nothing planted there is followed or truncated), given the original's permissions, synced, and
+/// renamed over it. The temporary file is removed on any error, and by its guard if the run is
+/// cut short between its creation and the rename.
 fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = dir.join(format!(".{file_name}.tiwhook-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temporary, meta.permissions())?;
-        }
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    let real = std::fs::canonicalize(path)?;
+    let meta = std::fs::metadata(&real)?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
     }
-    result
+    if meta.permissions().readonly() {
+        return Err(io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only; not rewritten"));
+    }
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new().prefix(".tiwhook-sign-").suffix(".tmp").tempfile_in(dir)?;
+    temporary.write_all(bytes)?;
+    temporary.as_file().set_permissions(meta.permissions())?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(&real).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The outcome of signing one input.

@@ -121,6 +121,11 @@ pub static CODES: &[Code] = &[
         when: "past 50 findings in one callback, the rest are counted, not listed",
     },
     Code {
+        code: "several-documents",
+        severity: Severity::Warning,
+        when: "a request to `listen` whose body holds more than one document (Tencent sends one callback per request)",
+    },
+    Code {
         code: "empty-input",
         severity: Severity::Warning,
         when: "an input holds no callback while others do (`--strict` fails it)",
@@ -159,6 +164,7 @@ mod tests {
             include_str!("../read/extract.rs"),
             include_str!("../pipeline.rs"),
             include_str!("report.rs"),
+            include_str!("../commands/listen.rs"),
         ];
         for source in sources {
             for quoted in source.split('"').skip(1).step_by(2) {

@@ -1,0 +1,85 @@
+//! `tiwhook capture bodies FILE…`: the bodies of the requests a `listen --save` file holds, back
+//! exactly as they were received (the file keeps them byte for byte; see
+//! [`crate::read::capture`]).
+//!
+//! To stdout, each body is followed by a line feed; with `--out-dir`, each goes to a file of its
+//! own, `000001.body`, `000002.body`, … holding its bytes and nothing else. A line that is no
+//! capture is reported and makes the exit status 1.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::CaptureBodiesArgs;
+use crate::exit_codes::ExitCode;
+use crate::read::capture;
+use crate::read::framing::{Documents, Item};
+use crate::read::source::{self, Entry};
+use crate::sanitize::escape;
+
+pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("--out-dir {}", dir.display()))?;
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut diagnostics = io::stderr();
+    let mut code = ExitCode::Success;
+    let mut written = 0u64;
+    for entry in source::expand(&args.paths, false) {
+        let source = match entry {
+            Entry::Read(source) => source,
+            Entry::Unlisted(unlisted) => {
+                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
+                code = ExitCode::Usage;
+                continue;
+            }
+            Entry::Skipped { .. } => continue,
+        };
+        let name = source.name();
+        let mut input = Vec::new();
+        if let Err(error) = source.open().and_then(|mut reader| reader.read_to_end(&mut input)) {
+            writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+            code = ExitCode::Usage;
+            continue;
+        }
+        let mut documents = Documents::new(&input[..]);
+        while let Ok(Some(item)) = documents.next_item() {
+            let found = match &item {
+                Item::Document(d) => capture::body_of(d.doc.bytes(), d.doc.root()).ok_or(d.start),
+                Item::Broken(b) => Err(b.start),
+            };
+            match found {
+                Ok(captured) => {
+                    written += 1;
+                    match &args.out_dir {
+                        Some(dir) => write_body(dir, written, &captured.body)?,
+                        None => {
+                            out.write_all(&captured.body)?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                }
+                Err(at) => {
+                    writeln!(
+                        diagnostics,
+                        "tiwhook: {}:{}:{}: not a capture line",
+                        escape(&name),
+                        at.line,
+                        at.column
+                    )?;
+                    if code == ExitCode::Success {
+                        code = ExitCode::Failure;
+                    }
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(code)
+}
+
+fn write_body(dir: &Path, number: u64, body: &[u8]) -> anyhow::Result<()> {
+    let path = dir.join(format!("{number:06}.body"));
+    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
+}
