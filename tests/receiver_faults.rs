@@ -313,6 +313,8 @@ fn sign_in_place_never_clobbers() {
     let dir = temp_dir("sign");
     let real = dir.join("real.json");
     std::fs::write(&real, started_line("a")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
     let link = dir.join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let sign = |path: &std::path::Path| {
@@ -324,6 +326,7 @@ fn sign_in_place_never_clobbers() {
     // Through a link: the real file is signed, the link stays a link.
     assert_eq!(sign(&link).status.code(), Some(0));
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640, "permissions kept");
     tiwhook_fixed(&["check", "--key", "k2", real.to_str().unwrap()]).assert().code(0);
     // A read-only file is refused and left as it was.
     let readonly = dir.join("readonly.json");
