@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use common::*;
 use predicates::str::contains;
 
@@ -41,16 +38,7 @@ fn a_zone_may_be_a_fixed_offset() {
 #[test]
 fn listen_takes_a_port_alone_on_loopback() {
     for addr in [":0", "0"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-            .args(["listen", "--addr", addr, "--color", "never"])
-            .env_remove("TIW_CALLBACK_KEY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let (mut child, _, first) = listen_at(addr, &[]);
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(first.starts_with("listening on http://127.0.0.1:"), "{addr}: {first}");

@@ -7,14 +7,6 @@ use common::*;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-/// A fresh empty directory, unique to this test process and `name`.
-fn empty_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tiwhook-fail-closed-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_required_signature_without_any_key_is_a_usage_error_before_reading() {
     let mismatch = fixture("invalid/signature-mismatch.json");
@@ -54,7 +46,7 @@ fn a_named_key_variable_that_is_unset_or_empty_is_a_usage_error() {
 
 #[test]
 fn a_run_that_finds_no_callback_fails_unless_allowed() {
-    let dir = empty_dir("nothing");
+    let dir = temp_dir("nothing");
     let empty_file = dir.join("empty.json");
     std::fs::write(&empty_file, "").unwrap();
     let array = dir.join("array.json");
@@ -97,7 +89,7 @@ fn a_run_that_finds_no_callback_fails_unless_allowed() {
 
 #[test]
 fn an_input_without_callbacks_among_others_is_a_warning_that_strict_fails() {
-    let dir = empty_dir("among");
+    let dir = temp_dir("among");
     std::fs::write(dir.join("a.json"), started_line("a")).unwrap();
     std::fs::write(dir.join("b.json"), "[]").unwrap();
     let dir_s = dir.to_str().unwrap();

@@ -71,13 +71,6 @@ impl Receiver {
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tiwhook-faults-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_full_disk_leaves_no_fragment_and_the_next_request_is_saved_whole() {
     let dir = temp_dir("full");
@@ -155,30 +148,8 @@ fn a_blocked_output_drops_display_lines_not_requests() {
 
 #[test]
 fn one_body_shows_one_report_and_counts_the_rest() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-        .args([
-            "listen",
-            "--addr",
-            "127.0.0.1:0",
-            "--color",
-            "never",
-            "--tz",
-            "UTC",
-            "--key",
-            KEY,
-            "--compact",
-        ])
-        .env_remove("TIW_CALLBACK_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let receiver =
-        Receiver { child, address: first.trim().strip_prefix("listening on http://").unwrap().into() };
+    let (child, mut stdout, first) = listen(&["--key", KEY, "--compact"]);
+    let receiver = Receiver { child, address: first.strip_prefix("listening on http://").unwrap().into() };
     let body: String = (0..3).map(|i| format!("{}\n", started_line(&format!("many{i}")))).collect();
     assert_eq!(receiver.post(body.as_bytes()).0, 200);
     let (mut report, mut rest) = (String::new(), String::new());
@@ -286,19 +257,8 @@ fn captures_keep_every_body_byte_for_byte_and_read_back_as_callbacks() {
 
 #[test]
 fn the_detailed_view_says_when_and_from_where_each_callback_came() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-        .args(["listen", "--addr", "127.0.0.1:0", "--color", "never", "--tz", "UTC", "--key", KEY])
-        .env_remove("TIW_CALLBACK_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let receiver =
-        Receiver { child, address: first.trim().strip_prefix("listening on http://").unwrap().into() };
+    let (child, mut stdout, first) = listen(&["--key", KEY]);
+    let receiver = Receiver { child, address: first.strip_prefix("listening on http://").unwrap().into() };
     assert_eq!(receiver.post(started_line("arrival").as_bytes()).0, 200);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();

@@ -227,16 +227,15 @@ impl<R: Read> Extracted<R> {
                 },
             };
             let at_position = self.place(line, start, broke_at);
-            let index = self.next_index();
-            self.found.push_back(Found::Broken(Broken {
-                index,
-                start: place,
-                code: "invalid-json",
-                message: format!("this line holds {message}"),
-                at: at_position,
-                help: None,
-            }));
+            self.push_broken(place, format!("this line holds {message}"), at_position);
         }
+    }
+
+    /// Adds a broken piece, `invalid-json`, to what the line gave.
+    fn push_broken(&mut self, start: Position, message: String, at: Position) {
+        let index = self.next_index();
+        let broken = Broken { index, start, code: "invalid-json", message, at, help: None };
+        self.found.push_back(Found::Broken(broken));
     }
 
     /// A callback decoded from a JSON string: parsed, and kept in compact form, so that its
@@ -259,15 +258,10 @@ impl<R: Read> Extracted<R> {
                 self.spare_bytes.push(compact);
             }
             Parsed::Invalid { message, .. } => {
-                let index = self.next_index();
-                self.found.push_back(Found::Broken(Broken {
-                    index,
-                    start: place,
-                    code: "invalid-json",
-                    message: format!("a string of this line holds what looks like a callback, but it is not JSON: {message}"),
-                    at: place,
-                    help: None,
-                }));
+                let message = format!(
+                    "a string of this line holds what looks like a callback, but it is not JSON: {message}"
+                );
+                self.push_broken(place, message, place);
             }
             _ => {}
         }

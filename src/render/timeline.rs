@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use super::check::CheckPrinter;
-use super::contract::{Line, TaskLine, TotalsLine};
+use super::contract::{Line, TASK_FIELDS, TaskLine, TotalsLine};
 use super::style::{Style, paint};
 use super::{Printer, plural};
 use crate::judge::report::{Report, Summary};
@@ -122,24 +122,13 @@ fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) ->
     out.write_all(&line)
 }
 
-/// The columns of the CSV view, in order.
-pub const CSV_COLUMNS: &[&str] = &[
-    "task_id",
-    "kind",
-    "room_id",
-    "state",
-    "start",
-    "stop",
-    "duration_seconds",
-    "finish_reason",
-    "callbacks",
-    "duplicates",
-];
-
 /// A header row, then one row per task: times in RFC 3339 (UTC), empty cells for what is not
 /// known (a running task has no stop and no duration).
 fn csv(out: &mut impl Write, tasks: &[&Task]) -> io::Result<()> {
-    writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+    // The columns are the members of a JSON `task` line, but its type and warnings.
+    let columns: Vec<&str> =
+        TASK_FIELDS.iter().copied().filter(|f| !matches!(*f, "type" | "warnings")).collect();
+    writeln!(out, "{}", columns.join(","))?;
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     let time = |t: Option<u64>| t.map(timefmt::rfc3339).unwrap_or_default();
     for task in tasks {

@@ -94,3 +94,39 @@ pub fn assert_terminal_safe(text: &str, what: &str) {
     let bad = clean.chars().find(|&c| c != '\n' && tiwhook::sanitize::is_unsafe(c));
     assert_eq!(bad, None, "{what}: {clean:?}");
 }
+
+/// A fresh, empty directory in the system temp directory, unique to this test process and `name`.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tiwhook-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A listening `tiwhook listen`: the child, the rest of its stdout, and its first line.
+pub type Listening = (std::process::Child, std::io::BufReader<std::process::ChildStdout>, String);
+
+/// `tiwhook listen` on a free loopback port with `args`, with its stdout piped and its first line
+/// (`listening on http://ADDR`) read.
+pub fn listen(args: &[&str]) -> Listening {
+    listen_at("127.0.0.1:0", args)
+}
+
+/// [`listen`] on `--addr addr`.
+pub fn listen_at(addr: &str, args: &[&str]) -> Listening {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
+        .args(["listen", "--addr", addr, "--color", "never", "--tz", "UTC"])
+        .args(args)
+        .env_remove("TIW_CALLBACK_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    (child, stdout, first.trim().to_string())
+}
