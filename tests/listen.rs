@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,18 +20,7 @@ struct Receiver {
 
 impl Receiver {
     fn start(args: &[&str]) -> Receiver {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-            .args(["listen", "--addr", "127.0.0.1:0", "--color", "never", "--tz", "UTC"])
-            .args(args)
-            .env_remove("TIW_CALLBACK_KEY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
+        let (child, stdout, first) = listen(args);
         // `listening on http://ADDR`, or with --format json a `listening` line of the contract.
         let url = match serde_json::from_str::<serde_json::Value>(&first) {
             Ok(line) => {
