@@ -168,6 +168,18 @@ pub struct ExampleArgs {
     /// The clock the sample's times are set around: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+
+    /// The TaskId [default: a fresh random-looking one]
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+
+    /// The RoomId [default: a fresh random one]
+    #[arg(long, value_name = "ID")]
+    pub room: Option<u64>,
+
+    /// Seed for the ids not given, so that a run can be repeated
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 const LISTEN_EXAMPLES: &str = "\

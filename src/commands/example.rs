@@ -24,7 +24,17 @@ pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
         let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
         let key = keys.first().map(|k| k.secret_for_signing());
-        let Some(sample) = example(name, now, key) else {
+        // Fresh ids each call, unless a seed (or the ids themselves) are given.
+        let seed = args.seed.unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+        });
+        let mut random = Random::new(seed);
+        let ids = Ids {
+            task: args.task.clone().unwrap_or_else(|| random.id(20)),
+            room: args.room.unwrap_or_else(|| 100_000 + random.below(900_000)),
+        };
+        let Some(sample) = example(name, now, key, &ids) else {
             let known: Vec<_> = names().collect();
             bail!("no example of `{name}`; known events: {}", known.join(", "));
         };
@@ -37,9 +47,54 @@ pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
 /// How long a signed example stays valid after the clock.
 pub const VALID_FOR: i64 = 86_400;
 
+/// The ids a sample carries.
+#[derive(Clone, Debug)]
+pub struct Ids {
+    pub task: String,
+    pub room: u64,
+}
+
+impl Default for Ids {
+    /// The ids of the bundled fixtures.
+    fn default() -> Self {
+        Ids { task: "cq5v8kl2j7s1a0e4m9tb".into(), room: 880_528 }
+    }
+}
+
+/// A small deterministic generator (xorshift64*), for ids that look random and repeat with a seed.
+pub struct Random(u64);
+
+impl Random {
+    pub fn new(seed: u64) -> Random {
+        Random(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// An id of `len` lower-case letters and digits, as Tencent's task ids look.
+    pub fn id(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len).map(|_| ALPHABET[self.below(ALPHABET.len() as u64) as usize] as char).collect()
+    }
+}
+
 /// The sample `EventData` of an event, its times around `now`; `None` for an unknown event.
-fn event_data(name: &str, now: i64) -> Option<Value> {
-    let room = 880_528;
+fn event_data(name: &str, now: i64, ids: &Ids) -> Option<Value> {
+    let room = ids.room;
+    let task = ids.task.as_str();
+    let group = room.to_string();
+    let push_user = format!("tic_push_user_{room}_01");
+    let record_user = format!("tic_record_user_{room}_01");
     let video = |user: &str, ms: u64, size: u64, id: &str| {
         json!({
             "UserId": user, "VideoDuration": ms, "VideoFormat": "mp4", "VideoId": id, "VideoPlayTime": 0,
@@ -48,41 +103,41 @@ fn event_data(name: &str, now: i64) -> Option<Value> {
         })
     };
     let transcode = json!({
-        "TaskId": "t5q8w1e4r7y0u3i6o9pa", "Progress": 24, "Resolution": "1024x768",
+        "TaskId": task, "Progress": 24, "Resolution": "1024x768",
         "Title": "lesson-3.pptx", "Pages": 36,
     });
     let data = match name {
+        // A push starts when its callback is sent.
         "WhiteboardPushStarted" => json!({
-            "TaskId": "cq5v8kl2j7s1a0e4m9tb", "RoomId": room, "PushUserId": "tic_push_user_880528_01",
-            "PushStartTime": now - 3725,
+            "TaskId": task, "RoomId": room, "PushUserId": push_user, "PushStartTime": now,
         }),
         "WhiteboardPushStopped" => json!({
-            "TaskId": "cq5v8kl2j7s1a0e4m9tb", "RoomId": room, "GroupId": "880528",
-            "PushUserId": "tic_push_user_880528_01", "FinishReason": "USER_CALL",
+            "TaskId": task, "RoomId": room, "GroupId": group,
+            "PushUserId": push_user, "FinishReason": "USER_CALL",
             "PushStartTime": now - 3725, "PushStopTime": now - 1, "IMSyncTime": now - 3725, "ExceptionCnt": 0,
         }),
         "OnlineRecordStarted" | "OnlineRecordStopped" => json!({
-            "TaskId": "r7x2kq9m4v1c8b3n6zpd", "RoomId": room, "RecordUserId": "tic_record_user_880528_01",
+            "TaskId": task, "RoomId": room, "RecordUserId": record_user,
         }),
         "OnlineRecordFinished" => json!({
-            "TaskId": "r7x2kq9m4v1c8b3n6zpd", "RoomId": room, "GroupId": "880528",
-            "RecordUserId": "tic_record_user_880528_01", "RecordStartTime": now - 3725,
+            "TaskId": task, "RoomId": room, "GroupId": group,
+            "RecordUserId": record_user, "RecordStartTime": now - 3725,
             "RecordStopTime": now - 5, "TotalTime": 3_718_250u64, "FinishReason": "USER_CALL",
             "ExceptionCnt": 0, "OmittedDurations": [],
-            "VideoInfos": [video("tic_record_user_880528_01", 3_718_250, 412_351_283, "387702299223569371")],
+            "VideoInfos": [video(&record_user, 3_718_250, 412_351_283, "387702299223569371")],
         }),
         "OnlineRecordLongPauseWarning" => json!({
-            "TaskId": "r7x2kq9m4v1c8b3n6zpd", "RoomId": room, "RecordUserId": "tic_record_user_880528_01",
+            "TaskId": task, "RoomId": room, "RecordUserId": record_user,
             "PauseTime": now - 1200, "EstimateStopTime": now + 600,
         }),
         "OnlineRecordLongPauseForceStopped" => json!({
-            "TaskId": "r7x2kq9m4v1c8b3n6zpd", "RoomId": room, "RecordUserId": "tic_record_user_880528_01",
+            "TaskId": task, "RoomId": room, "RecordUserId": record_user,
             "PauseTime": now - 1800, "StopTime": now,
         }),
         "TranscodeProgressChanged" => transcode,
         "TranscodeFinished" => {
             let mut data = transcode;
-            let base = "https://tiw-cos-1259648581.file.myqcloud.com/1400313729/t5q8w1e4r7y0u3i6o9pa";
+            let base = format!("https://tiw-cos-1259648581.file.myqcloud.com/1400313729/{task}");
             data["Progress"] = json!(100);
             data["ResultUrl"] = json!(format!("{base}/index.html"));
             data["ThumbnailUrl"] = json!(format!("{base}/thumbnail/"));
@@ -91,17 +146,17 @@ fn event_data(name: &str, now: i64) -> Option<Value> {
             data
         }
         "OfflineRecordProgressChanged" => {
-            json!({"TaskId": "o2k5m8n1b4v7c0x3z6la", "RoomId": 3107, "Progress": 60})
+            json!({"TaskId": task, "RoomId": room, "Progress": 60})
         }
         "OfflineRecordFinished" => json!({
-            "TaskId": "o2k5m8n1b4v7c0x3z6la", "GroupId": "3107", "RoomId": 3107, "Progress": 100,
+            "TaskId": task, "GroupId": group, "RoomId": room, "Progress": 100,
             "RecordStartTime": now - 647, "TotalTime": 647_000,
-            "VideoInfos": [video("tic_record_user_3107_01", 647_000, 70_254_592, "387702299223569373")],
+            "VideoInfos": [video(&record_user, 647_000, 70_254_592, "387702299223569373")],
         }),
         "TaskQueuedAmountLimitWarning" | "TaskQueuedTimeLimitWarning" => json!({
             "TaskType": "WhiteboardPush", "Total": 1,
             "Tasks": [{
-                "TaskID": "p9o8i7u6y5t4r3e2w1qa", "CreateTime": beijing_time(now - 600), "CancelTime": "",
+                "TaskID": task, "CreateTime": beijing_time(now - 600), "CancelTime": "",
                 "RoomID": room, "FileURL": "", "SdkAppID": 1_400_313_729u64,
             }],
         }),
@@ -121,11 +176,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     events::EVENTS.iter().map(|e| e.name)
 }
 
-/// A sample callback of `name` around `now`, signed with `key` if given; `None` for an event
-/// tiwhook does not know.
-pub fn example(name: &str, now: i64, key: Option<&[u8]>) -> Option<Value> {
+/// A sample callback of `name` around `now`, with `ids`, signed with `key` if given; `None` for
+/// an event tiwhook does not know.
+pub fn example(name: &str, now: i64, key: Option<&[u8]>, ids: &Ids) -> Option<Value> {
     let event = events::find(name)?;
-    let data = event_data(event.name, now)?;
+    let data = event_data(event.name, now, ids)?;
     let mut callback = json!({"EventType": name, "EventData": data, "SdkAppId": 1_400_313_729u64});
     if !event.optional_envelope.contains(&"Timestamp") {
         callback["Timestamp"] = json!(now);
@@ -145,9 +200,9 @@ mod tests {
     #[test]
     fn every_event_has_an_example() {
         for name in names() {
-            assert!(example(name, 1_764_054_000, None).is_some(), "{name}");
+            assert!(example(name, 1_764_054_000, None, &Ids::default()).is_some(), "{name}");
         }
-        assert!(example("NoSuchEvent", 0, None).is_none());
+        assert!(example("NoSuchEvent", 0, None, &Ids::default()).is_none());
     }
 
     #[test]
