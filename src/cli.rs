@@ -56,6 +56,9 @@ pub enum Command {
     /// Receive Tencent's callbacks over HTTP and show them live, verified
     #[command(after_help = LISTEN_EXAMPLES)]
     Listen(ListenArgs),
+    /// Post callbacks to your receiver the way Tencent does, and judge each delivery
+    #[command(after_help = SEND_EXAMPLES)]
+    Send(SendArgs),
     /// Work with the capture files `listen --save` writes
     #[command(subcommand)]
     Capture(CaptureCommand),
@@ -297,6 +300,91 @@ pub enum TimelineFormat {
     Json,
     /// CSV, one row per task (for reconciling a bill in a spreadsheet)
     Csv,
+}
+
+const SEND_EXAMPLES: &str = "\
+Examples:
+  tiwhook example WhiteboardPushStarted --key k | tiwhook send http://127.0.0.1:3000/tiw
+  tiwhook send --resign --key-env TIW_CALLBACK_KEY --duplicate 1 --shuffle https://app.example.com/tiw fixtures/signed/
+  tiwhook send http://127.0.0.1:3000/tiw received.ndjson     replay a listen --save capture
+
+A delivery is accepted on HTTP 200 within --timeout; anything else is retried --retries times,
+every --retry-interval, as Tencent does. Exit status: 0 every callback accepted, 1 otherwise,
+2 for a usage error.";
+
+#[derive(Args, Debug, Clone)]
+pub struct SendArgs {
+    /// The receiver: an http:// or https:// URL
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Files or directories of callbacks (gzip and zstd are decompressed; capture files of
+    /// `listen --save` send their bodies as received); none, or `-`, reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Find the callbacks inside the lines of a log
+    #[arg(long)]
+    pub extract: bool,
+
+    /// Send each non-empty line as it is, JSON or not (for testing a receiver's error handling)
+    #[arg(long, conflicts_with_all = ["extract", "resign"])]
+    pub raw: bool,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// Give each callback a fresh ExpireTime and its Sign, with the first key, before sending
+    #[arg(long)]
+    pub resign: bool,
+
+    /// With --resign: how long the new signatures are valid
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub expire_in: String,
+
+    /// The clock for --resign: Unix seconds or RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// How long a receiver has to answer one attempt (Tencent's: 10s)
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+
+    /// Attempts after the first, when one is not accepted (Tencent's: 5)
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
+
+    /// The pause between attempts (Tencent's: 5s)
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub retry_interval: String,
+
+    /// Deliver each callback N more times (a receiver must stay idempotent: answers are compared)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub duplicate: u32,
+
+    /// Deliver in another order (a stop before its start, as networks do); a seed repeats one
+    #[arg(long, value_name = "SEED", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
+    pub shuffle: Option<Option<u64>>,
+
+    /// Pace the deliveries: 10/s, 30/m
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+
+    /// Deliveries in flight at once
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub concurrency: u16,
+
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = SendFormat::Human)]
+    pub format: SendFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendFormat {
+    /// One line per delivery, then a summary
+    Human,
+    /// JSON Lines: a `delivery` line per delivery with every attempt, then `delivery_summary`
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,7 @@
 use clap::Parser;
 use tiwhook::cli::{CaptureCommand, CheckArgs, Cli, Command};
 use tiwhook::commands::inspect::Mode;
-use tiwhook::commands::{capture, completions, example, inspect, listen, man, sign, timeline};
+use tiwhook::commands::{capture, completions, example, inspect, listen, man, send, sign, timeline};
 use tiwhook::config::Environment;
 use tiwhook::exit_codes::ExitCode;
 
@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Example(args)) => example::run(&args, &env),
         Some(Command::Timeline(args)) => timeline::run(&args, &env),
         Some(Command::Listen(args)) => listen::run(&args, &env),
+        Some(Command::Send(args)) => send::run(&args, &env),
         Some(Command::Capture(CaptureCommand::Bodies(args))) => capture::bodies(&args),
         Some(Command::Completions { shell }) => completions::run(shell),
         Some(Command::Man { command }) => man::run(command.as_deref()),

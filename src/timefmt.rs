@@ -163,9 +163,18 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
 }
 
 /// Parses a duration given on the command line: a number and a unit, repeated: `90s`, `1h30m`,
-/// `30d`, `2w`, `10y` (a year is 365 days). Returns seconds.
+/// `30d`, `2w`, `10y` (a year is 365 days). Returns seconds; milliseconds are refused.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let error = || format!("`{text}` is not a duration such as 90s, 1h30m, 30d or 10y");
+    let millis = parse_millis(text)?;
+    if millis % 1000 != 0 {
+        return Err(format!("`{text}` is not a whole number of seconds"));
+    }
+    Ok(millis / 1000)
+}
+
+/// [`parse_duration`] in milliseconds, with `ms` as a unit too: `100ms`, `5s`, `2m`, `1h`.
+pub fn parse_millis(text: &str) -> Result<i64, String> {
+    let error = || format!("`{text}` is not a duration such as 100ms, 90s, 1h30m, 30d or 10y");
     let mut total: i64 = 0;
     let mut rest = text.trim();
     if rest.is_empty() {
@@ -176,17 +185,18 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         let number: i64 = rest[..digits].parse().map_err(|_| error())?;
         rest = &rest[digits..];
         let unit = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let seconds = match &rest[..unit] {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 7 * 86_400,
-            "y" => 365 * 86_400,
+        let millis = match &rest[..unit] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
             _ => return Err(error()),
         };
         rest = &rest[unit..];
-        total = number.checked_mul(seconds).and_then(|n| total.checked_add(n)).ok_or_else(error)?;
+        total = number.checked_mul(millis).and_then(|n| total.checked_add(n)).ok_or_else(error)?;
     }
     Ok(total)
 }

@@ -26,7 +26,9 @@ pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         let key = keys.first().map(|k| k.secret_for_signing());
         // Fresh ids each call, unless a seed (or the ids themselves) are given.
         let seed = args.seed.unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
             (nanos as u64) ^ (u64::from(std::process::id()) << 32)
         });
         let mut random = Random::new(seed);
@@ -69,7 +71,7 @@ impl Random {
         Random(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -78,7 +80,7 @@ impl Random {
 
     /// A number below `n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 
     /// An id of `len` lower-case letters and digits, as Tencent's task ids look.

@@ -10,6 +10,7 @@ pub mod example;
 pub mod inspect;
 pub mod listen;
 pub mod man;
+pub mod send;
 pub mod sign;
 pub mod timeline;
 

@@ -28,6 +28,8 @@ pub enum Line<'r> {
     Totals(TotalsLine<'r>),
     Forward(ForwardLine<'r>),
     Listening(ListeningLine),
+    Delivery(DeliveryLine<'r>),
+    DeliverySummary(DeliverySummaryLine),
     Unreadable(InputLine<'r>),
     EmptyInput(InputLine<'r>),
     NoCallbacks(NoCallbacksLine),
@@ -548,6 +550,70 @@ fn rfc3339<S: Serializer>(time: &Option<u64>, serializer: S) -> Result<S::Ok, S:
     }
 }
 
+/// Members of a `delivery` line (`send`), in order.
+pub const DELIVERY_FIELDS: &[&str] = &[
+    "type",
+    "source",
+    "line",
+    "copy",
+    "event_type",
+    "task_id",
+    "outcome",
+    "attempts",
+    "error_code_zero",
+    "answer_changed",
+];
+
+/// What became of sending one callback.
+#[derive(serde::Serialize)]
+pub struct DeliveryLine<'r> {
+    pub source: &'r str,
+    /// 1-based line where the callback starts in its source.
+    pub line: u64,
+    /// 0 for the callback, 1.. for its `--duplicate` copies.
+    pub copy: u32,
+    pub event_type: Option<&'r str>,
+    pub task_id: Option<&'r str>,
+    /// `accepted` (200 within the timeout) or `failed`.
+    pub outcome: &'static str,
+    /// Every attempt, in order.
+    pub attempts: Vec<AttemptLine<'r>>,
+    /// Whether the accepted answer was `{"error_code":0}`.
+    pub error_code_zero: bool,
+    /// Whether this copy's answer differs from the first delivery's.
+    pub answer_changed: bool,
+}
+
+/// Members of each attempt of a `delivery` line.
+pub const ATTEMPT_FIELDS: &[&str] = &["status", "millis", "error"];
+
+/// One attempt: the status when there was an answer, else the error.
+#[derive(serde::Serialize)]
+pub struct AttemptLine<'r> {
+    pub status: Option<u16>,
+    pub millis: u128,
+    pub error: Option<&'r str>,
+}
+
+/// Members of a `delivery_summary` line (`send`), in order.
+pub const DELIVERY_SUMMARY_FIELDS: &[&str] =
+    &["type", "deliveries", "accepted", "failed", "retried", "not_sent", "slowest_millis", "interrupted"];
+
+/// The tally of a `send`.
+#[derive(serde::Serialize)]
+pub struct DeliverySummaryLine {
+    pub deliveries: u64,
+    pub accepted: u64,
+    pub failed: u64,
+    /// Deliveries that took more than one attempt.
+    pub retried: u64,
+    /// Pieces of the input that were not JSON, and not sent.
+    pub not_sent: u64,
+    pub slowest_millis: u128,
+    /// Whether Ctrl-C cut the run short.
+    pub interrupted: bool,
+}
+
 /// Members of a `listening` line (listen's first line with `--format json`), in order.
 pub const LISTENING_FIELDS: &[&str] = &["type", "url"];
 
@@ -641,6 +707,29 @@ mod tests {
             keys(&Line::Listening(ListeningLine { url: "http://127.0.0.1:8080".into() })),
             LISTENING_FIELDS
         );
+        let attempt = AttemptLine { status: Some(200), millis: 3, error: None };
+        let delivery = DeliveryLine {
+            source: "-",
+            line: 1,
+            copy: 0,
+            event_type: None,
+            task_id: None,
+            outcome: "accepted",
+            attempts: vec![attempt],
+            error_code_zero: true,
+            answer_changed: false,
+        };
+        assert_eq!(keys(&Line::Delivery(delivery)), DELIVERY_FIELDS);
+        let summary = DeliverySummaryLine {
+            deliveries: 1,
+            accepted: 1,
+            failed: 0,
+            retried: 0,
+            not_sent: 0,
+            slowest_millis: 3,
+            interrupted: false,
+        };
+        assert_eq!(keys(&Line::DeliverySummary(summary)), DELIVERY_SUMMARY_FIELDS);
         for problem in [
             InputProblem::Unreadable { source: "a".into(), message: "gone".into() },
             InputProblem::Empty { source: "b".into() },

@@ -1,0 +1,249 @@
+//! `tiwhook send` against real HTTP servers started here: one that fails twice then accepts, one
+//! that never answers, one that answers `{"error_code":1}`, one whose answers change, and the
+//! project's own `listen`. Retry intervals and timeouts are short so that the tests stay fast; no
+//! test measures speed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+/// A server on loopback that answers the n-th request (from 0) with `answer(n)`: a status and a
+/// body, or `None` to hold the connection open without answering. Returns its URL and the bodies
+/// it received.
+fn server(
+    answer: impl Fn(usize) -> Option<(u16, &'static str)> + Send + 'static,
+) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tiw", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            sink.lock().unwrap().push(body);
+            match answer(n) {
+                Some((status, text)) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    (url, received)
+}
+
+fn send(url: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = tiwhook();
+    cmd.args(["send", url, "--retry-interval", "50ms", "--timeout", "2s"]).args(args);
+    cmd
+}
+
+#[test]
+fn a_receiver_that_fails_twice_then_accepts_is_retried_like_tencent_does() {
+    let (url, received) = server(|n| Some(if n < 2 { (500, "oops") } else { (200, "{\"error_code\":0}") }));
+    send(&url, &[&fixture("signed/push-started.json")])
+        .assert()
+        .code(0)
+        .stdout(contains("accepted after 3 attempts (500, 500, 200)"))
+        .stdout(contains("1 delivery sent: 1 accepted, 0 failed, 1 retried"));
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 3);
+    let fixture_bytes = read_fixture("signed/push-started.json");
+    assert_eq!(received[0], fixture_bytes.trim_end().as_bytes(), "the body goes byte for byte");
+}
+
+#[test]
+fn a_receiver_that_never_answers_fails_each_attempt_within_the_timeout() {
+    let (url, _) = server(|_| None);
+    let output = tiwhook()
+        .args([
+            "send",
+            &url,
+            "--timeout",
+            "200ms",
+            "--retries",
+            "2",
+            "--retry-interval",
+            "10ms",
+            "-f",
+            "json",
+        ])
+        .arg(fixture("signed/push-started.json"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output.stdout);
+    let attempts = lines[0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3);
+    for attempt in attempts {
+        assert_eq!(attempt["status"], serde_json::Value::Null);
+        assert_eq!(attempt["error"], "no answer within 200 ms");
+        assert!(attempt["millis"].as_u64().unwrap() < 2000);
+    }
+    assert_eq!(lines[0]["outcome"], "failed");
+    assert_eq!(lines[1]["type"], "delivery_summary");
+    assert_eq!(lines[1]["failed"], 1);
+}
+
+#[test]
+fn an_answer_other_than_error_code_zero_is_a_warning_not_a_failure() {
+    let (url, _) = server(|_| Some((200, "{\"error_code\":1}")));
+    send(&url, &[&fixture("signed/push-started.json")])
+        .assert()
+        .code(0)
+        .stdout(contains("warning: the answer was `{\"error_code\":1}`, not {\"error_code\":0}"));
+}
+
+#[test]
+fn duplicates_are_delivered_and_a_changed_answer_is_reported() {
+    let (url, received) =
+        server(|n| Some(if n == 0 { (200, "{\"error_code\":0}") } else { (200, "{\"error_code\":7}") }));
+    let output = send(&url, &["--duplicate", "2", "-f", "json", &fixture("signed/push-started.json")])
+        .output()
+        .unwrap();
+    let lines = json_lines(&output.stdout);
+    let copies: Vec<_> =
+        lines.iter().filter(|l| l["type"] == "delivery").map(|l| l["copy"].as_u64().unwrap()).collect();
+    assert_eq!(copies, [0, 1, 2]);
+    assert_eq!(lines[1]["answer_changed"], true);
+    assert_eq!(received.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn shuffling_with_a_seed_repeats_its_order() {
+    let order = |seed: &str| -> Vec<String> {
+        let (url, received) = server(|_| Some((200, "{\"error_code\":0}")));
+        send(&url, &[&format!("--shuffle={seed}"), &fixture("timeline/day.ndjson")]).output().unwrap();
+        received.lock().unwrap().iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+    };
+    let (first, again, other) = (order("7"), order("7"), order("8"));
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+    let plain = read_fixture("timeline/day.ndjson");
+    assert_ne!(first.iter().map(String::as_str).collect::<Vec<_>>(), plain.lines().collect::<Vec<_>>());
+}
+
+#[test]
+fn what_is_not_json_is_not_sent_unless_raw() {
+    let (url, received) = server(|_| Some((200, "{\"error_code\":0}")));
+    let input = format!("{}\nnot json\n", started_line("ok"));
+    send(&url, &[]).write_stdin(input.clone()).assert().code(1).stderr(contains("not sent"));
+    assert_eq!(received.lock().unwrap().len(), 1);
+    send(&url, &["--raw"]).write_stdin(input).assert().code(0);
+    assert_eq!(received.lock().unwrap().last().unwrap(), b"not json");
+}
+
+#[test]
+fn a_bad_url_or_no_key_to_resign_with_is_a_usage_error() {
+    tiwhook().args(["send", "not a url"]).write_stdin("{}").assert().code(2).stderr(contains("not a URL"));
+    tiwhook().args(["send", "ftp://x/"]).write_stdin("{}").assert().code(2).stderr(contains("http://"));
+    tiwhook()
+        .args(["send", "http://127.0.0.1:9/", "--resign", &fixture("signed/push-started.json")])
+        .assert()
+        .code(2)
+        .stderr(contains("--resign needs"));
+}
+
+#[test]
+fn examples_sent_into_listen_are_saved_and_verify_from_the_capture() {
+    let dir = temp_dir("send-listen");
+    let save = dir.join("received.ndjson");
+    let (mut child, stdout, first) = listen(&["--key", "k", "--save", save.to_str().unwrap(), "--compact"]);
+    std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
+    let url = format!("{}/tiw", first.strip_prefix("listening on ").unwrap());
+    let mut examples = String::new();
+    for event in ["WhiteboardPushStarted", "WhiteboardPushStopped"] {
+        let out = tiwhook()
+            .args(["example", event, "--key", "k", "--task", "e2e", "--room", "42"])
+            .output()
+            .unwrap();
+        examples.push_str(&String::from_utf8(out.stdout).unwrap());
+    }
+    send(&url, &[]).write_stdin(examples).assert().code(0).stdout(contains("2 deliveries sent: 2 accepted"));
+    // A stored fixture, signed with another key long ago, re-signed on the way.
+    send(&url, &["--resign", "--key", "k", &fixture("signed/push-stopped.json")]).assert().code(0);
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    child.wait().unwrap();
+    let (reports, summary, code) =
+        run_json(&["check", "--require-signature", "--key", "k", save.to_str().unwrap()], None);
+    assert_eq!((code, summary["valid"].as_u64()), (0, Some(3)), "{reports:?}");
+    assert_eq!(reports[0]["details"]["task_id"], "e2e");
+    assert_eq!(reports[0]["details"]["room_id"], 42);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn examples_get_fresh_ids_unless_seeded() {
+    let task = |args: &[&str]| -> String {
+        let out = tiwhook().args(["example", "WhiteboardPushStarted"]).args(args).output().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        value["EventData"]["TaskId"].as_str().unwrap().to_string()
+    };
+    assert_ne!(task(&[]), task(&[]));
+    assert_eq!(task(&["--seed", "5"]), task(&["--seed", "5"]));
+    assert_eq!(task(&["--task", "mine"]), "mine");
+    let out = tiwhook().args(["example", "WhiteboardPushStarted", "--now", NOW]).output().unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        value["EventData"]["PushStartTime"], value["Timestamp"],
+        "a push starts at its callback's time"
+    );
+    assert!(predicate::str::is_match("^[a-z0-9]{20}$").unwrap().eval(&task(&[])));
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_the_report_so_far() {
+    let (url, _) = server(|n| if n == 0 { Some((200, "{\"error_code\":0}")) } else { None });
+    let input = format!("{}\n{}\n", started_line("one"), started_line("two"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiwhook"))
+        .args(["send", &url, "--timeout", "60s", "--retries", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    // The first is accepted; the second hangs on a server that never answers.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("task one  accepted"), "{text}");
+    assert!(
+        text.contains("2 deliveries sent: 1 accepted, 1 failed, 0 retried") && text.contains("interrupted"),
+        "{text}"
+    );
+}
