@@ -11,14 +11,16 @@ Inspect Tencent Cloud Interactive Whiteboard (TIW) callbacks: read them from fil
 validate their structure and signature, and show task, room, user and timing details.
 
 Inputs may hold one callback, a JSON array of callbacks, or a stream of them (JSON Lines or
-concatenated objects). A directory stands for every *.json, *.ndjson and *.jsonl below it.";
+concatenated objects), gzip or zstd compressed or not; --extract finds them inside log lines. A
+directory stands for every *.json, *.ndjson and *.jsonl below it (also .gz and .zst).";
 
 const EXAMPLES: &str = "\
 Examples:
   tiwhook captured.json                   show each callback in detail
-  grep -h WhiteboardPush app.log | tiwhook
-  tiwhook check fixtures/                 CI gate: one line per problem, exit status 1 on failure
-  TIW_CALLBACK_KEY=... tiwhook check --format json capture.ndjson
+  tail -f app.log | tiwhook --extract     callbacks inside a live log, as they come
+  tiwhook check --require-signature fixtures/   CI gate: one line per problem, exit 1 on failure
+  TIW_CALLBACK_KEY=... tiwhook check --format json capture.ndjson.gz
+  tiwhook send http://127.0.0.1:3000/tiw fixtures/signed/   drive your receiver like Tencent
 
 Exit status: 0 every callback passed; 1 at least one failed; 2 usage error or unreadable input.";
 

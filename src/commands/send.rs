@@ -399,16 +399,16 @@ where
     }
 }
 
-/// A client error with its causes: `client error (Connect): Connection refused (os error 111)`.
+/// A client error and its deepest cause: `client error (Connect): Connection refused (os error 111)`.
 fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    let mut deepest = error.source();
+    while let Some(cause) = deepest.and_then(|c| c.source()) {
+        deepest = Some(cause);
     }
-    text
+    match deepest {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
 }
 
 fn duration_text(duration: Duration) -> String {
