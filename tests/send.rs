@@ -247,3 +247,37 @@ fn ctrl_c_stops_cleanly_with_the_report_so_far() {
         "{text}"
     );
 }
+
+#[test]
+fn an_endless_answer_is_cut_off_and_paced_concurrent_deliveries_all_arrive() {
+    // A receiver that answers 200 and then streams its body forever.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tiw", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let chunk = format!("{:x}\r\n{}\r\n", 1024, "x".repeat(1024));
+                while stream.write_all(chunk.as_bytes()).is_ok() {}
+            });
+        }
+    });
+    let input: String = (0..4).map(|i| format!("{}\n", started_line(&format!("paced{i}")))).collect();
+    let output = tiwhook()
+        .args(["send", &url, "--timeout", "5s", "--rate", "50/s", "--concurrency", "2", "-f", "json"])
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let lines = json_lines(&output.stdout);
+    let deliveries: Vec<_> = lines.iter().filter(|l| l["type"] == "delivery").collect();
+    assert_eq!(deliveries.len(), 4);
+    for delivery in deliveries {
+        assert_eq!(delivery["outcome"], "accepted", "{delivery}");
+        assert_eq!(delivery["error_code_zero"], false, "the endless answer is no {{\"error_code\":0}}");
+    }
+    assert_eq!(output.status.code(), Some(0));
+}
