@@ -212,8 +212,7 @@ fn judge_captured<'s>(
     captured: capture::Captured,
     policy: &'s Policy,
 ) -> Expanded<'s> {
-    let verbatim = memchr::memmem::find(line, b",\"body\":").filter(|_| line.ends_with(b"}"));
-    let body_column = verbatim.map(|at| start.advanced_by(&line[..at + b",\"body\":".len()]).column);
+    let body_column = captured.verbatim_at.map(|at| start.advanced_by(&line[..at]).column);
     let arrival = Arrival { received_at: captured.received_at, peer: captured.peer };
     Expanded { source, start, body_column, body: captured.body, arrival, policy }
 }

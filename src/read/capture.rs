@@ -90,6 +90,9 @@ pub struct Captured {
     pub peer: String,
     /// The body, byte for byte as it was received.
     pub body: Vec<u8>,
+    /// Where a `body` kept verbatim starts in the line (a byte offset), so that positions in it
+    /// can be given in the line; `None` for `body_text` and `body_base64`.
+    pub verbatim_at: Option<usize>,
 }
 
 /// The capture a parsed document is, if it is one: `bytes` is its text, `root` its parsed root.
@@ -98,19 +101,19 @@ pub fn body_of(bytes: &[u8], root: Node<'_>) -> Option<Captured> {
         return None;
     }
     let text = |name: &str| root.get(name).and_then(|n| n.as_str()).unwrap_or_default().to_string();
-    let body = if root.get("body").is_some() {
+    let (body, verbatim_at) = if root.get("body").is_some() {
         // `,"` cannot occur inside a JSON string (its quote would be escaped), so the first
         // `,"body":` is the member's key; the body runs from there to the object's last `}`.
         let from = memchr::memmem::find(bytes, b",\"body\":")? + b",\"body\":".len();
         let to = bytes.iter().rposition(|&b| b == b'}')?;
-        bytes.get(from..to)?.to_vec()
+        (bytes.get(from..to)?.to_vec(), Some(from))
     } else if let Some(text) = root.get("body_text").and_then(|n| n.as_str()) {
-        text.as_bytes().to_vec()
+        (text.as_bytes().to_vec(), None)
     } else {
         let encoded = root.get("body_base64").and_then(|n| n.as_str())?;
-        base64::engine::general_purpose::STANDARD.decode(encoded).ok()?
+        (base64::engine::general_purpose::STANDARD.decode(encoded).ok()?, None)
     };
-    Some(Captured { received_at: text("received_at"), peer: text("peer"), body })
+    Some(Captured { received_at: text("received_at"), peer: text("peer"), body, verbatim_at })
 }
 
 #[cfg(test)]
