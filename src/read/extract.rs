@@ -94,10 +94,7 @@ impl<R: Read> Extracted<R> {
     /// The piece left when the input failed part way; see
     /// [`crate::read::framing::Documents::broken_off`].
     pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
-        let start = self.frames.position();
-        let rest = self.frames.window().len();
-        let at = self.frames.position_of(rest);
-        self.frames.consume(rest);
+        let (start, at) = self.frames.consume_rest();
         let index = self.next_index();
         Broken { index, start, code, message, at, help: None }
     }

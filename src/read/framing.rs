@@ -208,16 +208,9 @@ impl<R: Read> Documents<R> {
                         return Ok(Some(Item::Broken(broken)));
                     }
                     if self.frames.at_eof() || !self.frames.fill_more(self.max_document + 1)? {
-                        let rest = self.frames.window().len();
-                        let at = self.frames.position_of(rest);
-                        let broken = self.broken(
-                            start,
-                            "invalid-json",
-                            "the input ends inside this document".into(),
-                            at,
-                        );
-                        self.frames.consume(rest);
-                        return Ok(Some(Item::Broken(broken)));
+                        let (_, at) = self.frames.consume_rest();
+                        let message = "the input ends inside this document".into();
+                        return Ok(Some(Item::Broken(self.broken(start, "invalid-json", message, at))));
                     }
                 }
                 Parsed::Invalid { message, offset } => {
@@ -235,10 +228,7 @@ impl<R: Read> Documents<R> {
     /// from the start of what was read and not yet taken to where the text stopped, numbered as
     /// the next item. What it held is dropped.
     pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
-        let start = self.frames.position();
-        let rest = self.frames.window().len();
-        let at = self.frames.position_of(rest);
-        self.frames.consume(rest);
+        let (start, at) = self.frames.consume_rest();
         self.broken(start, code, message, at)
     }
 

@@ -97,6 +97,15 @@ impl<R: Read> Window<R> {
         self.pos += n;
     }
 
+    /// Consumes all the window holds; returns where it started and where it ended.
+    pub fn consume_rest(&mut self) -> (Position, Position) {
+        let start = self.position();
+        let rest = self.window().len();
+        let end = self.position_of(rest);
+        self.consume(rest);
+        (start, end)
+    }
+
     /// The last `n` bytes consumed, still in the buffer until the next read.
     pub fn consumed_tail(&self, n: usize) -> &[u8] {
         &self.buf[self.pos - n..self.pos]
