@@ -6,7 +6,7 @@
 //! own, `000001.body`, `000002.body`, … holding its bytes and nothing else. A line that is no
 //! capture is reported and makes the exit status 1.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -15,7 +15,7 @@ use crate::cli::CaptureBodiesArgs;
 use crate::exit_codes::ExitCode;
 use crate::read::capture;
 use crate::read::framing::{Documents, Item};
-use crate::read::source::{self, Entry};
+use crate::read::source;
 use crate::sanitize::escape;
 
 pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
@@ -26,23 +26,8 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
     let mut diagnostics = io::stderr();
     let mut code = ExitCode::Success;
     let mut written = 0u64;
-    for entry in source::expand(&args.paths, false) {
-        let source = match entry {
-            Entry::Read(source) => source,
-            Entry::Unlisted(unlisted) => {
-                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
-                code = ExitCode::Usage;
-                continue;
-            }
-            Entry::Skipped { .. } => continue,
-        };
-        let name = source.name();
-        let mut input = Vec::new();
-        if let Err(error) = source.open().and_then(|mut reader| reader.read_to_end(&mut input)) {
-            writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-            code = ExitCode::Usage;
-            continue;
-        }
+    let unreadable = source::read_whole(&args.paths, false, &mut diagnostics, |input, diagnostics| {
+        let (name, input) = (input.name, input.bytes);
         let mut documents = Documents::new(&input[..]);
         while let Ok(Some(item)) = documents.next_item() {
             let found = match &item {
@@ -74,12 +59,17 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Ok(())
+    })?;
+    if unreadable > 0 {
+        code = ExitCode::Usage;
     }
     out.flush()?;
     Ok(code)
 }
 
-fn write_body(dir: &Path, number: u64, body: &[u8]) -> anyhow::Result<()> {
+fn write_body(dir: &Path, number: u64, body: &[u8]) -> io::Result<()> {
     let path = dir.join(format!("{number:06}.body"));
-    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(&path, body)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
 }

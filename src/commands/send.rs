@@ -9,7 +9,7 @@
 //! other than `{"error_code":0}` (Tencent's recommendation) is a warning. `--duplicate`,
 //! `--shuffle`, `--rate` and `--concurrency` reproduce Tencent's habits on demand.
 
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use crate::exit_codes::ExitCode;
 use crate::read::capture;
 use crate::read::extract::Extracted;
 use crate::read::framing::{Documents, Item};
-use crate::read::source::{self, Entry};
+use crate::read::source;
 use crate::read::tape::Node;
 use crate::render::contract::{AttemptLine, DeliveryLine, DeliverySummaryLine, Line};
 use crate::sanitize::escape;
@@ -90,7 +90,11 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut stderr = io::stderr();
-    let (mut deliveries, not_sent) = read_deliveries(args, &mut stderr)?;
+    let (mut deliveries, not_sent, unreadable) = read_deliveries(args, &mut stderr)?;
+    if unreadable > 0 {
+        // Nothing is sent when an input is missing: a partial replay would mislead.
+        return Ok(ExitCode::Usage);
+    }
     if let Some((key, expire)) = &resign {
         for delivery in &mut deliveries {
             delivery.body = Bytes::from(sign_all(&delivery.body, key, *expire).bytes);
@@ -169,21 +173,15 @@ fn parse_rate(text: &str) -> Result<Duration, String> {
 
 /// Reads every callback of the inputs: the deliveries, and how many pieces were not sent (not
 /// JSON, said on stderr).
-fn read_deliveries(args: &SendArgs, diagnostics: &mut dyn io::Write) -> anyhow::Result<(Vec<Delivery>, u64)> {
+/// Inputs that could not be read are told on `diagnostics` and counted, last.
+fn read_deliveries(
+    args: &SendArgs,
+    diagnostics: &mut dyn io::Write,
+) -> io::Result<(Vec<Delivery>, u64, u64)> {
     let mut deliveries = Vec::new();
     let mut not_sent = 0;
-    for entry in source::expand(&args.paths, args.extract) {
-        let source = match entry {
-            Entry::Read(source) => source,
-            Entry::Unlisted(unlisted) => bail!("{}: {}", escape(&unlisted.name), unlisted.error),
-            Entry::Skipped { .. } => continue,
-        };
-        let name = source.name();
-        let mut input = Vec::new();
-        source
-            .open()
-            .and_then(|mut reader| reader.read_to_end(&mut input))
-            .with_context(|| escape(&name).into_owned())?;
+    let unreadable = source::read_whole(&args.paths, args.extract, diagnostics, |input, diagnostics| {
+        let (name, input) = (input.name, input.bytes);
         if args.raw {
             // Bodies as they are, one per non-empty line, for testing a receiver's errors.
             for (n, line) in input.split(|&b| b == b'\n').enumerate() {
@@ -193,7 +191,7 @@ fn read_deliveries(args: &SendArgs, diagnostics: &mut dyn io::Write) -> anyhow::
                     deliveries.push(delivery(&name, n as u64 + 1, None, body, deliveries.len()));
                 }
             }
-            continue;
+            return Ok(());
         }
         let mut push = |item: Item<'_>, deliveries: &mut Vec<Delivery>| match item {
             Item::Document(document) => {
@@ -207,17 +205,8 @@ fn read_deliveries(args: &SendArgs, diagnostics: &mut dyn io::Write) -> anyhow::
                             Ok(Some(Item::Document(d))) => Some(d.doc.root()),
                             _ => None,
                         };
-                        let mut d = delivery(
-                            &name,
-                            line,
-                            first,
-                            Bytes::from(captured.body.clone()),
-                            deliveries.len(),
-                        );
-                        if first.is_none() {
-                            d.event_type = None;
-                        }
-                        deliveries.push(d);
+                        let body = Bytes::from(captured.body.clone());
+                        deliveries.push(delivery(&name, line, first, body, deliveries.len()));
                     }
                     None => {
                         let body = Bytes::copy_from_slice(document.doc.bytes());
@@ -250,8 +239,9 @@ fn read_deliveries(args: &SendArgs, diagnostics: &mut dyn io::Write) -> anyhow::
                 push(item, &mut deliveries)?;
             }
         }
-    }
-    Ok((deliveries, not_sent))
+        Ok(())
+    })?;
+    Ok((deliveries, not_sent, unreadable))
 }
 
 fn delivery(source: &str, line: u64, root: Option<Node<'_>>, body: Bytes, original: usize) -> Delivery {

@@ -5,7 +5,7 @@
 //! end of its object in the layout the document already uses (pretty stays pretty, one line stays
 //! one line). Everything else, field order and white space included, is left byte for byte.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -63,33 +63,8 @@ fn sign_inputs(
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<ExitCode> {
     let mut code = ExitCode::Success;
-    for entry in source::expand(paths, false) {
-        let source = match entry {
-            source::Entry::Read(source) => source,
-            source::Entry::Unlisted(unlisted) => {
-                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
-                code = ExitCode::Usage;
-                continue;
-            }
-            source::Entry::Skipped { name, kind } => {
-                writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
-                continue;
-            }
-        };
-        let name = source.name();
-        let mut input = Vec::new();
-        let compression = match source.open_decompressing() {
-            Ok((mut reader, compression)) => reader.read_to_end(&mut input).map(|_| compression),
-            Err(error) => Err(error),
-        };
-        let compression = match compression {
-            Ok(compression) => compression,
-            Err(error) => {
-                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-                code = ExitCode::Usage;
-                continue;
-            }
-        };
+    let unreadable = source::read_whole(paths, false, diagnostics, |input, diagnostics| {
+        let source::WholeInput { source, name, bytes: input, compression } = input;
         if let (Some(compression), true) = (compression, in_place) {
             writeln!(
                 diagnostics,
@@ -98,7 +73,7 @@ fn sign_inputs(
                 compression.name()
             )?;
             code = ExitCode::Usage;
-            continue;
+            return Ok(());
         }
         let signed = sign_all(&input, key, expire_time);
         for (at, problem) in &signed.problems {
@@ -123,6 +98,10 @@ fn sign_inputs(
             }
             _ => out.write_all(&signed.bytes)?,
         }
+        Ok(())
+    })?;
+    if unreadable > 0 {
+        code = ExitCode::Usage;
     }
     out.flush()?;
     Ok(code)
