@@ -223,27 +223,42 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
-    /// Pass each body on to this http:// URL, after Tencent has been answered, and show the
-    /// answer
+    /// Pass each body on to this http:// URL, after Tencent has been answered, in arrival order,
+    /// and show the answer
     #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
 
-    /// Seconds the application has to answer one forward
-    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub forward_timeout: u64,
+    /// How long the application has to answer one forward: 500ms, 5s, 2m (a bare number is
+    /// seconds)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
+    pub forward_timeout: std::time::Duration,
 
     /// Forwards tried again when the application does not answer 2xx (Tencent's own schedule: 5)
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub forward_retries: u32,
 
-    /// Seconds between forward attempts
-    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub forward_interval: u64,
+    /// Pause between forward attempts
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
+    pub forward_interval: std::time::Duration,
 
-    /// Seconds a request may take to arrive: a slower head closes the connection, a slower body
+    /// Forwards in flight at once; each body waits in arrival order for a free one
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub forward_concurrency: u16,
+
+    /// Bodies waiting to be forwarded at most (and 64 MiB of them); past that, a body is skipped
+    /// and the skip is said
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub forward_backlog: u32,
+
+    /// On Ctrl-C, how long to go on forwarding what is waiting before exiting (a second Ctrl-C
+    /// exits at once)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub drain_timeout: std::time::Duration,
+
+    /// How long a request may take to arrive: a slower head closes the connection, a slower body
     /// is answered 408
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub read_timeout: u64,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub read_timeout: std::time::Duration,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = ListenFormat::Human)]
@@ -548,10 +563,33 @@ pub fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
     found.next().ok_or_else(|| format!("`{text}` names no address"))
 }
 
+/// A duration option: `500ms`, `5s`, `2m`, `1h30m`; a bare number is seconds. More than zero.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let trimmed = text.trim();
+    let millis = match trimmed.parse::<u64>() {
+        Ok(seconds) => seconds.checked_mul(1000).ok_or_else(|| format!("`{text}` is too long"))?,
+        Err(_) => u64::try_from(crate::timefmt::parse_millis(trimmed)?).unwrap_or(0),
+    };
+    if millis == 0 {
+        return Err(format!("`{text}` must be more than zero"));
+    }
+    Ok(std::time::Duration::from_millis(millis))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn durations_take_one_syntax() {
+        assert_eq!(duration("5").unwrap(), std::time::Duration::from_secs(5));
+        assert_eq!(duration("5s").unwrap(), std::time::Duration::from_secs(5));
+        assert_eq!(duration("500ms").unwrap(), std::time::Duration::from_millis(500));
+        assert_eq!(duration("2m").unwrap(), std::time::Duration::from_secs(120));
+        assert!(duration("0s").is_err());
+        assert!(duration("soon").is_err());
+    }
 
     #[test]
     fn misspelt_subcommands_are_recognised() {

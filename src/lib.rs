@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod exit_codes;
 pub mod judge;
 pub mod pipeline;

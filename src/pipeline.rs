@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::exit_codes::ExitCode;
+use crate::judge::body::{Body, judge_body};
 use crate::judge::report::{Arrival, InputProblem, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
@@ -200,7 +201,7 @@ struct Expanded<'s> {
     /// Where the capture line starts, and the column its verbatim body starts at (if it is one).
     start: Position,
     body_column: Option<u64>,
-    body: Vec<u8>,
+    captured: capture::Captured,
     arrival: Arrival,
     policy: &'s Policy,
 }
@@ -212,9 +213,13 @@ fn judge_captured<'s>(
     captured: capture::Captured,
     policy: &'s Policy,
 ) -> Expanded<'s> {
-    let body_column = captured.verbatim_at.map(|at| start.advanced_by(&line[..at]).column);
-    let arrival = Arrival { received_at: captured.received_at, peer: captured.peer };
-    Expanded { source, start, body_column, body: captured.body, arrival, policy }
+    // A body kept verbatim is placed in the line only when it is judged as it stands there.
+    let body_column = captured
+        .verbatim_at
+        .filter(|_| captured.content_encoding.is_none())
+        .map(|at| start.advanced_by(&line[..at]).column);
+    let arrival = Arrival { received_at: captured.received_at.clone(), peer: captured.peer.clone() };
+    Expanded { source, start, body_column, captured, arrival, policy }
 }
 
 impl Expanded<'_> {
@@ -224,19 +229,21 @@ impl Expanded<'_> {
         &self,
         mut each: impl FnMut(crate::judge::report::Report<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut documents = Documents::new(&self.body[..]);
-        while let Ok(Some(item)) = documents.next_item() {
-            let mut report = judge::judge_item(self.source, &item, self.policy);
+        let body = Body {
+            bytes: &self.captured.body,
+            encoding: self.captured.content_encoding.as_deref(),
+            arrival: Some(&self.arrival),
+        };
+        judge_body(self.source, body, self.policy, |mut report| {
             report.start = self.start;
-            report.arrival = Some(&self.arrival);
             for finding in &mut report.findings {
                 finding.at = match (self.body_column, finding.at.line) {
                     (Some(column), 1) => Position { column: column + finding.at.column - 1, ..self.start },
                     _ => self.start,
                 };
             }
-            each(report)?;
-        }
+            each(report)
+        })?;
         Ok(())
     }
 }

@@ -123,7 +123,12 @@ pub static CODES: &[Code] = &[
     Code {
         code: "several-documents",
         severity: Severity::Warning,
-        when: "a request to `listen` whose body holds more than one document (Tencent sends one callback per request)",
+        when: "a request body (to `listen`, or in a capture) that holds more than one document (Tencent sends one callback per request)",
+    },
+    Code {
+        code: "undecodable-body",
+        severity: Severity::Error,
+        when: "a request body whose `Content-Encoding` is unknown or does not decode (gzip, deflate and zstd are decoded)",
     },
     Code {
         code: "empty-input",
@@ -164,7 +169,7 @@ mod tests {
             include_str!("../read/extract.rs"),
             include_str!("../pipeline.rs"),
             include_str!("report.rs"),
-            include_str!("../commands/listen.rs"),
+            include_str!("body.rs"),
         ];
         for source in sources {
             for quoted in source.split('"').skip(1).step_by(2) {

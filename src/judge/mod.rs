@@ -4,8 +4,9 @@
 //! those declarations and the signature rules of [`signature`], and records what it found in a
 //! [`report::Report`]: the verdict, the findings, and each field's value, typed. Printers read
 //! nothing else. [`findings`] lists every finding code. [`tasks`] follows tasks across the
-//! reports of a stream, for `timeline`.
+//! reports of a stream, for `timeline`. [`body`] judges a request body as a whole.
 
+pub mod body;
 pub mod events;
 pub mod findings;
 pub mod report;

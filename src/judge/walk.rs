@@ -178,11 +178,16 @@ pub fn judge_reusing<'a>(
         v.check_signature(&mut report, sign, expire_time, policy);
     }
     report.findings = v.finish();
+    settle_verdict(&mut report, policy);
+    report
+}
+
+/// Sets the verdict from the findings: an error, or under `--strict` any finding, fails.
+pub(crate) fn settle_verdict(report: &mut Report<'_>, policy: &Policy) {
     let fails = |f: &Finding| f.severity == Severity::Error || policy.strict;
     if report.findings.iter().any(fails) {
         report.verdict = Verdict::Invalid;
     }
-    report
 }
 
 /// The envelope fields `details` shows, with nothing in them yet.

@@ -3,34 +3,46 @@
 //!
 //! ```text
 //! {"tiwhook_capture":1,"received_at":"2025-11-25T04:00:01.123Z","peer":"203.0.113.9:51234",
-//!  "method":"POST","path":"/tiw","content_type":"application/json","body":{...}}
+//!  "method":"POST","path":"/tiw?token=abc","content_type":"application/json","body":{...}}
 //! ```
 //!
-//! The body is kept byte for byte: as `body`, written verbatim, when it is one JSON value in valid
-//! UTF-8 with no line break (nothing is re-encoded, duplicate keys stay); as `body_text`, a JSON
-//! string of its exact text, when it is other UTF-8 (pretty-printed JSON, several documents, not
-//! JSON at all); as `body_base64` otherwise. `body` is always the line's last member, so its bytes
-//! are found in the line as written (see [`body_of`]).
+//! The request is kept as it came, so that it can be replayed as it came: `path` is the whole
+//! request target (query included), `content_type` the header as sent (as `content_type_base64`
+//! when it is not UTF-8), and `content_encoding` (or `content_encoding_base64`) is there when the
+//! request had one. The body is kept byte for byte: as `body`, written verbatim, when it is one
+//! JSON value in valid UTF-8 with no line break (nothing is re-encoded, duplicate keys stay); as
+//! `body_text`, a JSON string of its exact text, when it is other UTF-8 (pretty-printed JSON,
+//! several documents, not JSON at all); as `body_base64` otherwise (a gzip-encoded body, say).
+//!
+//! A line is a capture when its JSON is an object whose `tiwhook_capture` member is 1, whatever
+//! its spacing or member order: a capture rewritten by Python or `jq` reads the same.
+
+use std::io::Read as _;
 
 use base64::Engine as _;
 
 use crate::read::framing::{Documents, Item};
-use crate::read::tape::Node;
+use crate::read::locate::{self, Step};
+use crate::read::tape::{Node, Value};
 use crate::sanitize::push_json_str;
 
-/// The start of every capture line.
+/// The start of a capture line as `listen --save` writes it (the compact form).
 pub const PREFIX: &[u8] = b"{\"tiwhook_capture\":";
 
-/// Where and when a request came from.
+/// A request as it came: where and when from, and the headers a replay needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Arrival {
+pub struct Request {
     /// RFC 3339 in UTC, with milliseconds.
     pub received_at: String,
     /// `ip:port` of the client.
     pub peer: String,
     pub method: String,
-    pub path: String,
-    pub content_type: String,
+    /// The request target: path and query.
+    pub target: String,
+    /// `Content-Type` as sent (empty when there was none); its bytes need not be UTF-8.
+    pub content_type: Vec<u8>,
+    /// `Content-Encoding` as sent, when there was one.
+    pub content_encoding: Option<Vec<u8>>,
 }
 
 /// A time as a capture writes it: `2025-11-25T04:00:01.123Z`.
@@ -38,20 +50,39 @@ pub fn received_at(time: jiff::Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Writes `"name":"text"`, or `"name_base64":"..."` when `bytes` are not UTF-8.
+fn push_header(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            out.extend_from_slice(b"\":");
+            push_json_str(out, text);
+        }
+        Err(_) => {
+            out.extend_from_slice(b"_base64\":\"");
+            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(bytes).as_bytes());
+            out.push(b'"');
+        }
+    }
+}
+
 /// The capture line of one request, with its line feed.
-pub fn line(arrival: &Arrival, body: &[u8]) -> Vec<u8> {
+pub fn line(request: &Request, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 200);
     out.extend_from_slice(PREFIX);
     out.extend_from_slice(b"1,\"received_at\":");
-    push_json_str(&mut out, &arrival.received_at);
+    push_json_str(&mut out, &request.received_at);
     out.extend_from_slice(b",\"peer\":");
-    push_json_str(&mut out, &arrival.peer);
+    push_json_str(&mut out, &request.peer);
     out.extend_from_slice(b",\"method\":");
-    push_json_str(&mut out, &arrival.method);
+    push_json_str(&mut out, &request.method);
     out.extend_from_slice(b",\"path\":");
-    push_json_str(&mut out, &arrival.path);
-    out.extend_from_slice(b",\"content_type\":");
-    push_json_str(&mut out, &arrival.content_type);
+    push_json_str(&mut out, &request.target);
+    push_header(&mut out, "content_type", &request.content_type);
+    if let Some(encoding) = &request.content_encoding {
+        push_header(&mut out, "content_encoding", encoding);
+    }
     match std::str::from_utf8(body) {
         Ok(text)
             if text.trim() == text
@@ -88,32 +119,107 @@ fn is_one_json_value(bytes: &[u8]) -> bool {
 pub struct Captured {
     pub received_at: String,
     pub peer: String,
-    /// The body, byte for byte as it was received.
+    /// The request target (path and query), as received.
+    pub target: String,
+    /// `Content-Type` as received; empty when there was none.
+    pub content_type: Vec<u8>,
+    /// `Content-Encoding` as received, when there was one.
+    pub content_encoding: Option<Vec<u8>>,
+    /// The body, byte for byte as it was received (still encoded, with a `content_encoding`).
     pub body: Vec<u8>,
     /// Where a `body` kept verbatim starts in the line (a byte offset), so that positions in it
     /// can be given in the line; `None` for `body_text` and `body_base64`.
     pub verbatim_at: Option<usize>,
 }
 
+/// Whether a parsed document is a capture line: an object whose `tiwhook_capture` is 1.
+pub fn is_capture(root: Node<'_>) -> bool {
+    root.is_object() && root.get("tiwhook_capture").is_some_and(|n| matches!(n.value(), Value::UInt(1)))
+}
+
 /// The capture a parsed document is, if it is one: `bytes` is its text, `root` its parsed root.
 pub fn body_of(bytes: &[u8], root: Node<'_>) -> Option<Captured> {
-    if !bytes.starts_with(PREFIX) {
+    if !is_capture(root) {
         return None;
     }
     let text = |name: &str| root.get(name).and_then(|n| n.as_str()).unwrap_or_default().to_string();
     let (body, verbatim_at) = if root.get("body").is_some() {
-        // `,"` cannot occur inside a JSON string (its quote would be escaped), so the first
-        // `,"body":` is the member's key; the body runs from there to the object's last `}`.
-        let from = memchr::memmem::find(bytes, b",\"body\":")? + b",\"body\":".len();
-        let to = bytes.iter().rposition(|&b| b == b'}')?;
-        (bytes.get(from..to)?.to_vec(), Some(from))
+        // The member's value as it stands in the line, whatever the spacing around it.
+        let range = locate::value_range(bytes, &[Step::Key { name: "body", nth: 0 }])?;
+        (bytes[range.clone()].to_vec(), Some(range.start))
     } else if let Some(text) = root.get("body_text").and_then(|n| n.as_str()) {
         (text.as_bytes().to_vec(), None)
     } else {
-        let encoded = root.get("body_base64").and_then(|n| n.as_str())?;
-        (base64::engine::general_purpose::STANDARD.decode(encoded).ok()?, None)
+        (base64_member(root, "body_base64")?, None)
     };
-    Some(Captured { received_at: text("received_at"), peer: text("peer"), body, verbatim_at })
+    let header = |name: &str| {
+        root.get(name)
+            .and_then(|n| n.as_str())
+            .map(|t| t.as_bytes().to_vec())
+            .or_else(|| base64_member(root, &format!("{name}_base64")))
+    };
+    Some(Captured {
+        received_at: text("received_at"),
+        peer: text("peer"),
+        target: text("path"),
+        content_type: header("content_type").unwrap_or_default(),
+        content_encoding: header("content_encoding"),
+        body,
+        verbatim_at,
+    })
+}
+
+fn base64_member(root: Node<'_>, name: &str) -> Option<Vec<u8>> {
+    let encoded = root.get(name).and_then(|n| n.as_str())?;
+    base64::engine::general_purpose::STANDARD.decode(encoded).ok()
+}
+
+/// The content encodings a body can be decoded from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Deflate,
+    Zstd,
+}
+
+impl Encoding {
+    /// The encoding a `Content-Encoding` header names (one coding; a list of them is not
+    /// something a callback sender does, and is refused).
+    pub fn of_header(value: &[u8]) -> Result<Encoding, String> {
+        let name = String::from_utf8_lossy(value).trim().to_ascii_lowercase();
+        match name.as_str() {
+            "" | "identity" => Ok(Encoding::Identity),
+            "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+            "deflate" => Ok(Encoding::Deflate),
+            "zstd" => Ok(Encoding::Zstd),
+            _ => Err(format!("the body's Content-Encoding `{name}` is not one tiwhook decodes")),
+        }
+    }
+}
+
+/// `body` decoded from `encoding`, up to `limit` bytes of decoded text: past that, or on corrupt
+/// data, an error that says so (so a small compressed bomb never becomes a large allocation).
+pub fn decode_body(encoding: Option<&[u8]>, body: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    let encoding = match encoding {
+        None => return Ok(body.to_vec()),
+        Some(value) => Encoding::of_header(value)?,
+    };
+    let reader: Box<dyn std::io::Read + '_> = match encoding {
+        Encoding::Identity => return Ok(body.to_vec()),
+        Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(body)),
+        Encoding::Deflate => Box::new(flate2::read::ZlibDecoder::new(body)),
+        Encoding::Zstd => Box::new(zstd::stream::read::Decoder::new(body).map_err(|e| e.to_string())?),
+    };
+    let mut decoded = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut decoded)
+        .map_err(|e| format!("the {encoding:?}-encoded body does not decode: {e}").to_lowercase())?;
+    if decoded.len() > limit {
+        return Err(format!("the body decodes to more than {limit} bytes"));
+    }
+    Ok(decoded)
 }
 
 #[cfg(test)]
@@ -122,14 +228,15 @@ mod tests {
     use crate::read::tape::Tape;
 
     fn round_trip(body: &[u8]) -> Captured {
-        let arrival = Arrival {
+        let request = Request {
             received_at: "2025-11-25T04:00:01.123Z".into(),
             peer: "203.0.113.9:51234".into(),
             method: "POST".into(),
-            path: "/tiw".into(),
-            content_type: "application/json; charset=\"utf-8\"".into(),
+            target: "/tiw?token=abc".into(),
+            content_type: b"application/json; charset=\"utf-8\"".to_vec(),
+            content_encoding: None,
         };
-        let line = line(&arrival, body);
+        let line = line(&request, body);
         assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
         let mut tape = Tape::default();
         let text = &line[..line.len() - 1];
@@ -163,5 +270,58 @@ mod tests {
     fn times_have_milliseconds_in_utc() {
         let time = jiff::Timestamp::from_millisecond(1_764_043_201_123).unwrap();
         assert_eq!(received_at(time), "2025-11-25T04:00:01.123Z");
+    }
+
+    fn parsed(line: &[u8]) -> Option<Captured> {
+        let mut tape = Tape::default();
+        assert!(matches!(
+            crate::read::tape::parse_value(line, &mut tape),
+            crate::read::tape::Parsed::Value { .. }
+        ));
+        body_of(line, tape.view(line).root())
+    }
+
+    #[test]
+    fn a_capture_is_known_by_its_json_not_its_spacing() {
+        // As Python's json.dumps writes it: spaces after `:` and `,`, members in another order.
+        let spaced = br#"{"body": {"EventType": "A"}, "peer": "1.2.3.4:5", "tiwhook_capture": 1, "path": "/tiw?x=1", "received_at": "2025-11-25T04:00:01.123Z"}"#;
+        let captured = parsed(spaced).expect("a capture");
+        assert_eq!(captured.body, br#"{"EventType": "A"}"#);
+        assert_eq!(captured.target, "/tiw?x=1");
+        assert_eq!(&spaced[captured.verbatim_at.unwrap()..][..1], b"{");
+        assert!(parsed(br#"{"tiwhook_capture": 2, "body": {}}"#).is_none(), "only version 1");
+        assert!(parsed(br#"{"EventType": "A", "tiwhook_capture": "1"}"#).is_none());
+    }
+
+    #[test]
+    fn headers_come_back_as_sent() {
+        let request = Request {
+            received_at: "2025-11-25T04:00:01.123Z".into(),
+            peer: "203.0.113.9:51234".into(),
+            method: "POST".into(),
+            target: "/tiw?token=abc".into(),
+            content_type: b"application/json; name=\xe6\x9d\x8e\xff".to_vec(),
+            content_encoding: Some(b"gzip".to_vec()),
+        };
+        let body = [0x1f, 0x8b, 0, 1, 2];
+        let line = line(&request, &body);
+        let captured = parsed(&line[..line.len() - 1]).unwrap();
+        assert_eq!(captured.content_type, request.content_type);
+        assert_eq!(captured.content_encoding.as_deref(), Some(&b"gzip"[..]));
+        assert_eq!(captured.target, "/tiw?token=abc");
+        assert_eq!(captured.body, body);
+    }
+
+    #[test]
+    fn bodies_decode_within_a_limit() {
+        use std::io::Write as _;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(&[b' '; 100_000]).unwrap();
+        let gzip = gzip.finish().unwrap();
+        assert_eq!(decode_body(Some(b"gzip"), &gzip, 100_000).unwrap().len(), 100_000);
+        assert!(decode_body(Some(b"gzip"), &gzip, 99_999).unwrap_err().contains("more than"));
+        assert!(decode_body(Some(b"gzip"), b"not gzip", 10).is_err());
+        assert!(decode_body(Some(b"br"), b"x", 10).unwrap_err().contains("`br`"));
+        assert_eq!(decode_body(None, b"plain", 10).unwrap(), b"plain");
     }
 }

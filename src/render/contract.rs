@@ -27,6 +27,7 @@ pub enum Line<'r> {
     Task(TaskLine<'r>),
     Totals(TotalsLine<'r>),
     Forward(ForwardLine<'r>),
+    ForwardSummary(ForwardSummaryLine),
     Listening(ListeningLine),
     Delivery(DeliveryLine<'r>),
     DeliverySummary(DeliverySummaryLine),
@@ -624,6 +625,28 @@ pub struct ListeningLine {
     pub url: String,
 }
 
+/// Members of a `forward_summary` line (listen's last forward line, at shutdown), in order.
+pub const FORWARD_SUMMARY_FIELDS: &[&str] =
+    &["type", "forwarded", "failed", "skipped", "abandoned", "not_forwarded", "replay"];
+
+/// What became of the forwards of a whole run of `listen --forward-to`.
+#[derive(serde::Serialize)]
+pub struct ForwardSummaryLine {
+    /// Callbacks the application answered 2xx.
+    pub forwarded: u64,
+    /// Callbacks every attempt failed for.
+    pub failed: u64,
+    /// Callbacks skipped because the backlog was full.
+    pub skipped: u64,
+    /// Callbacks still waiting, or in flight, when the drain at shutdown ran out of time.
+    pub abandoned: u64,
+    /// `failed + skipped + abandoned`.
+    pub not_forwarded: u64,
+    /// The `tiwhook send` command that replays exactly those from the save file (`null`
+    /// without `--save`, or when everything was forwarded).
+    pub replay: Option<String>,
+}
+
 /// Members of a `forward` line (listen), in order: `millis` when the application answered,
 /// `error` when it did not.
 pub const FORWARD_FIELDS: &[&str] = &["type", "request", "status", "millis", "attempts", "error"];
@@ -697,6 +720,15 @@ mod tests {
             by_reason: &[],
         };
         assert_eq!(keys(&Line::Totals(totals)), TOTALS_FIELDS);
+        let forwards = ForwardSummaryLine {
+            forwarded: 1,
+            failed: 1,
+            skipped: 0,
+            abandoned: 0,
+            not_forwarded: 1,
+            replay: None,
+        };
+        assert_eq!(keys(&Line::ForwardSummary(forwards)), FORWARD_SUMMARY_FIELDS);
         let answered =
             ForwardLine { request: 1, status: Some(200), millis: Some(3), attempts: 1, error: None };
         assert_eq!(keys(&Line::Forward(answered)), ["type", "request", "status", "millis", "attempts"]);

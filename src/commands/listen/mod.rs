@@ -1,0 +1,696 @@
+//! `tiwhook listen`: an HTTP receiver for Tencent's callbacks, shown live as they arrive, that
+//! can be left running beside an application.
+//!
+//! Point a TIW callback URL at it (through any tunnel). Each `POST` body goes through the same
+//! reader, validator and signature check as files, with the expiry enforced against the real
+//! clock, and is shown by the same printers. The order of work puts Tencent first:
+//!
+//! 1. **Save**: with `--save`, the request is appended as one capture line (see
+//!    [`crate::read::capture`]) by the save thread, which syncs waiting lines together
+//!    ([`save`]); the request is answered only once its own line is durable, and 500 when it
+//!    could not be made so.
+//! 2. **Forward**: with `--forward-to`, the body joins the back of a bounded backlog, which a few
+//!    workers pass on in arrival order ([`forward`]).
+//! 3. **Judge and show**: the body goes to the judging thread, which judges, counts and renders
+//!    it. Only with `--reject-invalid` does the answer wait for the verdict.
+//! 4. **Answer**: 200 (or 400 for an invalid callback with `--reject-invalid`).
+//!
+//! Nothing on the request path writes to a terminal: every line for a person goes through
+//! [`output`], whose writer threads drop and count what a blocked stdout or stderr cannot take.
+//! Ctrl-C (or SIGTERM) stops accepting, lets the requests in flight finish, drains the forward
+//! backlog for up to `--drain-timeout`, prints the tally and what was not forwarded (with the
+//! `tiwhook send` command that replays exactly those from the save file), and exits; a second
+//! Ctrl-C exits at once.
+
+pub mod forward;
+pub mod output;
+pub mod save;
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{mpsc, oneshot};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::cli::{ListenArgs, ListenFormat};
+use crate::config::{self, Environment};
+use crate::exit_codes::ExitCode;
+use crate::judge::Policy;
+use crate::judge::body::{Body, judge_body};
+use crate::judge::report::{Report, Summary};
+use crate::read::capture;
+use crate::render::compact::CompactPrinter;
+use crate::render::contract::{ForwardLine, ForwardSummaryLine, Line, ListeningLine};
+use crate::render::human::HumanPrinter;
+use crate::render::json::JsonPrinter;
+use crate::render::{Printer, View, plural};
+use crate::sanitize::escape;
+use crate::timefmt;
+
+use forward::{Forwarder, Job, Outcome, Settings};
+use output::Output;
+use save::{SaveFile, Saver};
+
+/// The largest body accepted; a larger one is answered 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// How long a shutdown waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long a shutdown waits for a blocked output before leaving it.
+pub const OUTPUT_GRACE: Duration = Duration::from_secs(2);
+/// Bodies waiting for the judging thread at most; a request waits for a place (judging never
+/// waits on anything but the processor).
+pub const JUDGE_QUEUE: usize = 1024;
+/// The bytes of bodies waiting to be forwarded at most.
+pub const FORWARD_BACKLOG_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let zone = timefmt::parse_zone(&args.tz).map_err(anyhow::Error::msg).context("--tz")?;
+    let color = config::color(args.color, env);
+    colored::control::set_override(color);
+    let forward_to =
+        args.forward_to.as_deref().map(parse_forward_url).transpose().map_err(anyhow::Error::msg)?;
+    let key_origins = keys.iter().map(|k| k.origin().to_string()).collect();
+    let view = View { zone, now: env.now, key_origins, color };
+    let format = match (args.format, args.compact) {
+        (ListenFormat::Json, _) => Format::Json,
+        (ListenFormat::Human, true) => Format::Compact,
+        (ListenFormat::Human, false) => Format::Human,
+    };
+    let save = match &args.save {
+        Some(path) => {
+            let file = SaveFile::open(path)
+                .with_context(|| format!("--save {}", escape(&path.to_string_lossy())))?;
+            Some((file, path.clone()))
+        }
+        None => None,
+    };
+    let options = Options {
+        read_timeout: args.read_timeout,
+        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
+        reject_invalid: args.reject_invalid,
+        save,
+        forward: forward_to.map(|target| Settings {
+            target,
+            timeout: args.forward_timeout,
+            retries: args.forward_retries,
+            interval: args.forward_interval,
+            concurrency: usize::from(args.forward_concurrency),
+            backlog: args.forward_backlog as usize,
+            backlog_bytes: FORWARD_BACKLOG_BYTES,
+        }),
+        drain_timeout: args.drain_timeout,
+        format,
+        view,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the receiver")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("--addr {}", args.addr))?;
+        let bound = listener.local_addr()?;
+        let output = Output::start();
+        // JSON output is JSON Lines only, the address included.
+        let first = match format {
+            Format::Json => {
+                let mut line = Vec::new();
+                let _ = Line::Listening(ListeningLine { url: format!("http://{bound}") }).write_to(&mut line);
+                line
+            }
+            _ => format!("listening on http://{bound}\n").into_bytes(),
+        };
+        output.show(first, 0);
+        if !bound.ip().is_loopback() {
+            output.say(format!("listening on {bound}: anyone who can reach it can post callbacks"));
+        }
+        let ended = serve(listener, options, output, shutdown_signal()).await;
+        // The process ends here even when a writer is still blocked on a stopped terminal.
+        Ok(if ended.all_delivered() { ExitCode::Success } else { ExitCode::Failure })
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// How callbacks are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Compact,
+    Json,
+}
+
+/// How the receiver behaves.
+pub struct Options {
+    /// How long a request may take to arrive.
+    pub read_timeout: Duration,
+    /// Keys, strictness and expiry; the clock is read afresh for each request.
+    pub policy: Policy,
+    /// Answer 400 to an invalid callback, so that Tencent retries it.
+    pub reject_invalid: bool,
+    /// The file every request is appended to, and its path as given.
+    pub save: Option<(SaveFile, PathBuf)>,
+    pub forward: Option<Settings>,
+    /// How long a shutdown goes on forwarding.
+    pub drain_timeout: Duration,
+    pub format: Format,
+    pub view: View,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Ended {
+    pub summary: Summary,
+    pub requests: u64,
+    pub forwards: Option<forward::Tally>,
+    /// Requests answered 500 because their capture could not be saved.
+    pub not_saved: u64,
+}
+
+impl Ended {
+    /// Every request was saved (with `--save`) and forwarded (with `--forward-to`).
+    pub fn all_delivered(&self) -> bool {
+        self.not_saved == 0 && self.forwards.as_ref().is_none_or(|t| t.not_forwarded() == 0)
+    }
+}
+
+/// A body for the judging thread.
+struct Judging {
+    number: u64,
+    received: jiff::Timestamp,
+    peer: SocketAddr,
+    path: String,
+    body: Bytes,
+    encoding: Option<Vec<u8>>,
+    /// Told whether every callback of the body passed, when the answer depends on it.
+    verdict: Option<oneshot::Sender<bool>>,
+}
+
+struct App {
+    options: Options,
+    output: Arc<Output>,
+    saver: Option<Saver>,
+    forwarder: Option<Arc<Forwarder>>,
+    /// Closed at shutdown, once no request is left to send on it.
+    judging: Mutex<Option<mpsc::Sender<Judging>>>,
+    requests: AtomicU64,
+    not_saved: AtomicU64,
+}
+
+/// Checks a forward URL: only plain HTTP, to the team's own application.
+pub fn parse_forward_url(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("--forward-to: `{text}` is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http") if uri.host().is_some() => Ok(uri),
+        Some("https") => {
+            Err("--forward-to: only http:// is supported; forward to your application's local address".into())
+        }
+        _ => Err(format!("--forward-to: `{text}` is not an http:// URL; try http://{text}")),
+    }
+}
+
+/// The address of the client of one connection.
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
+
+/// Serves callbacks on `listener` until `shutdown` completes; then stops accepting, finishes the
+/// requests in flight, drains the forwards, says how the run ended, and returns that. A second
+/// Ctrl-C or SIGTERM during all that exits the process at once.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    mut options: Options,
+    output: Output,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Ended {
+    let output = Arc::new(output);
+    let save = options.save.take();
+    let (saver, save_path) = match save {
+        Some((file, path)) => match Saver::start(file) {
+            Ok(saver) => (Some(saver), Some(path)),
+            Err(error) => {
+                output.say(format!("cannot start saving: {error}"));
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let (forwarder, workers) = match options.forward.clone() {
+        Some(settings) => {
+            let (format, shown, target) = (options.format, output.clone(), settings.target.clone());
+            let (forwarder, workers) = Forwarder::start(settings, move |outcome| {
+                shown.show(forward_line(format, &target, outcome), 0)
+            });
+            (Some(forwarder), workers)
+        }
+        None => (None, Vec::new()),
+    };
+    let (judging, bodies) = mpsc::channel::<Judging>(JUDGE_QUEUE);
+    let judge_thread = {
+        let (policy, view, format, shown) =
+            (options.policy.clone(), options.view.clone(), options.format, output.clone());
+        std::thread::spawn(move || judge_bodies(bodies, policy, view, format, &shown))
+    };
+    let app = Arc::new(App {
+        options,
+        output: output.clone(),
+        saver,
+        forwarder: forwarder.clone(),
+        judging: Mutex::new(Some(judging)),
+        requests: AtomicU64::new(0),
+        not_saved: AtomicU64::new(0),
+    });
+    let skip_notices = forwarder.clone().map(|f| tokio::spawn(say_skips(f, output.clone())));
+    accept_until(&listener, &app, shutdown).await;
+    drop(listener);
+    // From here on, a second signal ends the process at once.
+    tokio::spawn(async {
+        shutdown_signal().await;
+        std::process::exit(130);
+    });
+    finish(app, judge_thread, workers, skip_notices, save_path).await
+}
+
+/// Accepts connections and serves them until `shutdown` completes.
+async fn accept_until(
+    listener: &tokio::net::TcpListener,
+    app: &Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let read_timeout = app.options.read_timeout;
+    let router = Router::new()
+        .fallback(receive)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, read_timeout))
+        .with_state(app.clone());
+    // Connections are served by hyper directly (not `axum::serve`) to bound the time a request's
+    // head may take as well: a client that dribbles its headers is cut off.
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut last_complaint: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, say: pause instead of spinning, and say so
+                        // once a second at most.
+                        if last_complaint.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                            app.output.say(format!("cannot accept a connection: {error}"));
+                            last_complaint = Some(Instant::now());
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder.timer(TokioTimer::new()).header_read_timeout(read_timeout);
+                let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// After the last request: the judging thread's tally, the forwards drained, and the final
+/// lines, each through the output and bounded in time.
+async fn finish(
+    app: Arc<App>,
+    judge_thread: std::thread::JoinHandle<Summary>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    skip_notices: Option<tokio::task::JoinHandle<()>>,
+    save_path: Option<PathBuf>,
+) -> Ended {
+    app.judging.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let summary = tokio::task::spawn_blocking(move || judge_thread.join().unwrap_or_default())
+        .await
+        .unwrap_or_default();
+    let forwards = match &app.forwarder {
+        Some(forwarder) => Some(forwarder.drain(workers, app.options.drain_timeout).await),
+        None => None,
+    };
+    if let Some(notices) = skip_notices {
+        notices.abort();
+    }
+    let ended = Ended {
+        summary,
+        requests: app.requests.load(Ordering::Relaxed),
+        forwards,
+        not_saved: app.not_saved.load(Ordering::Relaxed),
+    };
+    let output = &app.output;
+    output.show(tally(&app.options, &ended.summary), 0);
+    let not_shown = output.not_shown();
+    if not_shown > 0 {
+        output.say(format!("{} not shown: output blocked", plural(not_shown, "callback", "callbacks")));
+    }
+    if ended.not_saved > 0 {
+        output.say(format!(
+            "{} answered 500: the capture could not be saved (Tencent retries them)",
+            plural(ended.not_saved, "request", "requests")
+        ));
+    }
+    if let (Some(tally), Some(settings)) = (&ended.forwards, &app.options.forward) {
+        let replay = replay_command(tally, &settings.target, save_path.as_deref());
+        match app.options.format {
+            Format::Json => {
+                let mut line = Vec::new();
+                let _ = Line::ForwardSummary(ForwardSummaryLine {
+                    forwarded: tally.forwarded,
+                    failed: tally.failed,
+                    skipped: tally.skipped,
+                    abandoned: tally.abandoned,
+                    not_forwarded: tally.not_forwarded(),
+                    replay: replay.clone(),
+                })
+                .write_to(&mut line);
+                output.show(line, 0);
+            }
+            _ => output.say(forward_tally_text(tally)),
+        }
+        if let Some(replay) = replay {
+            output.say(format!("to forward them now: {}", escape(&replay)));
+        } else if tally.not_forwarded() > 0 {
+            output.say("without --save, what was not forwarded cannot be replayed");
+        }
+    }
+    let Ok(app) = Arc::try_unwrap(app) else {
+        // A connection outlived the grace period and still holds the app: leave its output.
+        return ended;
+    };
+    drop(app.saver);
+    if let Ok(output) = Arc::try_unwrap(app.output) {
+        output.close(OUTPUT_GRACE);
+    }
+    ended
+}
+
+/// The receiver's closing tally, as the chosen format writes it.
+fn tally(options: &Options, summary: &Summary) -> Vec<u8> {
+    let mut out = Vec::new();
+    let view = options.view.clone();
+    let _ = match options.format {
+        Format::Json => JsonPrinter::new(&mut out).finish(summary),
+        Format::Compact => CompactPrinter::new(&mut out, view).finish(summary),
+        Format::Human => HumanPrinter::new(&mut out, view).finish(summary),
+    };
+    out
+}
+
+/// `forwarded 1,998 of 2,000 callbacks: 2 failed` and the like.
+fn forward_tally_text(tally: &forward::Tally) -> String {
+    let all = tally.forwarded + tally.not_forwarded();
+    let mut text = format!("forwarded {} of {}", tally.forwarded, plural(all, "callback", "callbacks"));
+    let parts: Vec<String> = [
+        (tally.failed, "failed after every attempt"),
+        (tally.skipped, "skipped: the backlog was full"),
+        (tally.abandoned, "abandoned: still waiting when the drain timed out"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !parts.is_empty() {
+        text.push_str(": ");
+        text.push_str(&parts.join(", "));
+    }
+    text
+}
+
+/// The command that replays exactly the callbacks not forwarded, from the save file.
+fn replay_command(tally: &forward::Tally, target: &Uri, save: Option<&Path>) -> Option<String> {
+    let save = save?;
+    if tally.not_forwarded_lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "tiwhook send --lines {} {} {}",
+        tally.not_forwarded_lines.to_list(),
+        shell_word(&target.to_string()),
+        shell_word(&save.to_string_lossy())
+    ))
+}
+
+/// `word` as a shell reads it back: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain =
+        !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+}
+
+/// Says, at most once a second, how many bodies a full backlog made be skipped.
+async fn say_skips(forwarder: Arc<Forwarder>, output: Arc<Output>) {
+    let mut said = 0;
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        let skipped = forwarder.skipped();
+        if skipped > said {
+            output.say(format!(
+                "the forward backlog is full: {} skipped in the last second ({skipped} in all); \
+                 they are in the tally at exit",
+                plural(skipped - said, "callback", "callbacks")
+            ));
+            said = skipped;
+        }
+    }
+}
+
+async fn receive(
+    State(app): State<Arc<App>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method != Method::POST {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "only POST is a callback\n")
+            .into_response();
+    }
+    let number = app.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let received = jiff::Timestamp::now();
+    let content_type = headers.get(header::CONTENT_TYPE);
+    let content_encoding = headers.get(header::CONTENT_ENCODING);
+    let mut line = None;
+    if let Some(saver) = &app.saver {
+        let request = capture::Request {
+            received_at: capture::received_at(received),
+            peer: peer.to_string(),
+            method: "POST".into(),
+            target: uri.path_and_query().map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
+            content_type: content_type.map(|v| v.as_bytes().to_vec()).unwrap_or_default(),
+            content_encoding: content_encoding.map(|v| v.as_bytes().to_vec()),
+        };
+        match saver.save(capture::line(&request, &body)).await {
+            Ok(saved) => line = Some(saved),
+            Err(error) => {
+                app.not_saved.fetch_add(1, Ordering::Relaxed);
+                app.output.say(format!("#{number}: cannot save the callback: {error}"));
+                return (StatusCode::INTERNAL_SERVER_ERROR, "could not save the callback\n").into_response();
+            }
+        }
+    }
+    if let Some(forwarder) = &app.forwarder {
+        forwarder.enqueue(Job {
+            number,
+            line,
+            body: body.clone(),
+            content_type: content_type.cloned(),
+            content_encoding: content_encoding.cloned(),
+        });
+    }
+    let (verdict, answer) = match app.options.reject_invalid {
+        true => {
+            let (told, answer) = oneshot::channel();
+            (Some(told), Some(answer))
+        }
+        false => (None, None),
+    };
+    let judging = Judging {
+        number,
+        received,
+        peer,
+        path: uri.path().to_string(),
+        body,
+        encoding: content_encoding.map(|v| v.as_bytes().to_vec()),
+        verdict,
+    };
+    let sender = app.judging.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(sender) = sender {
+        let _ = sender.send(judging).await;
+    }
+    let valid = match answer {
+        Some(answer) => answer.await.unwrap_or(false),
+        None => true,
+    };
+    if !valid {
+        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":1}")
+            .into_response();
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":0}").into_response()
+}
+
+/// The judging thread: judges each body, counts its callbacks, shows the first (a body should
+/// hold one) and tells the request its verdict when it waits for one; returns the tally.
+fn judge_bodies(
+    mut bodies: mpsc::Receiver<Judging>,
+    policy: Policy,
+    view: View,
+    format: Format,
+    output: &Output,
+) -> Summary {
+    let mut summary = Summary { sources: 1, ..Summary::default() };
+    while let Some(judging) = bodies.blocking_recv() {
+        let policy = Policy { now: judging.received.as_second(), ..policy.clone() };
+        let source = format!("#{} POST {}", judging.number, judging.path);
+        let body = Body { bytes: &judging.body, encoding: judging.encoding.as_deref(), arrival: None };
+        let mut text = Vec::new();
+        let judged = judge_body(&source, body, &policy, |report| {
+            summary.add(&report);
+            if text.is_empty() {
+                text = render(format, &view, &report, &judging);
+            }
+            Ok(())
+        })
+        .unwrap_or_default();
+        if judged.reports == 0 {
+            output.say(format!("{}: the body is empty", escape(&source)));
+        }
+        if judged.reports > 1 && format != Format::Json {
+            let more = plural(judged.reports - 1, "more document", "more documents");
+            let _ = writeln!(text, "  … and {more} in the same body, not shown");
+        }
+        output.show(text, judged.reports);
+        if let Some(verdict) = judging.verdict {
+            let _ = verdict.send(judged.all_valid);
+        }
+    }
+    summary
+}
+
+/// One report as the chosen format shows it, with its arrival in the human views.
+fn render(format: Format, view: &View, report: &Report<'_>, judging: &Judging) -> Vec<u8> {
+    let mut out = Vec::new();
+    let now = judging.received.as_second();
+    let _ = match format {
+        Format::Json => JsonPrinter::new(&mut out).callback(report),
+        Format::Compact => {
+            let mut printer = CompactPrinter::new(&mut out, view.clone());
+            printer.set_clock(now);
+            printer.callback(report)
+        }
+        Format::Human => {
+            let arrived = timefmt::local(now.max(0) as u64, &view.zone);
+            let _ = writeln!(out, "\nreceived {arrived} from {}", judging.peer);
+            let mut printer = HumanPrinter::new(&mut out, view.clone());
+            printer.set_clock(now);
+            printer.callback(report)
+        }
+    };
+    out
+}
+
+/// The line that says what became of one forward.
+fn forward_line(format: Format, target: &Uri, outcome: &Outcome) -> Vec<u8> {
+    let mut line = Vec::new();
+    let number = outcome.number;
+    match format {
+        Format::Json => {
+            let (status, millis, error) = match &outcome.result {
+                Ok((status, took)) => (Some(*status), Some(took.as_millis()), None),
+                Err(error) => (None, None, Some(error.as_str())),
+            };
+            let forward = ForwardLine { request: number, status, millis, attempts: outcome.attempts, error };
+            let _ = Line::Forward(forward).write_to(&mut line);
+        }
+        _ => {
+            let tries = match outcome.attempts {
+                1 => String::new(),
+                n => format!(" after {n} attempts"),
+            };
+            let _ = match &outcome.result {
+                Ok((status, took)) => {
+                    writeln!(
+                        line,
+                        "  → #{number} {target} answered {status} in {} ms{tries}",
+                        took.as_millis()
+                    )
+                }
+                Err(error) => writeln!(line, "  → #{number} {target} unreachable{tries}: {}", escape(error)),
+            };
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_urls() {
+        assert!(parse_forward_url("http://127.0.0.1:3000/hook").is_ok());
+        assert!(parse_forward_url("https://example.com/").is_err());
+        assert!(parse_forward_url("localhost:3000").is_err());
+    }
+
+    #[test]
+    fn replay_commands_quote_what_a_shell_would_split() {
+        assert_eq!(shell_word("save.ndjson"), "save.ndjson");
+        assert_eq!(shell_word("my captures/it's.ndjson"), "'my captures/it'\\''s.ndjson'");
+        let mut tally = forward::Tally::default();
+        let target: Uri = "http://127.0.0.1:3000/tiw".parse().unwrap();
+        assert_eq!(replay_command(&tally, &target, Some(Path::new("s.ndjson"))), None);
+        tally.not_forwarded_lines.insert(3);
+        tally.not_forwarded_lines.insert(4);
+        assert_eq!(
+            replay_command(&tally, &target, Some(Path::new("s.ndjson"))).unwrap(),
+            "tiwhook send --lines 3-4 http://127.0.0.1:3000/tiw s.ndjson"
+        );
+        assert_eq!(replay_command(&tally, &target, None), None);
+    }
+}
