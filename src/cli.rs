@@ -394,6 +394,38 @@ pub struct SendArgs {
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = SendFormat::Human)]
     pub format: SendFormat,
+
+    /// Only the callbacks that start on these lines of their input, such as 3,7-9: what
+    /// `listen` prints for the callbacks it could not forward from its save file
+    #[arg(long, value_name = "LIST", value_parser = line_list)]
+    pub lines: Option<LineList>,
+}
+
+/// Line numbers given as `3,7-9`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineList(Vec<(u64, u64)>);
+
+impl LineList {
+    pub fn contains(&self, line: u64) -> bool {
+        self.0.iter().any(|&(first, last)| (first..=last).contains(&line))
+    }
+}
+
+/// Parses `--lines`: numbers and ranges from 1, separated by commas.
+pub fn line_list(text: &str) -> Result<LineList, String> {
+    let error = || format!("`{text}` is not a list of lines such as 3,7-9");
+    let number = |t: &str| t.trim().parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(error);
+    let ranges = text
+        .split(',')
+        .map(|part| match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (number(first)?, number(last)?);
+                if first > last { Err(error()) } else { Ok((first, last)) }
+            }
+            None => number(part).map(|n| (n, n)),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(LineList(ranges))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -420,6 +452,11 @@ pub struct CaptureBodiesArgs {
     /// followed by a line feed
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Decode a body sent with a Content-Encoding (gzip, deflate, zstd) instead of writing it
+    /// as it came
+    #[arg(long)]
+    pub decode: bool,
 }
 
 /// Options shared by the commands that read callbacks.
@@ -580,6 +617,15 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn line_lists() {
+        let lines = line_list("3,7-9").unwrap();
+        assert!(lines.contains(3) && lines.contains(8) && !lines.contains(4) && !lines.contains(10));
+        assert!(line_list("9-7").is_err());
+        assert!(line_list("0").is_err());
+        assert!(line_list("x").is_err());
+    }
 
     #[test]
     fn durations_take_one_syntax() {

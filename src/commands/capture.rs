@@ -3,8 +3,9 @@
 //! [`crate::read::capture`]).
 //!
 //! To stdout, each body is followed by a line feed; with `--out-dir`, each goes to a file of its
-//! own, `000001.body`, `000002.body`, … holding its bytes and nothing else. A line that is no
-//! capture is reported and makes the exit status 1.
+//! own, `000001.body`, `000002.body`, … holding its bytes and nothing else. A body sent with a
+//! `Content-Encoding` is written as it came (compressed), or decoded with `--decode`. A line that
+//! is no capture is reported and makes the exit status 1.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -14,8 +15,9 @@ use anyhow::Context;
 use crate::cli::CaptureBodiesArgs;
 use crate::exit_codes::ExitCode;
 use crate::read::capture;
-use crate::read::framing::{Documents, Item};
+use crate::read::framing::{Documents, Item, MAX_DOCUMENT_BYTES};
 use crate::read::source;
+use crate::read::window::Position;
 use crate::sanitize::escape;
 
 pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
@@ -36,11 +38,32 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
             };
             match found {
                 Ok(captured) => {
+                    let body = match (args.decode, captured.content_encoding.as_deref()) {
+                        (true, Some(encoding)) => {
+                            match capture::decode_body(Some(encoding), &captured.body, MAX_DOCUMENT_BYTES) {
+                                Ok(decoded) => decoded,
+                                Err(message) => {
+                                    let at = item_start(&item);
+                                    writeln!(
+                                        diagnostics,
+                                        "tiwhook: {}:{}:{}: {}",
+                                        escape(&name),
+                                        at.line,
+                                        at.column,
+                                        escape(&message)
+                                    )?;
+                                    code = ExitCode::Failure;
+                                    continue;
+                                }
+                            }
+                        }
+                        _ => captured.body,
+                    };
                     written += 1;
                     match &args.out_dir {
-                        Some(dir) => write_body(dir, written, &captured.body)?,
+                        Some(dir) => write_body(dir, written, &body)?,
                         None => {
-                            out.write_all(&captured.body)?;
+                            out.write_all(&body)?;
                             out.write_all(b"\n")?;
                         }
                     }
@@ -66,6 +89,13 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(code)
+}
+
+fn item_start(item: &Item<'_>) -> Position {
+    match item {
+        Item::Document(d) => d.start,
+        Item::Broken(b) => b.start,
+    }
 }
 
 fn write_body(dir: &Path, number: u64, body: &[u8]) -> io::Result<()> {

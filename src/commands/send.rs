@@ -27,7 +27,7 @@ use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::read::capture;
 use crate::read::extract::Extracted;
-use crate::read::framing::{Documents, Item};
+use crate::read::framing::{Documents, Item, MAX_DOCUMENT_BYTES};
 use crate::read::source;
 use crate::read::tape::Node;
 use crate::render::contract::{AttemptLine, DeliveryLine, DeliverySummaryLine, Line};
@@ -47,6 +47,9 @@ struct Delivery {
     event_type: Option<String>,
     task_id: Option<String>,
     body: Bytes,
+    /// A captured request's `Content-Type` and `Content-Encoding`, sent again as they came.
+    content_type: Option<Vec<u8>>,
+    content_encoding: Option<Vec<u8>>,
     /// 0 for the callback itself, 1.. for its duplicates.
     copy: u32,
     /// Its place in the input, for comparing the answers of its copies.
@@ -97,6 +100,14 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     }
     if let Some((key, expire)) = &resign {
         for delivery in &mut deliveries {
+            // An encoded body is signed decoded, and sent so.
+            if let Some(encoding) = delivery.content_encoding.take() {
+                let decoded = capture::decode_body(Some(&encoding), &delivery.body, MAX_DOCUMENT_BYTES);
+                match decoded {
+                    Ok(decoded) => delivery.body = Bytes::from(decoded),
+                    Err(_) => delivery.content_encoding = Some(encoding),
+                }
+            }
             delivery.body = Bytes::from(sign_all(&delivery.body, key, *expire).bytes);
         }
     }
@@ -180,13 +191,14 @@ fn read_deliveries(
 ) -> io::Result<(Vec<Delivery>, u64, u64)> {
     let mut deliveries = Vec::new();
     let mut not_sent = 0;
+    let selected = |line: u64| args.lines.as_ref().is_none_or(|lines| lines.contains(line));
     let unreadable = source::read_whole(&args.paths, args.extract, diagnostics, |input, diagnostics| {
         let (name, input) = (input.name, input.bytes);
         if args.raw {
             // Bodies as they are, one per non-empty line, for testing a receiver's errors.
             for (n, line) in input.split(|&b| b == b'\n').enumerate() {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if !line.iter().all(u8::is_ascii_whitespace) {
+                if !line.iter().all(u8::is_ascii_whitespace) && selected(n as u64 + 1) {
                     let body = Bytes::copy_from_slice(line);
                     deliveries.push(delivery(&name, n as u64 + 1, None, body, deliveries.len()));
                 }
@@ -194,19 +206,27 @@ fn read_deliveries(
             return Ok(());
         }
         let mut push = |item: Item<'_>, deliveries: &mut Vec<Delivery>| match item {
+            Item::Document(document) if !selected(document.start.line) => Ok(()),
+            Item::Broken(broken) if !selected(broken.start.line) => Ok(()),
             Item::Document(document) => {
                 let root = document.doc.root();
                 let line = document.start.line;
                 match capture::body_of(document.doc.bytes(), root) {
                     // A capture's body goes as it was received.
                     Some(captured) => {
-                        let mut inner = Documents::new(&captured.body[..]);
+                        let encoding = captured.content_encoding.as_deref();
+                        let decoded = capture::decode_body(encoding, &captured.body, MAX_DOCUMENT_BYTES)
+                            .unwrap_or_default();
+                        let mut inner = Documents::new(&decoded[..]);
                         let first = match inner.next_item() {
                             Ok(Some(Item::Document(d))) => Some(d.doc.root()),
                             _ => None,
                         };
                         let body = Bytes::from(captured.body.clone());
-                        deliveries.push(delivery(&name, line, first, body, deliveries.len()));
+                        let mut delivery = delivery(&name, line, first, body, deliveries.len());
+                        delivery.content_type = Some(captured.content_type.clone()).filter(|t| !t.is_empty());
+                        delivery.content_encoding = captured.content_encoding.clone();
+                        deliveries.push(delivery);
                     }
                     None => {
                         let body = Bytes::copy_from_slice(document.doc.bytes());
@@ -252,6 +272,8 @@ fn delivery(source: &str, line: u64, root: Option<Node<'_>>, body: Bytes, origin
         event_type: text(root.and_then(|r| r.get("EventType"))),
         task_id: text(root.and_then(|r| r.get("EventData")).and_then(|d| d.get("TaskId"))),
         body,
+        content_type: None,
+        content_encoding: None,
         copy: 0,
         original,
     }
@@ -335,7 +357,7 @@ where
         if attempt > 0 {
             tokio::time::sleep(plan.interval).await;
         }
-        let outcome = attempt_once(client, plan, &delivery.body).await;
+        let outcome = attempt_once(client, plan, delivery).await;
         let accepted = outcome.accepted();
         attempts.push(outcome);
         if accepted {
@@ -346,14 +368,17 @@ where
 }
 
 /// One POST, bounded by the timeout from the first byte sent to the answer's last byte read.
-async fn attempt_once<C>(client: &Client<C, Full<Bytes>>, plan: &Plan, body: &Bytes) -> Attempt
+async fn attempt_once<C>(client: &Client<C, Full<Bytes>>, plan: &Plan, delivery: &Delivery) -> Attempt
 where
     C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
 {
     let started = Instant::now();
-    let request = hyper::Request::post(plan.url.clone())
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(body.clone()));
+    let content_type = delivery.content_type.as_deref().unwrap_or(b"application/json");
+    let mut request = hyper::Request::post(plan.url.clone()).header(header::CONTENT_TYPE, content_type);
+    if let Some(encoding) = &delivery.content_encoding {
+        request = request.header(header::CONTENT_ENCODING, &encoding[..]);
+    }
+    let request = request.body(Full::new(delivery.body.clone()));
     let request = match request {
         Ok(request) => request,
         Err(error) => {

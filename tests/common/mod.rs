@@ -130,3 +130,226 @@ pub fn listen_at(addr: &str, args: &[&str]) -> Listening {
     stdout.read_line(&mut first).unwrap();
     (child, stdout, first.trim().to_string())
 }
+
+/// One request an application under test received: its head (request line and headers, as
+/// sent) and its body.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The value of header `name` (case-insensitive), if it was sent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_string())
+        })
+    }
+}
+
+/// How a test application answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answers {
+    /// 200 to every request, one connection at a time (as Python's single-threaded
+    /// `http.server`), with an accept backlog of `backlog` connections.
+    OneAtATime { backlog: i32 },
+    /// Accepts connections and reads what comes, but never answers.
+    Never,
+}
+
+/// An application on a loopback port, recording what it receives.
+pub struct TestApp {
+    pub url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl TestApp {
+    pub fn start(answers: Answers, path: &str) -> TestApp {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let backlog = match answers {
+            Answers::OneAtATime { backlog } => backlog,
+            Answers::Never => 128,
+        };
+        let listener = listener_with_backlog(backlog);
+        let url = format!("http://{}{path}", listener.local_addr().unwrap());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                if answers == Answers::Never {
+                    held.push(stream);
+                    continue;
+                }
+                // One request per connection, then close it, as `http.server` does by default.
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                if head.is_empty() || reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                sink.lock().unwrap().push(Received { head, body });
+                let answer =
+                    "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Length: 16\r\n\r\n{\"error_code\":0}";
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        TestApp { url, received }
+    }
+
+    /// Waits up to `within` until at least `n` requests have arrived; returns them all.
+    pub fn wait_for(&self, n: usize, within: std::time::Duration) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let received = self.received.lock().unwrap().clone();
+            if received.len() >= n || std::time::Instant::now() > deadline {
+                return received;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// A loopback listener whose accept queue holds `backlog` connections (std's holds 128).
+fn listener_with_backlog(backlog: i32) -> std::net::TcpListener {
+    use std::os::fd::FromRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // Listening again on a listening socket only changes its backlog.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    assert_eq!(unsafe { libc::listen(fd, backlog) }, 0);
+    let fd = std::os::fd::IntoRawFd::into_raw_fd(listener);
+    unsafe { std::net::TcpListener::from_raw_fd(fd) }
+}
+
+/// What becomes of a running receiver's stdout or stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Read line by line into [`Running`]'s buffers.
+    Read,
+    /// A pipe kept open and never read: writes fill it, then block.
+    NeverRead,
+}
+
+/// A `tiwhook listen` child on a free loopback port, with its output collected (or not).
+pub struct Running {
+    pub child: std::process::Child,
+    /// `ip:port` it listens on.
+    pub address: String,
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Running {
+    /// Starts `tiwhook listen --addr 127.0.0.1:0 --color never --tz UTC ARGS` through `sh`
+    /// after `limits` (`ulimit …;` or nothing), and reads its first line for the address.
+    pub fn start(limits: &str, args: &[&str], stdout: Stream, stderr: Stream) -> Running {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let script = format!("{limits} exec \"$0\" listen --addr 127.0.0.1:0 --color never --tz UTC \"$@\"");
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_tiwhook"))
+            .args(args)
+            .env_remove("TIW_CALLBACK_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let address = match serde_json::from_str::<serde_json::Value>(&first) {
+            Ok(line) => line["url"].as_str().unwrap().trim_start_matches("http://").to_string(),
+            Err(_) => first.trim().strip_prefix("listening on http://").expect("the address").to_string(),
+        };
+        let collect = |reader: Box<dyn std::io::Read + Send>, how: Stream| {
+            let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = lines.clone();
+            match how {
+                Stream::Read => {
+                    std::thread::spawn(move || {
+                        for line in std::io::BufReader::new(reader).lines().map_while(Result::ok) {
+                            sink.lock().unwrap().push(line);
+                        }
+                    });
+                }
+                Stream::NeverRead => std::mem::forget(reader),
+            }
+            lines
+        };
+        let stdout = collect(Box::new(out), stdout);
+        let stderr = collect(Box::new(child.stderr.take().unwrap()), stderr);
+        Running { child, address, stdout, stderr }
+    }
+
+    /// POSTs `body` to `target` with `headers` (`Name: value` lines) on a connection of its own;
+    /// the status, or 0 when no answer came within 30 s.
+    pub fn post(&self, target: &str, headers: &str, body: &[u8]) -> u16 {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let head = format!(
+            "POST {target} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    /// Sends `signal` to the receiver.
+    pub fn signal(&self, signal: i32) {
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+    }
+
+    /// Waits up to `within` for the receiver to exit; its exit code, or `None` if it is still
+    /// running (then it is killed).
+    pub fn wait(&mut self, within: std::time::Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to 10 s until stdout (or stderr) holds a line containing `text`; all its lines.
+    pub fn wait_for(&self, on_stderr: bool, text: &str) -> Vec<String> {
+        let lines = if on_stderr { &self.stderr } else { &self.stdout };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = lines.lock().unwrap().clone();
+            if now.iter().any(|l| l.contains(text)) || std::time::Instant::now() > deadline {
+                return now;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
