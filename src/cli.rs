@@ -195,7 +195,11 @@ Examples:
 
 Each POST is answered 200 {\"error_code\":0} once handled (400 for an invalid one with
 --reject-invalid, so that Tencent retries it); other methods 405, bodies over 1 MiB 413.
-Ctrl-C stops accepting, finishes the requests in flight and prints the tally.";
+Forwards go out in arrival order from a bounded backlog, at least once (a retry after a timeout
+may repeat one; X-Tiwhook-Request numbers each request). Ctrl-C stops accepting, forwards what
+waits for up to --drain-timeout, prints the tally and, with --save, the `tiwhook send --lines`
+command that replays what was not forwarded; a second Ctrl-C exits at once. Exit status: 0
+when every request was saved and forwarded, 1 otherwise, 2 for a usage error.";
 
 #[derive(Args, Debug, Clone)]
 pub struct ListenArgs {

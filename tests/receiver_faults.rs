@@ -107,8 +107,11 @@ fn a_slow_or_silent_application_does_not_delay_the_answer() {
             held.push(stream);
         }
     });
-    let receiver =
-        Receiver::start("", &["--key", KEY, "--forward-to", &target, "--forward-timeout", "30"], true);
+    let receiver = Receiver::start(
+        "",
+        &["--key", KEY, "--forward-to", &target, "--forward-timeout", "30", "--drain-timeout", "1s"],
+        true,
+    );
     for i in 0..5 {
         let (status, took) = receiver.post(started_line(&format!("t{i}")).as_bytes());
         assert_eq!(status, 200);
