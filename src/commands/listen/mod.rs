@@ -365,9 +365,15 @@ async fn finish(
     save_path: Option<PathBuf>,
 ) -> Ended {
     app.judging.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let summary = tokio::task::spawn_blocking(move || judge_thread.join().unwrap_or_default())
-        .await
-        .unwrap_or_default();
+    // Judging waits on nothing but the processor; the bound is for a request that never ended.
+    let judged = tokio::task::spawn_blocking(move || judge_thread.join().unwrap_or_default());
+    let summary = match tokio::time::timeout(SHUTDOWN_GRACE, judged).await {
+        Ok(Ok(summary)) => summary,
+        _ => {
+            app.output.say("the tally is incomplete: a request did not end");
+            Summary::default()
+        }
+    };
     let forwards = match &app.forwarder {
         Some(forwarder) => Some(forwarder.drain(workers, app.options.drain_timeout).await),
         None => None,
@@ -417,14 +423,7 @@ async fn finish(
             output.say("without --save, what was not forwarded cannot be replayed");
         }
     }
-    let Ok(app) = Arc::try_unwrap(app) else {
-        // A connection outlived the grace period and still holds the app: leave its output.
-        return ended;
-    };
-    drop(app.saver);
-    if let Ok(output) = Arc::try_unwrap(app.output) {
-        output.close(OUTPUT_GRACE);
-    }
+    output.flush(OUTPUT_GRACE);
     ended
 }
 

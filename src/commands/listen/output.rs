@@ -4,12 +4,12 @@
 //! reading at any moment (`tiwhook listen 2>&1 | less`, then the pager paused). So nothing a
 //! request handler or the shutdown does ever writes to stdout or stderr itself: text is handed to
 //! one writer thread per stream through a bounded queue, and when a queue is full the text is
-//! dropped and counted. At the end, [`Output::close`] waits a bounded time for both writers and
+//! dropped and counted. At the end, [`Output::flush`] waits a bounded time for both writers and
 //! then lets the process go, whatever the terminal is doing.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Messages waiting for each stream at most; more are dropped and counted.
@@ -22,39 +22,61 @@ pub struct Output {
 }
 
 struct Stream {
-    queue: mpsc::SyncSender<Vec<u8>>,
-    /// Signalled once the writer has written everything it was handed, after the queue closed.
-    finished: Mutex<mpsc::Receiver<()>>,
+    queue: mpsc::SyncSender<Message>,
     /// Callbacks (for stdout) or messages (for stderr) not written because the stream was behind.
     dropped: AtomicU64,
 }
 
+enum Message {
+    Text(Vec<u8>),
+    /// Everything before has been written (or failed): tell the sender.
+    Flushed(mpsc::Sender<()>),
+}
+
 impl Stream {
     fn spawn(name: &str, mut sink: impl Write + Send + 'static) -> Stream {
-        let (queue, texts) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
-        let (done, finished) = mpsc::channel();
-        let spawned = std::thread::Builder::new().name(format!("listen-{name}")).spawn(move || {
-            for text in texts {
-                // A closed stream loses the display only; everything else goes on.
-                let _ = sink.write_all(&text).and_then(|()| sink.flush());
+        let (queue, messages) = mpsc::sync_channel::<Message>(QUEUE);
+        // Without a thread there is no output; the receiver itself still works.
+        let _ = std::thread::Builder::new().name(format!("listen-{name}")).spawn(move || {
+            for message in messages {
+                match message {
+                    // A closed stream loses the display only; everything else goes on.
+                    Message::Text(text) => {
+                        let _ = sink.write_all(&text).and_then(|()| sink.flush());
+                    }
+                    Message::Flushed(done) => {
+                        let _ = done.send(());
+                    }
+                }
             }
-            let _ = done.send(());
         });
-        if spawned.is_err() {
-            // No thread, no output: the receiver itself still works.
-            let (queue, _) = mpsc::sync_channel(0);
-            return Stream { queue, finished: Mutex::new(mpsc::channel().1), dropped: AtomicU64::new(0) };
-        }
-        Stream { queue, finished: Mutex::new(finished), dropped: AtomicU64::new(0) }
+        Stream { queue, dropped: AtomicU64::new(0) }
     }
 
     fn send(&self, text: Vec<u8>, weight: u64) {
         if text.is_empty() {
             return;
         }
-        if self.queue.try_send(text).is_err() {
+        if self.queue.try_send(Message::Text(text)).is_err() {
             self.dropped.fetch_add(weight, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until the writer has written everything handed to it so far, or `deadline`.
+    fn flush(&self, deadline: Instant) -> bool {
+        let (done, flushed) = mpsc::channel();
+        let mut marker = Message::Flushed(done);
+        loop {
+            match self.queue.try_send(marker) {
+                Ok(()) => break,
+                Err(mpsc::TrySendError::Full(back)) if Instant::now() < deadline => {
+                    marker = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return false,
+            }
+        }
+        flushed.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
     }
 }
 
@@ -90,24 +112,21 @@ impl Output {
         self.stderr.dropped.load(Ordering::Relaxed)
     }
 
-    /// Closes both streams and waits until their writers are done or `grace` has passed; true
-    /// when everything handed over was written. A writer still blocked is left behind.
-    pub fn close(self, grace: Duration) -> bool {
+    /// Waits until both writers have written everything handed to them, or until `grace` has
+    /// passed; true when everything was written. A writer still blocked is left behind (the
+    /// process may exit under it).
+    pub fn flush(&self, grace: Duration) -> bool {
         let deadline = Instant::now() + grace;
-        let Output { stdout, stderr } = self;
-        drop(stdout.queue);
-        drop(stderr.queue);
-        [stdout.finished, stderr.finished].into_iter().all(|finished| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            finished.into_inner().is_ok_and(|finished| finished.recv_timeout(left).is_ok())
-        })
+        let out = self.stdout.flush(deadline);
+        let err = self.stderr.flush(deadline);
+        out && err
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     /// A sink that blocks every write until it is released.
     struct Stuck(Arc<Mutex<()>>);
@@ -133,7 +152,7 @@ mod tests {
         }
         assert!(output.not_shown() >= 9, "{}", output.not_shown());
         assert!(output.not_said() >= 9);
-        assert!(!output.close(Duration::from_millis(100)), "the writers are stuck");
+        assert!(!output.flush(Duration::from_millis(100)), "the writers are stuck");
         assert!(started.elapsed() < Duration::from_secs(5));
         drop(held);
     }
@@ -155,7 +174,7 @@ mod tests {
         let output = Output::with(out.clone(), err.clone());
         output.show(b"one\n".to_vec(), 1);
         output.say("two");
-        assert!(output.close(Duration::from_secs(5)));
+        assert!(output.flush(Duration::from_secs(5)));
         assert_eq!(&*out.0.lock().unwrap(), b"one\n");
         assert_eq!(&*err.0.lock().unwrap(), b"tiwhook: two\n");
     }
