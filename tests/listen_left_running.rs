@@ -233,3 +233,33 @@ fn save_refuses_a_dangling_link_and_escapes_the_path_it_names() {
     assert_eq!(output.status.code(), Some(2));
     assert_terminal_safe(&String::from_utf8_lossy(&output.stderr), "the error names the path escaped");
 }
+
+#[test]
+fn a_full_forward_backlog_is_said_as_it_happens() {
+    let black_hole = TestApp::start(Answers::Never, "/app");
+    let args = [
+        "--forward-to",
+        &black_hole.url,
+        "--forward-backlog",
+        "2",
+        "--forward-concurrency",
+        "1",
+        "--forward-timeout",
+        "30s",
+        "--drain-timeout",
+        "200ms",
+    ];
+    let mut receiver = Running::start("", &args, Stream::Read, Stream::Read);
+    for n in 0..10 {
+        assert_eq!(receiver.post("/tiw", "", started_line(&format!("s{n}")).as_bytes()), 200);
+    }
+    // One in flight, two waiting: the other seven are skipped, and that is said before the end.
+    let stderr = receiver.wait_for(true, "(7 in all)").join("\n");
+    assert!(stderr.contains("the forward backlog is full: "), "{stderr}");
+    assert!(stderr.contains("skipped in the last second (7 in all)"), "{stderr}");
+    receiver.signal(libc::SIGTERM);
+    assert_eq!(receiver.wait(Duration::from_secs(15)), Some(1));
+    let stderr = receiver.wait_for(true, "forwarded 0 of 10").join("\n");
+    assert!(stderr.contains("7 skipped: the backlog was full, 3 abandoned"), "{stderr}");
+    assert!(stderr.contains("without --save, what was not forwarded cannot be replayed"), "{stderr}");
+}
