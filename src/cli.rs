@@ -367,17 +367,17 @@ pub struct SendArgs {
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
 
-    /// How long a receiver has to answer one attempt (Tencent's: 10s)
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub timeout: String,
+    /// How long a receiver has to answer one attempt (Tencent's: 10s); 500ms, 10s, 1m
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub timeout: std::time::Duration,
 
     /// Attempts after the first, when one is not accepted (Tencent's: 5)
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
     /// The pause between attempts (Tencent's: 5s)
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub retry_interval: String,
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
+    pub retry_interval: std::time::Duration,
 
     /// Deliver each callback N more times (a receiver must stay idempotent: answers are compared)
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
@@ -403,6 +403,10 @@ pub struct SendArgs {
     /// `listen` prints for the callbacks it could not forward from its save file
     #[arg(long, value_name = "LIST", value_parser = line_list)]
     pub lines: Option<LineList>,
+
+    /// No progress line on stderr (it shows only on a terminal, for runs longer than a second)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// Line numbers given as `3,7-9`.

@@ -13,8 +13,8 @@ use crate::judge::report::{Arrival, InputProblem, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
 use crate::read::capture;
-use crate::read::extract::Extracted;
-use crate::read::framing::{Broken, Document, Documents, Item};
+use crate::read::framing::{Broken, Document, Item};
+use crate::read::items::Framer;
 use crate::read::source::{self, Entry};
 use crate::read::tape::Tape;
 use crate::read::window::Position;
@@ -355,8 +355,7 @@ fn read_stage(
             batches.send(Message::Batch(full)).map_err(|_| io::Error::other(JudgeGone))
         };
         let reader = HandOffBeforeRead { inner: reader, hand_off: &hand_off };
-        let mut documents =
-            if extract { Framer::Log(Extracted::new(reader)) } else { Framer::Json(Documents::new(reader)) };
+        let mut documents = Framer::new(reader, extract);
         let mut failure = None;
         let mut items = 0u64;
         loop {
@@ -404,8 +403,8 @@ fn read_stage(
         if hand_off().is_err() {
             return;
         }
-        if let Framer::Log(log) = &documents
-            && batches.send(Message::LinesRead(log.lines())).is_err()
+        if let Some(lines) = documents.lines()
+            && batches.send(Message::LinesRead(lines)).is_err()
         {
             return;
         }
@@ -417,35 +416,6 @@ fn read_stage(
             && batches.send(Message::ReadError(name, error)).is_err()
         {
             return;
-        }
-    }
-}
-
-/// How one input is cut into callbacks: as JSON, or as a log whose lines hold them.
-enum Framer<R> {
-    Json(Documents<R>),
-    Log(Extracted<R>),
-}
-
-impl<R: io::Read> Framer<R> {
-    fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
-        match self {
-            Framer::Json(documents) => documents.next_item(),
-            Framer::Log(log) => log.next_item(),
-        }
-    }
-
-    fn swap_tape(&mut self, other: &mut Tape) {
-        match self {
-            Framer::Json(documents) => documents.swap_tape(other),
-            Framer::Log(log) => log.swap_tape(other),
-        }
-    }
-
-    fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
-        match self {
-            Framer::Json(documents) => documents.broken_off(code, message),
-            Framer::Log(log) => log.broken_off(code, message),
         }
     }
 }

@@ -71,6 +71,9 @@ fn a_receiver_that_fails_twice_then_accepts_is_retried_like_tencent_does() {
     send(&url, &[&fixture("signed/push-started.json")])
         .assert()
         .code(0)
+        .stdout(contains(
+            "  ↻ fixtures/signed/push-started.json:1  attempt 2 of 6 in 50ms: 500 Internal Server Error",
+        ))
         .stdout(contains("accepted after 3 attempts (500, 500, 200)"))
         .stdout(contains("1 delivery sent: 1 accepted, 0 failed, 1 retried"));
     let received = received.lock().unwrap();
@@ -100,12 +103,19 @@ fn a_receiver_that_never_answers_fails_each_attempt_within_the_timeout() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let lines = json_lines(&output.stdout);
+    let mut lines = json_lines(&output.stdout);
+    // Each retry is said when it is scheduled, before the delivery's own line.
+    let retries: Vec<serde_json::Value> = lines.iter().filter(|l| l["type"] == "retry").cloned().collect();
+    assert_eq!(retries.len(), 2);
+    assert_eq!((retries[0]["attempt"].as_u64(), retries[0]["of"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(retries[1]["error"], "timed out after 200ms");
+    assert_eq!(retries[1]["in_millis"], 10);
+    lines.retain(|l| l["type"] != "retry");
     let attempts = lines[0]["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 3);
     for attempt in attempts {
         assert_eq!(attempt["status"], serde_json::Value::Null);
-        assert_eq!(attempt["error"], "no answer within 200 ms");
+        assert_eq!(attempt["error"], "timed out after 200ms");
         assert!(attempt["millis"].as_u64().unwrap() < 2000);
     }
     assert_eq!(lines[0]["outcome"], "failed");

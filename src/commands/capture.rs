@@ -15,70 +15,74 @@ use anyhow::Context;
 use crate::cli::CaptureBodiesArgs;
 use crate::exit_codes::ExitCode;
 use crate::read::capture;
-use crate::read::framing::{Documents, Item, MAX_DOCUMENT_BYTES};
-use crate::read::source;
+use crate::read::framing::{Item, MAX_DOCUMENT_BYTES};
+use crate::read::items::{Framer, corrupt_archive, read_streams};
 use crate::read::window::Position;
 use crate::sanitize::escape;
 
 pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("--out-dir {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--out-dir {}", escape(&dir.to_string_lossy())))?;
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut diagnostics = io::stderr();
     let mut code = ExitCode::Success;
     let mut written = 0u64;
-    let unreadable = source::read_whole(&args.paths, false, &mut diagnostics, |input, diagnostics| {
-        let (name, input) = (input.name, input.bytes);
-        let mut documents = Documents::new(&input[..]);
-        while let Ok(Some(item)) = documents.next_item() {
-            let found = match &item {
+    let unreadable = read_streams(&args.paths, false, &mut diagnostics, |input, diagnostics| {
+        let name = input.name;
+        let mut framer = Framer::new(input.reader, false);
+        let mut fail = |diagnostics: &mut dyn Write, at: Position, message: &str| {
+            code = ExitCode::Failure;
+            writeln!(diagnostics, "tiwhook: {}:{}:{}: {}", escape(&name), at.line, at.column, escape(message))
+        };
+        loop {
+            let item = match framer.next_item() {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(error) => {
+                    // Compressed data that breaks off, or a failed read: said where it stopped.
+                    let message = corrupt_archive(&error).unwrap_or_else(|| format!("read error: {error}"));
+                    let broken = framer.broken_off("corrupt-archive", message.clone());
+                    fail(diagnostics, broken.start, &message)?;
+                    break;
+                }
+            };
+            let captured = match &item {
                 Item::Document(d) => capture::body_of(d.doc.bytes(), d.doc.root()).ok_or(d.start),
                 Item::Broken(b) => Err(b.start),
             };
-            match found {
-                Ok(captured) => {
-                    let body = match (args.decode, captured.content_encoding.as_deref()) {
-                        (true, Some(encoding)) => {
-                            match capture::decode_body(Some(encoding), &captured.body, MAX_DOCUMENT_BYTES) {
-                                Ok(decoded) => decoded,
-                                Err(message) => {
-                                    let at = item_start(&item);
-                                    writeln!(
-                                        diagnostics,
-                                        "tiwhook: {}:{}:{}: {}",
-                                        escape(&name),
-                                        at.line,
-                                        at.column,
-                                        escape(&message)
-                                    )?;
-                                    code = ExitCode::Failure;
-                                    continue;
-                                }
-                            }
-                        }
-                        _ => captured.body,
+            let captured = match captured {
+                Ok(captured) => captured,
+                Err(at) => {
+                    let message = match &item {
+                        Item::Broken(b) if b.code == "document-too-large" => b.message.as_str(),
+                        _ => "not a capture line",
                     };
-                    written += 1;
-                    match &args.out_dir {
-                        Some(dir) => write_body(dir, written, &body)?,
-                        None => {
-                            out.write_all(&body)?;
-                            out.write_all(b"\n")?;
+                    fail(diagnostics, at, message)?;
+                    continue;
+                }
+            };
+            let body = match (args.decode, captured.content_encoding.as_deref()) {
+                (true, Some(encoding)) => {
+                    match capture::decode_body(Some(encoding), &captured.body, MAX_DOCUMENT_BYTES) {
+                        Ok(decoded) => decoded,
+                        Err(message) => {
+                            fail(diagnostics, item_start(&item), &message)?;
+                            continue;
                         }
                     }
                 }
-                Err(at) => {
-                    writeln!(
-                        diagnostics,
-                        "tiwhook: {}:{}:{}: not a capture line",
-                        escape(&name),
-                        at.line,
-                        at.column
-                    )?;
-                    if code == ExitCode::Success {
-                        code = ExitCode::Failure;
-                    }
+                _ => captured.body,
+            };
+            written += 1;
+            match &args.out_dir {
+                Some(dir) => write_body(dir, written, &body)?,
+                None => {
+                    out.write_all(&body)?;
+                    out.write_all(b"\n")?;
+                    // A body is shown when it is read, not when the input ends.
+                    out.flush()?;
                 }
             }
         }

@@ -30,6 +30,7 @@ pub enum Line<'r> {
     ForwardSummary(ForwardSummaryLine),
     Listening(ListeningLine),
     Delivery(DeliveryLine<'r>),
+    Retry(RetryLine<'r>),
     DeliverySummary(DeliverySummaryLine),
     Unreadable(InputLine<'r>),
     EmptyInput(InputLine<'r>),
@@ -597,22 +598,57 @@ pub struct AttemptLine<'r> {
 }
 
 /// Members of a `delivery_summary` line (`send`), in order.
-pub const DELIVERY_SUMMARY_FIELDS: &[&str] =
-    &["type", "deliveries", "accepted", "failed", "retried", "not_sent", "slowest_millis", "interrupted"];
+pub const DELIVERY_SUMMARY_FIELDS: &[&str] = &[
+    "type",
+    "deliveries",
+    "accepted",
+    "failed",
+    "retried",
+    "not_sent",
+    "not_json",
+    "slowest_millis",
+    "interrupted",
+];
 
 /// The tally of a `send`.
 #[derive(serde::Serialize)]
 pub struct DeliverySummaryLine {
+    /// Deliveries attempted (one cut short by Ctrl-C included).
     pub deliveries: u64,
     pub accepted: u64,
     pub failed: u64,
     /// Deliveries that took more than one attempt.
     pub retried: u64,
-    /// Pieces of the input that were not JSON, and not sent.
+    /// Callbacks never attempted: pieces that are not JSON, and, after Ctrl-C, every callback
+    /// not reached.
     pub not_sent: u64,
+    /// Of `not_sent`, the pieces of the input that were not JSON.
+    pub not_json: u64,
     pub slowest_millis: u128,
     /// Whether Ctrl-C cut the run short.
     pub interrupted: bool,
+}
+
+/// Members of a `retry` line (`send`), in order.
+pub const RETRY_FIELDS: &[&str] =
+    &["type", "source", "line", "copy", "attempt", "of", "in_millis", "status", "error"];
+
+/// A delivery that failed an attempt and will be tried again.
+#[derive(serde::Serialize)]
+pub struct RetryLine<'r> {
+    pub source: &'r str,
+    pub line: u64,
+    pub copy: u32,
+    /// The attempt that comes next (2 for the first retry).
+    pub attempt: u32,
+    /// Attempts at most.
+    pub of: u32,
+    /// The pause before it.
+    pub in_millis: u128,
+    /// The failed attempt's status, `null` when there was no answer.
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'r str>,
 }
 
 /// Members of a `listening` line (listen's first line with `--format json`), in order.
@@ -758,10 +794,22 @@ mod tests {
             failed: 0,
             retried: 0,
             not_sent: 0,
+            not_json: 0,
             slowest_millis: 3,
             interrupted: false,
         };
         assert_eq!(keys(&Line::DeliverySummary(summary)), DELIVERY_SUMMARY_FIELDS);
+        let retry = RetryLine {
+            source: "-",
+            line: 1,
+            copy: 0,
+            attempt: 2,
+            of: 6,
+            in_millis: 5000,
+            status: None,
+            error: Some("connection refused"),
+        };
+        assert_eq!(keys(&Line::Retry(retry)), RETRY_FIELDS);
         for problem in [
             InputProblem::Unreadable { source: "a".into(), message: "gone".into() },
             InputProblem::Empty { source: "b".into() },
