@@ -751,6 +751,9 @@ impl Reporter {
             return;
         }
         // A stderr that is no terminal draws nothing.
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+            self.progress.set_style(style);
+        }
         self.progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         self.progress.enable_steady_tick(Duration::from_millis(200));
         let state = self.state();

@@ -5,9 +5,11 @@
 //! end of its object in the layout the document already uses (pretty stays pretty, one line stays
 //! one line). Everything else, field order and white space included, is left byte for byte.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context, bail};
 
@@ -16,7 +18,8 @@ use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::judge::events::MAX_UNIX_TIME;
 use crate::judge::signature;
-use crate::read::framing::{Documents, Item};
+use crate::read::framing::{Documents, Item, MAX_DOCUMENT_BYTES};
+use crate::read::items::{OpenInput, read_streams};
 use crate::read::locate::{self, Step};
 use crate::read::source;
 use crate::read::window::Position;
@@ -52,8 +55,9 @@ pub fn run(args: &SignArgs, env: &Environment) -> anyhow::Result<ExitCode> {
 }
 
 /// Signs every callback named by `paths` with `key` and `expire_time`, writing the results to
-/// `out`, or back into each file with `in_place` (a temporary file renamed over the original, so
-/// that a reader never sees half a file). Problems go to `diagnostics`.
+/// `out` as each callback is read, or back into each file with `in_place` (a temporary file
+/// renamed over the original, so that a reader never sees half a file). Problems go to
+/// `diagnostics`.
 fn sign_inputs(
     paths: &[PathBuf],
     key: &[u8],
@@ -63,19 +67,20 @@ fn sign_inputs(
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<ExitCode> {
     let mut code = ExitCode::Success;
-    let unreadable = source::read_whole(paths, false, diagnostics, |input, diagnostics| {
-        let source::WholeInput { source, name, bytes: input, compression } = input;
-        if let (Some(compression), true) = (compression, in_place) {
-            writeln!(
-                diagnostics,
-                "tiwhook: {}: {} data cannot be signed in place; decompress it first",
-                escape(&name),
-                compression.name()
-            )?;
-            code = ExitCode::Usage;
-            return Ok(());
-        }
-        let signed = sign_all(&input, key, expire_time);
+    let unreadable = read_streams(paths, false, diagnostics, |input, diagnostics| {
+        let name = input.name.clone();
+        let outcome = match (input.source.clone(), in_place) {
+            (source::Source::File(path), true) => sign_in_place(&path, input, key, expire_time),
+            _ => sign_stream(input.reader, key, expire_time, out),
+        };
+        let signed = match outcome {
+            Ok(signed) => signed,
+            Err(error) => {
+                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
+                code = ExitCode::Usage;
+                return Ok(());
+            }
+        };
         for (at, problem) in &signed.problems {
             writeln!(
                 diagnostics,
@@ -89,14 +94,8 @@ fn sign_inputs(
                 code = ExitCode::Failure;
             }
         }
-        match (&source, in_place) {
-            (source::Source::File(path), true) => {
-                if let Err(error) = replace_file(path, &signed.bytes) {
-                    writeln!(diagnostics, "tiwhook: {}: cannot write: {error}", escape(&name))?;
-                    code = ExitCode::Usage;
-                }
-            }
-            _ => out.write_all(&signed.bytes)?,
+        for note in &signed.notes {
+            writeln!(diagnostics, "tiwhook: {}: {note}", escape(&name))?;
         }
         Ok(())
     })?;
@@ -107,13 +106,120 @@ fn sign_inputs(
     Ok(code)
 }
 
+/// Bytes that are no callback (between callbacks, or in a piece that is not one) passed through
+/// at most: past that, an input is not a callback file, and signing it stops.
+const MAX_PASSED_THROUGH: usize = MAX_DOCUMENT_BYTES + 1024 * 1024;
+
+/// What was read of an input and not yet written: `bytes` start at input offset `base`.
+#[derive(Default)]
+struct Recorded {
+    bytes: Vec<u8>,
+    base: u64,
+}
+
+/// A reader that keeps a copy of what it reads, so that the text between documents can be
+/// written out as it was.
+struct Recorder<R> {
+    inner: R,
+    record: Rc<RefCell<Recorded>>,
+}
+
+impl<R: io::Read> io::Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut record = self.record.borrow_mut();
+        if record.bytes.len() + n > MAX_PASSED_THROUGH {
+            return Err(io::Error::other(format!(
+                "more than {} MiB in a row that is not a callback: not a file of callbacks; stopped",
+                MAX_PASSED_THROUGH / (1024 * 1024)
+            )));
+        }
+        record.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Signs one input as a stream, writing each callback (and the text around it) to `out` as soon
+/// as it is read: memory holds one document and what was read ahead, never the whole input.
+fn sign_stream(
+    reader: Box<dyn io::Read>,
+    key: &[u8],
+    expire_time: u64,
+    out: &mut dyn io::Write,
+) -> io::Result<Signed> {
+    let record = Rc::new(RefCell::new(Recorded::default()));
+    let mut documents = Documents::new(Recorder { inner: reader, record: record.clone() });
+    let edit = Edit::new(key, expire_time);
+    let mut result = Signed::default();
+    let mut failure = None;
+    loop {
+        let item = match documents.next_item() {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        };
+        let Some((start, bytes, edits)) = edit.of_item(&item, &mut result) else { continue };
+        let mut record = record.borrow_mut();
+        let at = (start - record.base) as usize;
+        out.write_all(&record.bytes[..at])?;
+        write_edited(out, bytes, &edits)?;
+        let done = at + bytes.len();
+        record.bytes.drain(..done);
+        record.base = start + bytes.len() as u64;
+        out.flush()?;
+    }
+    // Whatever follows the last callback, as it was.
+    out.write_all(&record.borrow().bytes)?;
+    out.flush()?;
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(result),
+    }
+}
+
+/// Signs a file in place. It needs the whole file, so one over the document limit is refused;
+/// so is a file with another hard link (the other name would keep the old text), and a file
+/// that changed while it was signed (another program appending: its lines would be lost).
+fn sign_in_place(path: &Path, input: OpenInput, key: &[u8], expire_time: u64) -> io::Result<Signed> {
+    if let Some(compression) = input.compression {
+        return Err(io::Error::other(format!(
+            "{} data cannot be signed in place; decompress it first",
+            compression.name()
+        )));
+    }
+    let before = std::fs::metadata(path)?;
+    if before.len() > MAX_DOCUMENT_BYTES as u64 {
+        return Err(io::Error::other(format!(
+            "over {} MiB: too large to sign in place (sign it to stdout instead, which streams)",
+            MAX_DOCUMENT_BYTES / (1024 * 1024)
+        )));
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&before) > 1 {
+        return Err(io::Error::other(
+            "has other hard links, which would keep the old text; not rewritten (sign a copy)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(input.reader, MAX_DOCUMENT_BYTES as u64 + 1), &mut bytes)?;
+    let mut signed = sign_all(&bytes, key, expire_time);
+    let notes = replace_file(path, &signed.bytes, &before)?;
+    signed.notes.extend(notes);
+    Ok(signed)
+}
+
 /// Writes `bytes` over the file at `path`, safely: a link is followed to the real file, which is
 /// what gets replaced (the link stays a link); a read-only file is refused; the new content goes
 /// to a temporary file with an unpredictable name, created exclusively beside the real file (so
-/// nothing planted there is followed or truncated), given the original's permissions, synced, and
-/// renamed over it. The temporary file is removed on any error, and by its guard if the run is
-/// cut short between its creation and the rename.
-fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// nothing planted there is followed or truncated), given the original's permissions, owner and
+/// group (where the process may), synced, and renamed over it, unless the file changed since
+/// `before` (its size or modification time), which is refused. The temporary file is removed on
+/// any error, and by its guard if the run is cut short between its creation and the rename.
+/// Returns what could not be kept, in words.
+fn replace_file(path: &Path, bytes: &[u8], before: &std::fs::Metadata) -> io::Result<Vec<String>> {
     let real = std::fs::canonicalize(path)?;
     let meta = std::fs::metadata(&real)?;
     if !meta.is_file() {
@@ -122,13 +228,33 @@ fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if meta.permissions().readonly() {
         return Err(io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only; not rewritten"));
     }
+    let mut notes = Vec::new();
     let dir = real.parent().unwrap_or(Path::new("."));
     let mut temporary = tempfile::Builder::new().prefix(".tiwhook-sign-").suffix(".tmp").tempfile_in(dir)?;
     temporary.write_all(bytes)?;
     temporary.as_file().set_permissions(meta.permissions())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (uid, gid) = (meta.uid(), meta.gid());
+        let new = temporary.as_file().metadata()?;
+        if (new.uid(), new.gid()) != (uid, gid)
+            && std::os::unix::fs::fchown(temporary.as_file(), Some(uid), Some(gid)).is_err()
+        {
+            notes.push(format!(
+                "its owner and group ({uid}:{gid}) could not be kept: the signed file is yours"
+            ));
+        }
+    }
     temporary.as_file().sync_all()?;
+    let now = std::fs::metadata(&real)?;
+    if now.len() != before.len() || now.modified().ok() != before.modified().ok() {
+        return Err(io::Error::other(
+            "changed while it was being signed (another program writing to it?); not rewritten",
+        ));
+    }
     temporary.persist(&real).map_err(|e| e.error)?;
-    Ok(())
+    Ok(notes)
 }
 
 /// The outcome of signing one input.
@@ -139,58 +265,104 @@ pub struct Signed {
     pub signed: u64,
     /// Pieces left as they were, with why.
     pub problems: Vec<(Position, String)>,
+    /// What else the user should know (an owner that could not be kept).
+    pub notes: Vec<String>,
+}
+
+/// The new `ExpireTime` and `Sign`, and how to put them in a callback.
+struct Edit {
+    expire: String,
+    sign: String,
+}
+
+/// A change to a document's text: the range it replaces (empty to insert), and the new text.
+type Change = (Range<usize>, String);
+
+impl Edit {
+    fn new(key: &[u8], expire_time: u64) -> Edit {
+        Edit { expire: expire_time.to_string(), sign: format!("\"{}\"", signature::sign(key, expire_time)) }
+    }
+
+    /// For a callback: where it starts in the input, its bytes, and the changes to make in them
+    /// (sorted); a piece that is no callback is recorded in `result` and gives `None`.
+    fn of_item<'i>(&self, item: &'i Item<'_>, result: &mut Signed) -> Option<(u64, &'i [u8], Vec<Change>)> {
+        let document = match item {
+            Item::Broken(broken) => {
+                result.problems.push((broken.start, format!("{}; left as it is", broken.message)));
+                return None;
+            }
+            Item::Document(document) if !document.doc.root().is_object() => {
+                result.problems.push((document.start, "not a JSON object; left as it is".into()));
+                return None;
+            }
+            Item::Document(document) => document,
+        };
+        let bytes = document.doc.bytes();
+        let root = document.doc.root();
+        let mut changes = Vec::new();
+        let mut missing = Vec::new();
+        for (name, value) in [("ExpireTime", &self.expire), ("Sign", &self.sign)] {
+            let count = root.members().filter(|(k, _)| k.is(name)).count() as u32;
+            if count == 0 {
+                missing.push((name, value.clone()));
+            }
+            for nth in 0..count {
+                if let Some(range) = locate::value_range(bytes, &[Step::Key { name, nth }]) {
+                    changes.push((range, value.clone()));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let (at, text) = insertion(bytes, &missing);
+            changes.push((at..at, text));
+        }
+        changes.sort_by_key(|(range, _)| range.start);
+        result.signed += 1;
+        Some((document.start.offset, bytes, changes))
+    }
+}
+
+/// Writes `bytes` with `changes` (sorted, not overlapping) made.
+fn write_edited(out: &mut dyn io::Write, bytes: &[u8], changes: &[Change]) -> io::Result<()> {
+    let mut at = 0;
+    for (range, text) in changes {
+        out.write_all(&bytes[at..range.start])?;
+        out.write_all(text.as_bytes())?;
+        at = range.end;
+    }
+    out.write_all(&bytes[at..])
 }
 
 /// Signs every callback in `input` with `key` and `expire_time`.
 pub fn sign_all(input: &[u8], key: &[u8], expire_time: u64) -> Signed {
-    let sign = signature::sign(key, expire_time);
-    let expire = expire_time.to_string();
-    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut result = Signed::default();
-    let mut documents = Documents::new(input);
-    // Reading a slice cannot fail.
-    while let Ok(Some(item)) = documents.next_item() {
-        match item {
-            Item::Broken(broken) => {
-                result.problems.push((broken.start, format!("{}; left as it is", broken.message)));
-            }
-            Item::Document(document) if !document.doc.root().is_object() => {
-                let message = "not a JSON object; left as it is".to_string();
-                result.problems.push((document.start, message));
-            }
-            Item::Document(document) => {
-                let base = document.start.offset as usize;
-                let bytes = document.doc.bytes();
-                let root = document.doc.root();
-                let mut missing = Vec::new();
-                for (name, value) in [("ExpireTime", expire.clone()), ("Sign", format!("\"{sign}\""))] {
-                    let count = root.members().filter(|(k, _)| k.is(name)).count() as u32;
-                    if count == 0 {
-                        missing.push((name, value.clone()));
-                    }
-                    for nth in 0..count {
-                        if let Some(range) = locate::value_range(bytes, &[Step::Key { name, nth }]) {
-                            edits.push((base + range.start..base + range.end, value.clone()));
-                        }
-                    }
-                }
-                if !missing.is_empty() {
-                    let (at, text) = insertion(bytes, &missing);
-                    edits.push((base + at..base + at, text));
-                }
-                result.signed += 1;
-            }
-        }
-    }
-    edits.sort_by_key(|(range, _)| range.start);
-    let mut at = 0;
-    for (range, text) in edits {
-        result.bytes.extend_from_slice(&input[at..range.start]);
-        result.bytes.extend_from_slice(text.as_bytes());
-        at = range.end;
-    }
-    result.bytes.extend_from_slice(&input[at..]);
+    let mut out = Vec::with_capacity(input.len() + 64);
+    // Writing to a vector cannot fail.
+    let _ = sign_stream_slice(input, key, expire_time, &mut out, &mut result);
+    result.bytes = out;
     result
+}
+
+/// [`sign_all`]'s loop over a slice held whole.
+fn sign_stream_slice(
+    input: &[u8],
+    key: &[u8],
+    expire_time: u64,
+    out: &mut Vec<u8>,
+    result: &mut Signed,
+) -> io::Result<()> {
+    let edit = Edit::new(key, expire_time);
+    let mut documents = Documents::new(input);
+    let mut written = 0usize;
+    while let Ok(Some(item)) = documents.next_item() {
+        let Some((start, bytes, changes)) = edit.of_item(&item, result) else { continue };
+        let start = start as usize;
+        out.extend_from_slice(&input[written..start]);
+        write_edited(out, bytes, &changes)?;
+        written = start + bytes.len();
+    }
+    out.extend_from_slice(&input[written..]);
+    Ok(())
 }
 
 /// Where and what to insert to add `members` at the end of the object `bytes`, in its style.
@@ -263,5 +435,21 @@ mod tests {
         let result = sign_all(b"{\"a\":,}\n[1]\n", b"k", 1);
         assert_eq!(result.problems.len(), 2);
         assert_eq!(result.signed, 0);
+    }
+
+    #[test]
+    fn a_file_that_changed_since_it_was_read_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.ndjson");
+        std::fs::write(&path, b"{\"a\":1}\n").unwrap();
+        let before = std::fs::metadata(&path).unwrap();
+        // Another program appends while the file is being signed.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"b\":2}\n").unwrap();
+        let error = replace_file(&path, b"signed\n", &before).unwrap_err();
+        assert!(error.to_string().contains("changed while it was being signed"), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n{\"b\":2}\n", "nothing lost");
+        let now = std::fs::metadata(&path).unwrap();
+        assert!(replace_file(&path, b"signed\n", &now).unwrap().is_empty());
+        assert_eq!(std::fs::read(&path).unwrap(), b"signed\n");
     }
 }

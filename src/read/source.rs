@@ -15,7 +15,6 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::read::archive;
-use crate::sanitize::escape;
 
 /// Extensions read from a directory. A file named on the command line is read whatever its name.
 pub const EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -71,57 +70,6 @@ pub enum Entry {
 pub struct Unlisted {
     pub name: String,
     pub error: io::Error,
-}
-
-/// An input read whole and decompressed, for the commands that need all of one at once (`sign`,
-/// `capture bodies`, `send`).
-pub struct WholeInput {
-    pub source: Source,
-    /// The name reports use (see [`Source::name`]).
-    pub name: String,
-    pub bytes: Vec<u8>,
-    /// The compression it was read through, if any.
-    pub compression: Option<archive::Compression>,
-}
-
-/// Reads each input named by `paths` whole, in order, and hands it to `each`, with
-/// `diagnostics`. An input that cannot
-/// be listed, opened or read is told on `diagnostics` (`tiwhook: NAME: error`), as is a directory
-/// entry left out (a FIFO, say); returns how many could not be read.
-pub fn read_whole(
-    paths: &[PathBuf],
-    logs: bool,
-    diagnostics: &mut dyn io::Write,
-    mut each: impl FnMut(WholeInput, &mut dyn io::Write) -> io::Result<()>,
-) -> io::Result<u64> {
-    let mut unreadable = 0;
-    for entry in expand(paths, logs) {
-        let source = match entry {
-            Entry::Read(source) => source,
-            Entry::Unlisted(unlisted) => {
-                writeln!(diagnostics, "tiwhook: {}: {}", escape(&unlisted.name), unlisted.error)?;
-                unreadable += 1;
-                continue;
-            }
-            Entry::Skipped { name, kind } => {
-                writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
-                continue;
-            }
-        };
-        let name = source.name();
-        let mut bytes = Vec::new();
-        let read = source
-            .open_decompressing()
-            .and_then(|(mut reader, compression)| reader.read_to_end(&mut bytes).map(|_| compression));
-        match read {
-            Ok(compression) => each(WholeInput { source, name, bytes, compression }, diagnostics)?,
-            Err(error) => {
-                writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-                unreadable += 1;
-            }
-        }
-    }
-    Ok(unreadable)
 }
 
 /// The inputs named by `paths`, in order, with the ones that could not be listed in their place.
