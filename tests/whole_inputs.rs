@@ -48,13 +48,11 @@ fn spawn(args: &[&str], input: &str) -> (std::process::Child, std::sync::mpsc::R
 /// Reads one request from `reader`; false at the end of the connection.
 fn read_request(reader: &mut impl BufRead) -> bool {
     let mut length = 0;
-    let mut any = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return false;
         }
-        any = true;
         if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             length = value.trim().parse().unwrap();
         }
@@ -63,7 +61,7 @@ fn read_request(reader: &mut impl BufRead) -> bool {
         }
     }
     let mut body = vec![0; length];
-    any && reader.read_exact(&mut body).is_ok()
+    reader.read_exact(&mut body).is_ok()
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{\"error_code\":0}";
