@@ -159,9 +159,10 @@ pub struct SignArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ExampleArgs {
-    /// The event type, such as WhiteboardPushStopped
-    #[arg(value_name = "EVENT", required_unless_present = "list", value_parser = EventName)]
-    pub event: Option<String>,
+    /// Event types, such as WhiteboardPushStopped; several tell one story (one task, room and
+    /// user, a start before its stop), one callback per line. None lists them
+    #[arg(value_name = "EVENT", value_parser = EventName)]
+    pub events: Vec<String>,
 
     /// List the event types there are examples of
     #[arg(long)]

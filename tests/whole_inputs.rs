@@ -320,3 +320,31 @@ fn sign_in_place_refuses_hard_links_and_keeps_the_owner() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn example_tells_one_story_and_seeds_differ() {
+    let story = tiwhook()
+        .args(["example", "--task", "t1", "--key", KEY, "WhiteboardPushStarted", "WhiteboardPushStopped"])
+        .output()
+        .unwrap();
+    assert!(story.status.success());
+    let text = String::from_utf8(story.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "one callback per line: {text}");
+    let output =
+        tiwhook_fixed(&["timeline", "--format", "json", "--key", KEY]).write_stdin(text).output().unwrap();
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines[0]["type"], "task");
+    assert_eq!(lines[0]["task_id"], "t1");
+    assert_eq!(lines[0]["state"], "finished", "{:?}", lines[0]);
+    assert!(lines[0]["duration_seconds"].as_u64().unwrap() > 0);
+    assert_eq!(lines[0]["warnings"].as_array().unwrap().len(), 0, "{:?}", lines[0]);
+    let task = |seed: &str| {
+        let output = tiwhook().args(["example", "--seed", seed, "WhiteboardPushStarted"]).output().unwrap();
+        let sample: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        sample["EventData"]["TaskId"].as_str().unwrap().to_string()
+    };
+    assert_ne!(task("0"), task("1"));
+    let listed = tiwhook().arg("example").output().unwrap();
+    assert!(listed.status.success());
+    assert!(String::from_utf8_lossy(&listed.stdout).lines().any(|l| l == "WhiteboardPushStopped"));
+}

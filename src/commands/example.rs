@@ -17,33 +17,56 @@ use crate::judge::signature;
 
 pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
-    let written = if args.list {
-        names().try_for_each(|name| writeln!(out, "{name}"))
+    if args.list || args.events.is_empty() {
+        let listed = names().try_for_each(|name| writeln!(out, "{name}"));
+        if !args.list {
+            eprintln!("tiwhook: name an event to print its example: tiwhook example WhiteboardPushStarted");
+        }
+        return super::finished(listed.map(|()| ExitCode::Success));
+    }
+    let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let key = keys.first().map(|k| k.secret_for_signing());
+    // Fresh ids each call, unless a seed (or the ids themselves) are given.
+    let seed = args.seed.unwrap_or_else(|| {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+    });
+    let mut random = Random::new(seed);
+    let ids = Ids {
+        task: args.task.clone().unwrap_or_else(|| random.id(20)),
+        room: args.room.unwrap_or_else(|| 100_000 + random.below(900_000)),
+    };
+    let names: Vec<&str> = args.events.iter().map(String::as_str).collect();
+    let Some(samples) = story(&names, now, key, &ids) else {
+        let known: Vec<_> = self::names().collect();
+        bail!("no example of `{}`; known events: {}", names.join(" "), known.join(", "));
+    };
+    let written = if let [sample] = &samples[..] {
+        writeln!(out, "{}", serde_json::to_string_pretty(sample)?)
     } else {
-        let name = args.event.as_deref().unwrap_or_default();
-        let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
-        let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
-        let key = keys.first().map(|k| k.secret_for_signing());
-        // Fresh ids each call, unless a seed (or the ids themselves) are given.
-        let seed = args.seed.unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            (nanos as u64) ^ (u64::from(std::process::id()) << 32)
-        });
-        let mut random = Random::new(seed);
-        let ids = Ids {
-            task: args.task.clone().unwrap_or_else(|| random.id(20)),
-            room: args.room.unwrap_or_else(|| 100_000 + random.below(900_000)),
-        };
-        let Some(sample) = example(name, now, key, &ids) else {
-            let known: Vec<_> = names().collect();
-            bail!("no example of `{name}`; known events: {}", known.join(", "));
-        };
-        let text = serde_json::to_string_pretty(&sample)?;
-        writeln!(out, "{text}")
+        // Several callbacks: a stream, one per line, ready for `send` or `timeline`.
+        samples.iter().try_for_each(|sample| writeln!(out, "{sample}"))
     };
     super::finished(written.map(|()| ExitCode::Success))
+}
+
+/// How long before the clock a story's task started: a push of an hour, 2 minutes and 5 seconds.
+pub const STORY_LENGTH: i64 = 3725;
+
+/// Samples of several events that tell one story: one task, one room, one push user, with the
+/// events that start a task sent when it started and the others at `now`, so that a start comes
+/// before its stop and the timeline shows a positive duration. `None` if an event is unknown.
+pub fn story(names: &[&str], now: i64, key: Option<&[u8]>, ids: &Ids) -> Option<Vec<Value>> {
+    let starts = ["WhiteboardPushStarted", "OnlineRecordStarted"];
+    names
+        .iter()
+        .map(|name| {
+            let at = if names.len() > 1 && starts.contains(name) { now - STORY_LENGTH } else { now };
+            example(name, at, key, ids)
+        })
+        .collect()
 }
 
 /// How long a signed example stays valid after the clock.
@@ -67,8 +90,15 @@ impl Default for Ids {
 pub struct Random(u64);
 
 impl Random {
+    /// A generator whose state is `seed` scrambled by splitmix64, a bijection: distinct seeds
+    /// start from distinct states, and so give distinct sequences.
     pub fn new(seed: u64) -> Random {
-        Random(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        // xorshift's one state that goes nowhere: the one seed that lands there gets another.
+        Random(if z == 0 { 0x2545_f491_4f6c_dd1d } else { z })
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -116,14 +146,15 @@ fn event_data(name: &str, now: i64, ids: &Ids) -> Option<Value> {
         "WhiteboardPushStopped" => json!({
             "TaskId": task, "RoomId": room, "GroupId": group,
             "PushUserId": push_user, "FinishReason": "USER_CALL",
-            "PushStartTime": now - 3725, "PushStopTime": now - 1, "IMSyncTime": now - 3725, "ExceptionCnt": 0,
+            "PushStartTime": now - STORY_LENGTH, "PushStopTime": now - 1, "IMSyncTime": now - STORY_LENGTH,
+            "ExceptionCnt": 0,
         }),
         "OnlineRecordStarted" | "OnlineRecordStopped" => json!({
             "TaskId": task, "RoomId": room, "RecordUserId": record_user,
         }),
         "OnlineRecordFinished" => json!({
             "TaskId": task, "RoomId": room, "GroupId": group,
-            "RecordUserId": record_user, "RecordStartTime": now - 3725,
+            "RecordUserId": record_user, "RecordStartTime": now - STORY_LENGTH,
             "RecordStopTime": now - 5, "TotalTime": 3_718_250u64, "FinishReason": "USER_CALL",
             "ExceptionCnt": 0, "OmittedDurations": [],
             "VideoInfos": [video(&record_user, 3_718_250, 412_351_283, "387702299223569371")],
@@ -210,5 +241,25 @@ mod tests {
     #[test]
     fn alarm_times_are_beijing_wall_clock() {
         assert_eq!(beijing_time(1_764_054_000), "2025-11-25 15:00:00");
+    }
+
+    #[test]
+    fn distinct_seeds_give_distinct_ids() {
+        let tasks: std::collections::HashSet<String> =
+            (0..10_000u64).map(|seed| Random::new(seed).id(20)).collect();
+        assert_eq!(tasks.len(), 10_000);
+    }
+
+    #[test]
+    fn a_story_has_one_task_and_its_times_in_order() {
+        let ids = Ids::default();
+        let story =
+            story(&["WhiteboardPushStarted", "WhiteboardPushStopped"], 1_764_054_000, None, &ids).unwrap();
+        let (start, stop) = (&story[0], &story[1]);
+        assert_eq!(start["EventData"]["TaskId"], stop["EventData"]["TaskId"]);
+        assert_eq!(start["EventData"]["PushUserId"], stop["EventData"]["PushUserId"]);
+        assert_eq!(start["EventData"]["PushStartTime"], stop["EventData"]["PushStartTime"]);
+        assert!(start["Timestamp"].as_i64() < stop["Timestamp"].as_i64());
+        assert!(stop["EventData"]["PushStartTime"].as_i64() < stop["EventData"]["PushStopTime"].as_i64());
     }
 }
