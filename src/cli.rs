@@ -144,9 +144,10 @@ pub struct SignArgs {
     #[arg(long, value_name = "TIME")]
     pub expire_at: Option<String>,
 
-    /// The new ExpireTime as a time from the clock: 90s, 1h, 30d, 10y (a year is 365 days)
-    #[arg(long, value_name = "DURATION")]
-    pub expire_in: Option<String>,
+    /// The new ExpireTime as a time from the clock: 90s, 1h, 30d, 10y (a year is 365 days; a
+    /// bare number is seconds)
+    #[arg(long, value_name = "DURATION", value_parser = whole_seconds)]
+    pub expire_in: Option<i64>,
 
     /// The clock --expire-in counts from: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
@@ -361,8 +362,8 @@ pub struct SendArgs {
     pub resign: bool,
 
     /// With --resign: how long the new signatures are valid
-    #[arg(long, value_name = "DURATION", default_value = "1h")]
-    pub expire_in: String,
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = whole_seconds)]
+    pub expire_in: i64,
 
     /// The clock for --resign: Unix seconds or RFC 3339 [default: now]
     #[arg(long, value_name = "TIME")]
@@ -607,6 +608,15 @@ pub fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
     }
     let mut found = text.to_socket_addrs().map_err(|e| format!("`{text}`: {e}"))?;
     found.next().ok_or_else(|| format!("`{text}` names no address"))
+}
+
+/// A duration option in whole seconds, such as a signature's validity: `90s`, `1h30m`, `10y`; a
+/// bare number is seconds.
+pub fn whole_seconds(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(seconds) if seconds >= 0 => Ok(seconds),
+        _ => crate::timefmt::parse_duration(text.trim()),
+    }
 }
 
 /// A duration option: `500ms`, `5s`, `2m`, `1h30m`; a bare number is seconds. More than zero.

@@ -45,7 +45,6 @@ use crate::read::tape::Node;
 use crate::render::contract::{AttemptLine, DeliveryLine, DeliverySummaryLine, Line, RetryLine};
 use crate::render::plural;
 use crate::sanitize::escape;
-use crate::timefmt;
 
 /// The most of an answer's body read; the rest is left unread.
 const MAX_ANSWER: usize = 64 * 1024;
@@ -117,9 +116,7 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         let Some(key) = keys.first() else {
             bail!("no callback key: --resign needs --key, --key-file or TIW_CALLBACK_KEY");
         };
-        let expire_in =
-            timefmt::parse_duration(&args.expire_in).map_err(anyhow::Error::msg).context("--expire-in")?;
-        let expire = u64::try_from(now.saturating_add(expire_in)).context("--expire-in: before 1970")?;
+        let expire = u64::try_from(now.saturating_add(args.expire_in)).context("--expire-in: before 1970")?;
         Some((key.secret_for_signing().to_vec(), expire))
     } else {
         None
