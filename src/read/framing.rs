@@ -214,6 +214,18 @@ impl<R: Read> Documents<R> {
                     }
                 }
                 Parsed::Invalid { message, offset } => {
+                    if self.mode == Mode::TopLevel
+                        && let Some(end) = cut_off_before(window, offset)
+                    {
+                        // A line cut short in a stream, the next document on the next line: the
+                        // fault is the cut, at the end of this line, not the next line's start.
+                        let at = self.frames.position_of(end);
+                        let next = at.line + 1;
+                        let message = format!("cut off before its end: line {next} starts another document");
+                        let broken = self.broken(start, "invalid-json", message, at);
+                        self.resynchronise_next = true;
+                        return Ok(Some(Item::Broken(broken)));
+                    }
                     let at = self.frames.position_of(offset);
                     let mut broken = self.broken(start, "invalid-json", message, at);
                     broken.help = self.log_hint();
@@ -309,6 +321,17 @@ impl<R: Read> Documents<R> {
             }
         }
     }
+}
+
+/// Where a document that failed to parse at `offset` of `window` was cut off, if that is what
+/// happened: a line ends before `offset`, and the line after it starts (at its first column) with
+/// `{`, as the next callback of a JSON Lines stream does. Returns the offset of that line's end.
+fn cut_off_before(window: &[u8], offset: usize) -> Option<usize> {
+    let upto = &window[..offset.min(window.len().saturating_sub(1)) + 1];
+    memchr::memchr_iter(b'\n', upto).find(|&n| window.get(n + 1) == Some(&b'{') && n <= offset).map(|n| {
+        // The line's end, before a `\r` of a CRLF line.
+        if n > 0 && window[n - 1] == b'\r' { n - 1 } else { n }
+    })
 }
 
 #[cfg(test)]
