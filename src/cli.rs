@@ -572,26 +572,10 @@ pub fn misspelt_subcommand(word: &str) -> Option<String> {
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .filter(|name| name != "help")
-        .map(|name| (edits(word, &name), name))
+        .map(|name| (crate::judge::events::edit_distance(word, &name), name))
         .filter(|(distance, name)| *distance > 0 && *distance <= 2.min(name.len() / 2))
         .min()
         .map(|(_, name)| name)
-}
-
-/// The Levenshtein distance between two short words.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// An address to listen on: `127.0.0.1:8080`, `localhost:8080`, or just the port, `8080` or

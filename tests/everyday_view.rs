@@ -22,3 +22,32 @@ fn a_line_cut_short_is_reported_on_its_own_line_and_the_next_is_read() {
         assert!(text.contains("3 callbacks in 1 source: 2 valid, 1 invalid"), "{text}");
     }
 }
+
+#[test]
+fn a_misspelt_event_type_is_an_error_that_names_the_right_one() {
+    let line = flat("signed/push-stopped.json").replace("WhiteboardPushStopped", "WhiteboardPushStoped");
+    let (callbacks, _, code) = run_json(&["check", "--key", KEY], Some(&line));
+    assert_eq!(code, 1);
+    assert_eq!(callbacks[0]["errors"][0]["code"], "misspelt-event-type");
+    assert!(
+        callbacks[0]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `WhiteboardPushStopped`?")
+    );
+    // A name far from every known one stays a warning: Tencent adds events.
+    let new = flat("signed/push-stopped.json").replace("WhiteboardPushStopped", "WhiteboardPushPaused");
+    let (callbacks, _, code) = run_json(&["check", "--key", KEY], Some(&new));
+    assert_eq!((code, callbacks[0]["warnings"][0]["code"].as_str()), (0, Some("unknown-event-type")));
+}
+
+#[test]
+fn json_that_is_no_object_is_not_an_object_not_invalid_json() {
+    for text in ["true", "false", "null", "-0.1", "42", "\"x\""] {
+        let (callbacks, _, code) = run_json(&["check"], Some(text));
+        assert_eq!(code, 1);
+        assert_eq!(callbacks[0]["errors"][0]["code"], "not-an-object", "{text}");
+    }
+    let (callbacks, _, _) = run_json(&["check"], Some("tru"));
+    assert_eq!(callbacks[0]["errors"][0]["code"], "invalid-json");
+}

@@ -415,6 +415,44 @@ pub fn find(name: &str) -> Option<&'static Event> {
     EVENTS.iter().find(|e| e.name == name || e.aliases.contains(&name))
 }
 
+/// The known event a name is a near miss of (a letter or two off, or in another case), for a
+/// misspelt `EventType`: `WhiteboardPushStoped` is `WhiteboardPushStopped`. A name as near to
+/// two events (`OnlineRecordFinished` and `OfflineRecordFinished` are two edits apart) names
+/// neither.
+pub fn near_miss(name: &str) -> Option<&'static Event> {
+    let lower = name.to_ascii_lowercase();
+    let mut near: Vec<(usize, &'static Event)> = EVENTS
+        .iter()
+        .flat_map(|e| std::iter::once(e.name).chain(e.aliases.iter().copied()).map(move |n| (e, n)))
+        .map(|(e, known)| (edit_distance(&lower, &known.to_ascii_lowercase()), e))
+        .filter(|&(distance, _)| distance <= 2)
+        .collect();
+    near.sort_by_key(|&(distance, e)| (distance, e.name));
+    near.dedup_by_key(|(_, e)| e.name);
+    match &near[..] {
+        [(_, only)] => Some(only),
+        [(best, e), (next, _), ..] if best < next => Some(e),
+        _ => None,
+    }
+}
+
+/// Levenshtein distance: the single-character insertions, deletions and substitutions that turn
+/// `a` into `b`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The most fields one object declares (checked by a test).
 pub const MAX_FIELDS: usize = 24;
 
@@ -489,5 +527,22 @@ mod tests {
             keys.dedup();
             assert_eq!(before, keys.len(), "{}", event.name);
         }
+    }
+
+    #[test]
+    fn known_events_are_far_apart_and_near_misses_are_found() {
+        let names: Vec<&str> =
+            EVENTS.iter().flat_map(|e| std::iter::once(e.name).chain(e.aliases.iter().copied())).collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+                assert!(edit_distance(&a, &b) >= 2, "{a} and {b} are too close to tell apart");
+            }
+        }
+        assert_eq!(near_miss("WhiteboardPushStoped").map(|e| e.name), Some("WhiteboardPushStopped"));
+        assert_eq!(near_miss("whiteboardpushstarted").map(|e| e.name), Some("WhiteboardPushStarted"));
+        assert!(near_miss("WhiteboardPushPaused").is_none(), "a new event stays unknown");
+        assert_eq!(near_miss("OnlineRecordFinishd").map(|e| e.name), Some("OnlineRecordFinished"));
+        assert!(near_miss("OfnlineRecordFinished").is_none(), "as near to two events: neither");
     }
 }

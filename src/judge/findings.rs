@@ -126,6 +126,11 @@ pub static CODES: &[Code] = &[
         when: "a request body (to `listen`, or in a capture) that holds more than one document (Tencent sends one callback per request)",
     },
     Code {
+        code: "misspelt-event-type",
+        severity: Severity::Error,
+        when: "an `EventType` a letter or two from a known one, such as `WhiteboardPushStoped` (did you mean …?)",
+    },
+    Code {
         code: "undecodable-body",
         severity: Severity::Error,
         when: "a request body whose `Content-Encoding` is unknown or does not decode (gzip, deflate and zstd are decoded)",

@@ -135,14 +135,26 @@ pub fn judge_reusing<'a>(
         report.event_type = event_type.and_then(Node::as_str);
         let type_path = Path::ROOT.key("EventType", 0);
         match (report.event_type, event) {
-            (Some(name), None) => {
-                v.warning(
-                    "unknown-event-type",
-                    &type_path,
-                    Anchor::Value,
-                    format!("`{name}` is not an event type tiwhook knows; its fields are shown unchecked"),
-                );
-            }
+            (Some(name), None) => match events::near_miss(name) {
+                Some(near) => {
+                    v.error(
+                        "misspelt-event-type",
+                        &type_path,
+                        Anchor::Value,
+                        format!("`{name}` is not an event type: did you mean `{}`?", near.name),
+                    );
+                }
+                None => {
+                    v.warning(
+                        "unknown-event-type",
+                        &type_path,
+                        Anchor::Value,
+                        format!(
+                            "`{name}` is not an event type tiwhook knows; its fields are shown unchecked"
+                        ),
+                    );
+                }
+            },
             (Some(name), Some(event)) if name != event.name => {
                 v.warning(
                     "old-event-name",

@@ -201,13 +201,20 @@ impl<R: Read> Documents<R> {
                     let bytes = self.frames.consumed_tail(consumed);
                     return Ok(Some(Item::Document(Document { index, start, doc: self.tape.view(bytes) })));
                 }
-                Parsed::Value { .. } | Parsed::Incomplete => {
+                parsed @ (Parsed::Value { .. } | Parsed::Incomplete) => {
                     if window.len() > self.max_document {
                         let broken = self.too_large(start);
                         self.resynchronise_next = true;
                         return Ok(Some(Item::Broken(broken)));
                     }
-                    if self.frames.at_eof() || !self.frames.fill_more(self.max_document + 1)? {
+                    let was_value = matches!(parsed, Parsed::Value { .. });
+                    let filled = !self.frames.at_eof() && self.frames.fill_more(self.max_document + 1)?;
+                    if !filled && was_value && self.frames.at_eof() {
+                        // A scalar (`true`, `-0.1`) that ends the input: the end is now known,
+                        // and the next pass takes it whole.
+                        continue;
+                    }
+                    if !filled {
                         let (_, at) = self.frames.consume_rest();
                         let message = "the input ends inside this document".into();
                         return Ok(Some(Item::Broken(self.broken(start, "invalid-json", message, at))));
