@@ -558,8 +558,9 @@ async fn send_all(
             let (clients, shared, reporter) = (clients.clone(), plan.clone(), reporter.clone());
             tasks.spawn(async move {
                 let attempts = deliver(&clients, &shared, &delivery, &reporter).await;
-                drop(permit);
+                // Reported before the next delivery may start: one at a time, in order.
                 reporter.finished(&delivery, &attempts);
+                drop(permit);
             });
             while tasks.try_join_next().is_some() {}
             if let Some(pause) = plan.pause {
