@@ -1,6 +1,7 @@
 //! The README shows real output: each `$ tiwhook …` console example that prints something is run
-//! again and compared with what the README shows (the `listen` and `send` sessions need a live
-//! peer and are left out; JSON examples are compared as JSON, since the README pretty-prints them).
+//! again and compared with what the README shows, stdout then stderr, as a terminal shows them
+//! (the `listen` and `send` sessions need a live peer and are left out; JSON examples are
+//! compared as JSON, since the README pretty-prints them).
 
 mod common;
 
@@ -21,12 +22,17 @@ fn the_readme_examples_print_what_the_readme_shows() {
         }
         let args: Vec<&str> = command.split_whitespace().collect();
         let output = tiwhook().args(&args).args(["--color", "never"]).output().unwrap();
-        let printed = String::from_utf8(output.stdout).unwrap();
+        let mut printed = String::from_utf8(output.stdout).unwrap();
         if command.contains("--format json") {
             let shown: Vec<serde_json::Value> =
                 serde_json::Deserializer::from_str(shown).into_iter().map(Result::unwrap).collect();
             assert_eq!(json_lines(printed.as_bytes()), shown, "{command}");
         } else {
+            // A terminal shows stderr too, after stdout here: the notes come last (CSV is for a
+            // file, where stderr does not go).
+            if !command.contains("--format csv") {
+                printed.push_str(&String::from_utf8(output.stderr).unwrap());
+            }
             assert_eq!(printed.trim_end(), shown.trim_end(), "{command}");
         }
         checked += 1;
@@ -49,7 +55,7 @@ fn the_first_run_fits_one_screen_and_is_shown_as_it_prints() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let printed = String::from_utf8(output.stdout).unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
     assert!(printed.lines().count() < 60, "{} lines", printed.lines().count());
     let without_ages = |text: &str| -> Vec<String> {
         text.lines().map(|l| l.split(" (valid for ").next().unwrap().to_string()).collect()

@@ -71,7 +71,8 @@ pub fn run(
         pipeline::run(super::inputs(&args.read), &config.policy, expected, printer.as_mut(), &mut stderr);
     match run {
         Ok((summary, code)) => {
-            if summary.signatures_checked && !printer.tells_body_caveat() && !args.read.quiet {
+            // Only after a signature verified, and on stderr, whatever the view.
+            if summary.signatures_valid && !args.read.quiet {
                 let _ = writeln!(stderr, "tiwhook: note: {BODY_CAVEAT}");
             }
             Ok(code)

@@ -394,8 +394,8 @@ pub struct Summary {
     pub sources: u64,
     /// Inputs that could not be read at all.
     pub unreadable: u64,
-    /// Whether any signature was checked against a key.
-    pub signatures_checked: bool,
+    /// Whether any signature verified (then a note says what a valid Sign does not prove).
+    pub signatures_valid: bool,
     /// The verdict `check --expect` asserted, and how many callbacks did not meet it.
     pub expected: Option<Verdict>,
     pub unmet: u64,
@@ -428,8 +428,8 @@ impl Summary {
         if report.expected.is_some() && !report.passed() {
             self.unmet += 1;
         }
-        if matches!(report.signature, SignatureStatus::Valid { .. } | SignatureStatus::Mismatch) {
-            self.signatures_checked = true;
+        if matches!(report.signature, SignatureStatus::Valid { .. }) {
+            self.signatures_valid = true;
         }
         if report.signature == SignatureStatus::Unchecked && report.envelope.has_sign {
             self.signatures_unchecked += 1;

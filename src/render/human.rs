@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{BODY_CAVEAT, Printer, View, summary_line, value_text};
+use super::{Printer, View, summary_line, value_text};
 use crate::judge::report::{
     DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
 };
@@ -314,10 +314,6 @@ impl<W: Write> Printer for HumanPrinter<W> {
         self.view.now = now;
     }
 
-    fn tells_body_caveat(&self) -> bool {
-        true
-    }
-
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -331,10 +327,6 @@ impl<W: Write> Printer for HumanPrinter<W> {
             let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
             self.paint(style, &[&summary_line(summary)])?;
             self.out.write_all(b"\n")?;
-        }
-        if summary.signatures_checked && !self.quiet {
-            self.paint(Style::Cyan, &["note:"])?;
-            writeln!(self.out, " {BODY_CAVEAT}")?;
         }
         self.out.flush()
     }

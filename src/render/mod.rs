@@ -41,11 +41,6 @@ pub trait Printer {
     }
     /// Moves the clock the view shows times against (a live receiver's clock runs on).
     fn set_clock(&mut self, _now: i64) {}
-    /// Whether the printer itself tells the [`BODY_CAVEAT`] when a signature was checked (else
-    /// the command says it on stderr).
-    fn tells_body_caveat(&self) -> bool {
-        false
-    }
 }
 
 /// What the human views need to know besides the reports.

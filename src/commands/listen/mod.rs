@@ -58,7 +58,7 @@ use crate::render::compact::CompactPrinter;
 use crate::render::contract::{ForwardLine, ForwardSummaryLine, Line, ListeningLine};
 use crate::render::human::HumanPrinter;
 use crate::render::json::JsonPrinter;
-use crate::render::{Printer, View, plural};
+use crate::render::{BODY_CAVEAT, Printer, View, plural};
 use crate::sanitize::escape;
 use crate::timefmt;
 
@@ -388,7 +388,10 @@ async fn finish(
         not_saved: app.not_saved.load(Ordering::Relaxed),
     };
     let output = &app.output;
-    output.show(tally(&app.options, &ended.summary), 0);
+    output.show(tally(&app.options, &ended), 0);
+    if ended.summary.signatures_valid {
+        output.say(format!("note: {BODY_CAVEAT}"));
+    }
     let not_shown = output.not_shown();
     if not_shown > 0 {
         output.say(format!("{} not shown: output blocked", plural(not_shown, "callback", "callbacks")));
@@ -427,15 +430,25 @@ async fn finish(
     ended
 }
 
-/// The receiver's closing tally, as the chosen format writes it.
-fn tally(options: &Options, summary: &Summary) -> Vec<u8> {
+/// The receiver's closing tally, always, as the chosen format writes it: in JSON the summary
+/// line; for a person, worded for a receiver (`3 requests: 3 callbacks, 2 valid, 1 invalid, 0
+/// warnings`), whatever the count.
+fn tally(options: &Options, ended: &Ended) -> Vec<u8> {
     let mut out = Vec::new();
-    let view = options.view.clone();
-    let _ = match options.format {
-        Format::Json => JsonPrinter::new(&mut out).finish(summary),
-        Format::Compact => CompactPrinter::new(&mut out, view).finish(summary),
-        Format::Human => HumanPrinter::new(&mut out, view).finish(summary),
-    };
+    let summary = &ended.summary;
+    if options.format == Format::Json {
+        let _ = JsonPrinter::new(&mut out).finish(summary);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}: {}, {} valid, {} invalid, {}",
+        plural(ended.requests, "request", "requests"),
+        plural(summary.callbacks, "callback", "callbacks"),
+        summary.valid,
+        summary.invalid,
+        plural(summary.warnings, "warning", "warnings")
+    );
     out
 }
 
