@@ -51,3 +51,26 @@ fn json_that_is_no_object_is_not_an_object_not_invalid_json() {
     let (callbacks, _, _) = run_json(&["check"], Some("tru"));
     assert_eq!(callbacks[0]["errors"][0]["code"], "invalid-json");
 }
+
+#[test]
+fn each_help_is_shown_once_per_run_with_how_often_it_came_again() {
+    let input: String = (0..200).map(|i| started_line(&format!("t{i}")) + "\n").collect();
+    let output =
+        tiwhook_fixed(&["check", "--key", "the-wrong-key"]).write_stdin(input.clone()).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.matches("error[signature-mismatch]").count(), 200, "every finding is listed");
+    let help = "each TIW feature (push, recording, transcoding, ...) has its own callback key";
+    assert_eq!(text.matches(help).count(), 1, "once, under the first finding: {text}");
+    assert!(
+        text.contains("= help: the same applies to 199 more findings above (each TIW feature (push, recording, transcodin…)"),
+        "{text}"
+    );
+    assert!(text.lines().count() < 210, "{} lines", text.lines().count());
+    // The detailed view likewise; machine formats keep every finding's help.
+    let detailed = tiwhook_fixed(&["--key", "the-wrong-key"]).write_stdin(input.clone()).output().unwrap();
+    let detailed = String::from_utf8(detailed.stdout).unwrap();
+    assert_eq!(detailed.matches(help).count(), 1, "{detailed}");
+    assert!(detailed.contains("help: the same applies to 199 more findings above"));
+    let (callbacks, _, _) = run_json(&["check", "--key", "the-wrong-key"], Some(&input));
+    assert!(callbacks.iter().all(|c| c["errors"][0]["message"].as_str().is_some()));
+}

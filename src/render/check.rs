@@ -1,13 +1,13 @@
 //! `tiwhook check`: terse, compiler-style lines for CI logs.
 //!
 //! A callback that passes prints nothing. Each finding is one line,
-//! `path:line:column: error[code]: message`, with its help below it, and the run ends with a
-//! summary line. Under `--expect`, only the callbacks that did not meet the expectation are shown.
+//! `path:line:column: error[code]: message`, with its help below it (each distinct help once per
+//! run; how often it came again is said before the summary), and the run ends with a summary line. Under `--expect`, only the callbacks that did not meet the expectation are shown.
 
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Printer, summary_line, unmet_message};
+use super::{HelpsShown, Printer, summary_line, unmet_message};
 use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
@@ -15,11 +15,12 @@ pub struct CheckPrinter<W> {
     out: W,
     color: bool,
     quiet: bool,
+    helps: HelpsShown,
 }
 
 impl<W: Write> CheckPrinter<W> {
     pub fn new(out: W, color: bool) -> Self {
-        CheckPrinter { out, color, quiet: false }
+        CheckPrinter { out, color, quiet: false, helps: HelpsShown::default() }
     }
 
     /// With `quiet`, a run where everything passed prints nothing at all (`--quiet`).
@@ -63,6 +64,9 @@ impl<W: Write> Printer for CheckPrinter<W> {
             let (line, column) = (finding.at.line, finding.at.column);
             self.line(report, line, column, style, &[severity, "[", finding.code, "]"], &finding.message)?;
             for help in &finding.help {
+                if !self.helps.first_time(help) {
+                    continue;
+                }
                 self.out.write_all(b"  = ")?;
                 paint(&mut self.out, self.color, Style::Cyan, &["help"])?;
                 self.out.write_all(b": ")?;
@@ -81,6 +85,7 @@ impl<W: Write> Printer for CheckPrinter<W> {
         if self.quiet && summary.all_passed() {
             return self.out.flush();
         }
+        self.helps.write_repeated(&mut self.out, "  = ", self.color)?;
         let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
         paint(&mut self.out, self.color, style, &[&summary_line(summary)])?;
         self.out.write_all(b"\n")?;

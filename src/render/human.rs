@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Printer, View, summary_line, value_text};
+use super::{HelpsShown, Printer, View, summary_line, value_text};
 use crate::judge::report::{
     DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
 };
@@ -26,11 +26,19 @@ pub struct HumanPrinter<W> {
     /// Reused for values composed of several parts.
     scratch: String,
     quiet: bool,
+    helps: HelpsShown,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        HumanPrinter { out, view, shown: 0, scratch: String::new(), quiet: false }
+        HumanPrinter {
+            out,
+            view,
+            shown: 0,
+            scratch: String::new(),
+            quiet: false,
+            helps: HelpsShown::default(),
+        }
     }
 
     /// With `quiet`, no note on what a signature proves, and no summary when all passed.
@@ -286,6 +294,9 @@ impl<W: Write> HumanPrinter<W> {
             self.out.write_all(escape(&f.message).as_bytes())?;
             self.out.write_all(b"\n")?;
             for help in &f.help {
+                if !self.helps.first_time(help) {
+                    continue;
+                }
                 self.out.write_all(b"      ")?;
                 self.paint(Style::Cyan, &["help"])?;
                 self.out.write_all(b": ")?;
@@ -321,6 +332,10 @@ impl<W: Write> Printer for HumanPrinter<W> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if self.quiet && summary.all_passed() {
             return self.out.flush();
+        }
+        if self.helps.repeated().next().is_some() {
+            self.out.write_all(b"\n")?;
+            self.helps.write_repeated(&mut self.out, "", self.view.color)?;
         }
         if summary.callbacks > 1 || summary.unreadable > 0 || summary.signatures_unchecked > 0 {
             self.out.write_all(b"\n")?;

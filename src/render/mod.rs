@@ -159,3 +159,54 @@ pub fn unmet_message(report: &Report) -> Option<String> {
 /// Said once in a run where a signature was checked.
 pub const BODY_CAVEAT: &str = "a valid Sign proves only that the sender knew the key for that ExpireTime; \
                                it does not cover the body, which anyone who saw a signed callback can alter";
+
+/// The helps a human view has shown: each distinct one is shown once per run, and how often it
+/// came again is told at the end, so that 200 callbacks checked with the wrong key give one
+/// explanation, not 200.
+#[derive(Default)]
+pub struct HelpsShown {
+    /// Each help shown, with how many more times it came; in the order first shown.
+    shown: Vec<(String, u64)>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+/// Characters of a help recalled in the tally of repeated helps.
+const HELP_RECALLED: usize = 48;
+
+/// Distinct helps remembered at most; past that, every help is shown (a run with that many kinds
+/// of help is not repeating one).
+const HELPS_REMEMBERED: usize = 1024;
+
+impl HelpsShown {
+    /// Whether `help` is to be shown now: the first time, yes; later, it is counted instead.
+    pub fn first_time(&mut self, help: &str) -> bool {
+        if let Some(&at) = self.index.get(help) {
+            self.shown[at].1 += 1;
+            return false;
+        }
+        if self.shown.len() < HELPS_REMEMBERED {
+            self.index.insert(help.to_string(), self.shown.len());
+            self.shown.push((help.to_string(), 0));
+        }
+        true
+    }
+
+    /// The helps that came again, with how many more times.
+    pub fn repeated(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.shown.iter().filter(|(_, more)| *more > 0).map(|(help, more)| (help.as_str(), *more))
+    }
+
+    /// Writes, for each help that came again, one line saying so, in the view's own indent.
+    pub fn write_repeated(&self, out: &mut dyn io::Write, indent: &str, color: bool) -> io::Result<()> {
+        for (help, more) in self.repeated() {
+            out.write_all(indent.as_bytes())?;
+            style::paint(out, color, style::Style::Cyan, &["help"])?;
+            let times = plural(more, "more finding", "more findings");
+            // Enough of the help to recognise it by; it was shown whole above.
+            let start: String = help.chars().take(HELP_RECALLED).collect();
+            let cut = if start.len() < help.len() { "…" } else { "" };
+            writeln!(out, ": the same applies to {times} above ({}{cut})", crate::sanitize::escape(&start))?;
+        }
+        Ok(())
+    }
+}
