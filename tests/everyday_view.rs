@@ -62,7 +62,7 @@ fn each_help_is_shown_once_per_run_with_how_often_it_came_again() {
     let help = "each TIW feature (push, recording, transcoding, ...) has its own callback key";
     assert_eq!(text.matches(help).count(), 1, "once, under the first finding: {text}");
     assert!(
-        text.contains("= help: the same applies to 199 more findings above (each TIW feature (push, recording, transcodin…)"),
+        text.contains("= help: the same applies to 199 more findings above (each TIW feature (push, recording, transcoding, …)"),
         "{text}"
     );
     assert!(text.lines().count() < 210, "{} lines", text.lines().count());
