@@ -91,6 +91,11 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
+    /// One line per callback, valid ones included: time, verdict, event, task, room, and for a
+    /// stop its duration and finish reason; findings as codes. The view for `tail -f`
+    #[arg(short = 'c', long)]
+    pub compact: bool,
+
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -271,7 +276,7 @@ pub struct ListenArgs {
     pub format: ListenFormat,
 
     /// One line per callback (with --format human)
-    #[arg(long)]
+    #[arg(short = 'c', long)]
     pub compact: bool,
 
     /// Color output: auto, always or never

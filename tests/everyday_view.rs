@@ -74,3 +74,35 @@ fn each_help_is_shown_once_per_run_with_how_often_it_came_again() {
     let (callbacks, _, _) = run_json(&["check", "--key", "the-wrong-key"], Some(&input));
     assert!(callbacks.iter().all(|c| c["errors"][0]["message"].as_str().is_some()));
 }
+
+#[test]
+fn compact_shows_each_callback_of_a_live_pipe_as_it_comes() {
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
+        .args(["-c", "--key", KEY, "--tz", "UTC", "--color", "never", "--now", NOW])
+        .env_remove("TIW_CALLBACK_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for task in ["live1", "live2"] {
+        stdin.write_all(format!("{}\n", started_line(task)).as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        // The pipe stays open: the line must come now, not at the end.
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(
+            line.contains(&format!("✓ WhiteboardPushStarted  task {task}  room 880528  sign valid")),
+            "{line}"
+        );
+    }
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(rest.starts_with("2 callbacks in 1 source: 2 valid"), "{rest}");
+    assert!(child.wait().unwrap().success());
+}

@@ -84,3 +84,28 @@ fn inspect_other_events() {
         &fixture("docs/ppt2h5-progress.json"),
     ]));
 }
+
+#[test]
+fn compact_tour() {
+    insta::assert_snapshot!(stdout(&["--compact", "--key", KEY, &fixture("tour")]));
+}
+
+#[test]
+fn compact_check_with_color() {
+    let mut cmd = tiwhook();
+    cmd.args([
+        "check",
+        "-c",
+        "--now",
+        NOW,
+        "--tz",
+        "UTC",
+        "--color",
+        "always",
+        "--key",
+        KEY,
+        &fixture("tour"),
+    ]);
+    let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+    insta::assert_snapshot!(out.replace('\x1b', "\\e"));
+}

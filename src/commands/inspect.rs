@@ -12,6 +12,7 @@ use crate::exit_codes::ExitCode;
 use crate::judge::report::Verdict;
 use crate::pipeline;
 use crate::render::check::CheckPrinter;
+use crate::render::compact::CompactPrinter;
 use crate::render::github::GithubPrinter;
 use crate::render::human::HumanPrinter;
 use crate::render::json::JsonPrinter;
@@ -52,6 +53,7 @@ pub fn run(
         color: config.color,
     };
     let mut printer: Box<dyn Printer> = match (mode, args.format) {
+        (_, Format::Human) if args.compact => Box::new(CompactPrinter::new(out, view).quiet(args.read.quiet)),
         (_, Format::Json) => Box::new(JsonPrinter::new(out)),
         (_, Format::Github) => Box::new(GithubPrinter::new(out)),
         (_, Format::Junit) => Box::new(JunitPrinter::new(out)),

@@ -1,31 +1,64 @@
-//! `listen --compact`: one line per callback, for busy streams.
+//! `--compact` (`-c`): one line per callback, valid ones included, for watching a stream
+//! (`tail -f … | tiwhook -c`) and for `listen`.
 //!
-//! `12:00:01  ✓ WhiteboardPushStopped  task cq5v8kl2…  room 880528  1h 02m 05s USER_CALL  sign valid`,
-//! and the codes of any findings. Strings from the callback are escaped.
+//! `2025-11-25 12:00:01  ✓ WhiteboardPushStopped  task cq5v8kl2…  room 880528  1h 02m 05s USER_CALL  sign valid`,
+//! and the codes of any findings. The time is when the callback arrived (a capture line's, or
+//! `listen`'s clock, which shows only the time of day) or else its event time. Strings from the
+//! callback are escaped.
 
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
 use super::{Printer, View, summary_line};
-use crate::judge::report::{Report, Summary, Verdict};
+use crate::judge::report::{Report, Summary, Value, Verdict};
 use crate::sanitize::escape;
 use crate::timefmt;
 
 pub struct CompactPrinter<W> {
     out: W,
     view: View,
+    /// A receiver's clock: the time of day each callback arrived.
+    clock: Option<i64>,
+    quiet: bool,
 }
 
 impl<W: Write> CompactPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        CompactPrinter { out, view }
+        CompactPrinter { out, view, clock: None, quiet: false }
+    }
+
+    /// With `quiet`, no summary when all passed (`--quiet`).
+    pub fn quiet(self, quiet: bool) -> Self {
+        CompactPrinter { quiet, ..self }
+    }
+
+    /// When the callback arrived, or else when its event happened, as the line starts with.
+    fn when(&self, report: &Report) -> String {
+        if let Some(now) = self.clock {
+            let clock = timefmt::local(now.max(0) as u64, &self.view.zone);
+            return clock.get(11..19).unwrap_or(&clock).to_string();
+        }
+        let arrived = report
+            .arrival
+            .and_then(|a| a.received_at.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second().max(0) as u64);
+        let event = match report.envelope.event_time.value {
+            Value::Time(t) => Some(t),
+            _ => None,
+        };
+        match arrived.or(event) {
+            Some(seconds) => {
+                let text = timefmt::local(seconds, &self.view.zone);
+                text.get(..19).unwrap_or(&text).to_string()
+            }
+            None => "-".repeat(19),
+        }
     }
 }
 
 impl<W: Write> Printer for CompactPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        let clock = timefmt::local(self.view.now.max(0) as u64, &self.view.zone);
-        let mut line = format!("{}  ", clock.get(11..19).unwrap_or(&clock));
+        let mut line = format!("{}  ", self.when(report));
         self.out.write_all(line.as_bytes())?;
         line.clear();
         match report.verdict {
@@ -67,6 +100,7 @@ impl<W: Write> Printer for CompactPrinter<W> {
 
     fn set_clock(&mut self, now: i64) {
         self.view.now = now;
+        self.clock = Some(now);
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -74,7 +108,9 @@ impl<W: Write> Printer for CompactPrinter<W> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        writeln!(self.out, "{}", summary_line(summary))?;
+        if !(self.quiet && summary.all_passed()) {
+            writeln!(self.out, "{}", summary_line(summary))?;
+        }
         self.out.flush()
     }
 }
