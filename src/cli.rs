@@ -12,7 +12,7 @@ validate their structure and signature, and show task, room, user and timing det
 
 Inputs may hold one callback, a JSON array of callbacks, or a stream of them (JSON Lines or
 concatenated objects), gzip or zstd compressed or not; --extract finds them inside log lines. A
-directory stands for every *.json, *.ndjson and *.jsonl below it (also .gz and .zst).";
+directory stands for every *.json, *.ndjson, *.jsonl and *.body below it (also .gz and .zst).";
 
 const EXAMPLES: &str = "\
 Examples:

@@ -62,7 +62,8 @@ pub fn run(
     })?;
     let mut problems = Vec::new();
     if summary.callbacks == 0 && summary.unreadable == 0 && !allow_empty {
-        problems.push(InputProblem::NoCallbacks { inputs: named(paths) });
+        let (left_out, logs) = source::left_out_by_name(paths, extract);
+        problems.push(InputProblem::NoCallbacks { inputs: named(paths), left_out, logs });
         summary.input_failures += 1;
     } else if summary.callbacks > 0 {
         for source in empty {

@@ -106,3 +106,32 @@ fn compact_shows_each_callback_of_a_live_pipe_as_it_comes() {
     assert!(rest.starts_with("2 callbacks in 1 source: 2 valid"), "{rest}");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn no_callbacks_found_names_the_files_left_out_and_bodies_are_read() {
+    let output = tiwhook_fixed(&["check", &fixture("logs")]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("files were left out by their names") && stderr.contains("read them with --extract"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--allow-empty"), "the cause is named instead: {stderr}");
+    // What `capture bodies --out-dir` writes is read back from its directory.
+    let dir = temp_dir("bodies");
+    let capture = dir.join("capture.ndjson");
+    let line = format!(
+        "{{\"tiwhook_capture\":1,\"received_at\":\"2025-11-25T04:00:01.123Z\",\"peer\":\"1.2.3.4:5\",\"method\":\"POST\",\"path\":\"/\",\"content_type\":\"application/json\",\"body\":{}}}\n",
+        started_line("from-a-body")
+    );
+    std::fs::write(&capture, line).unwrap();
+    let out = dir.join("bodies");
+    tiwhook()
+        .args(["capture", "bodies", "--out-dir", out.to_str().unwrap(), capture.to_str().unwrap()])
+        .assert()
+        .success();
+    let (callbacks, _, code) = run_json(&["check", "--key", KEY, out.to_str().unwrap()], None);
+    assert_eq!((code, callbacks.len()), (0, 1));
+    assert_eq!(callbacks[0]["details"]["task_id"], "from-a-body");
+    assert!(callbacks[0]["source"].as_str().unwrap().ends_with("000001.body"));
+}

@@ -342,8 +342,9 @@ pub enum InputProblem {
     Unreadable { source: String, message: String },
     /// The input was read and holds no callback, while others did (`empty-input`, a warning).
     Empty { source: String },
-    /// No input held a callback: nothing was checked. `inputs` names them.
-    NoCallbacks { inputs: String },
+    /// No input held a callback: nothing was checked. `inputs` names them; `left_out` is how
+    /// many files a directory walk passed over by their names, `logs` how many of those are logs.
+    NoCallbacks { inputs: String, left_out: u64, logs: u64 },
 }
 
 impl InputProblem {
@@ -376,8 +377,21 @@ impl InputProblem {
         match self {
             InputProblem::Unreadable { message, .. } => message.clone(),
             InputProblem::Empty { .. } => "holds no callback, while other inputs do".into(),
-            InputProblem::NoCallbacks { inputs } => {
+            InputProblem::NoCallbacks { inputs, left_out: 0, .. } => {
                 format!("no callbacks found in {inputs} (pass --allow-empty if that is expected)")
+            }
+            InputProblem::NoCallbacks { inputs, left_out, logs } => {
+                let files = match left_out {
+                    1 => "1 file was left out by its name".to_string(),
+                    n => format!("{n} files were left out by their names"),
+                };
+                let why = match logs {
+                    0 => "a directory is read for *.json, *.ndjson, *.jsonl and *.body; name other files"
+                        .into(),
+                    1 => "1 is a log: read it with --extract".to_string(),
+                    n => format!("{n} are logs: read them with --extract"),
+                };
+                format!("no callbacks found in {inputs}: {files} ({why})")
             }
         }
     }

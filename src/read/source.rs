@@ -1,8 +1,8 @@
 //! Turns the paths on the command line into the inputs to read, in order.
 //!
-//! No path, or `-`, is standard input. A directory stands for every `*.json`, `*.ndjson` and
-//! `*.jsonl` file below it (and `*.log` when extracting from logs), each also compressed as `.gz`
-//! or `.zst`, in sorted order; symbolic links to directories are not followed (so a link loop
+//! No path, or `-`, is standard input. A directory stands for every `*.json`, `*.ndjson`,
+//! `*.jsonl` and `*.body` (what `capture bodies --out-dir` writes) file below it (and `*.log` when
+//! extracting from logs), each also compressed as `.gz` or `.zst`, in sorted order; symbolic links to directories are not followed (so a link loop
 //! cannot trap the walk), links to files are. Inside a directory, only regular files are read: a
 //! FIFO, socket or device there is skipped and said so (a FIFO named `x.json` would otherwise hold
 //! the run forever), while one named on the command line is read as a stream. A path that cannot
@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use crate::read::archive;
 
 /// Extensions read from a directory. A file named on the command line is read whatever its name.
-pub const EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
+/// `body` is what `tiwhook capture bodies --out-dir` writes.
+pub const EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl", "body"];
 /// Read from a directory too when extracting callbacks from logs.
 pub const LOG_EXTENSIONS: &[&str] = &["log"];
 /// Compressed forms of the above: `x.ndjson.gz`.
@@ -156,6 +157,33 @@ fn kind_of(meta: &fs::Metadata) -> &'static str {
 }
 
 /// Whether a directory walk reads `path`: `x.json`, `x.ndjson.gz`, `x.log.zst` (with `logs`).
+/// The files below the directories named in `paths` that a walk leaves out by their names: how
+/// many, and how many of those are logs (`*.log`, read with `--extract`). Said when a run finds
+/// no callback, so that the cause is named.
+pub fn left_out_by_name(paths: &[PathBuf], logs: bool) -> (u64, u64) {
+    fn visit(dir: &Path, logs: bool, counts: &mut (u64, u64), depth: u32) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && depth < 64 => visit(&path, logs, counts, depth + 1),
+                Ok(t) if t.is_file() && !has_callback_extension(&path, logs) => {
+                    counts.0 += 1;
+                    counts.1 += u64::from(has_callback_extension(&path, true));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut counts = (0, 0);
+    for path in paths {
+        if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            visit(path, logs, &mut counts, 0);
+        }
+    }
+    counts
+}
+
 fn has_callback_extension(path: &Path, logs: bool) -> bool {
     let wanted = |ext: &str| EXTENSIONS.contains(&ext) || (logs && LOG_EXTENSIONS.contains(&ext));
     let ext = |p: &Path| p.extension().and_then(OsStr::to_str).map(str::to_ascii_lowercase);

@@ -816,7 +816,7 @@ mod tests {
         ] {
             assert_eq!(keys(&Line::of_problem(&problem)), INPUT_FIELDS);
         }
-        let nothing = InputProblem::NoCallbacks { inputs: "c".into() };
+        let nothing = InputProblem::NoCallbacks { inputs: "c".into(), left_out: 0, logs: 0 };
         assert_eq!(keys(&Line::of_problem(&nothing)), NO_CALLBACKS_FIELDS);
     }
 
