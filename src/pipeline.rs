@@ -147,6 +147,9 @@ fn judge_stage(
             Message::Finished { source, items: 0, failed: false } => empty.push(source),
             Message::Finished { .. } => {}
             Message::LinesRead(lines) => *summary.lines.get_or_insert(0) += lines,
+            Message::Note(name, note) => {
+                writeln!(diagnostics, "tiwhook: {}: warning: {note}", escape(&name))?;
+            }
             Message::Skipped(name, kind) => {
                 writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
             }
@@ -263,6 +266,8 @@ enum Message {
     Source,
     /// A directory entry left out (a FIFO, say), and what it is.
     Skipped(String, &'static str),
+    /// Something to know about an input as it is read (UTF-16 text, say).
+    Note(String, &'static str),
     /// Lines read from a log whose callbacks were extracted, after its batches.
     LinesRead(u64),
     /// An input read to its end (`failed`: or until a read error): how many items it gave.
@@ -334,8 +339,15 @@ fn read_stage(
             }
         };
         let name = source.name();
-        let reader = match source.open() {
-            Ok(reader) => reader,
+        let reader = match source.open_decompressing() {
+            Ok((reader, found)) => {
+                if let Some(note) = found.and_then(|c| c.note())
+                    && batches.send(Message::Note(name.clone(), note)).is_err()
+                {
+                    return;
+                }
+                reader
+            }
             Err(error) => {
                 if batches.send(Message::Unreadable(name, error)).is_err() {
                     return;

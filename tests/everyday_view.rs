@@ -135,3 +135,27 @@ fn no_callbacks_found_names_the_files_left_out_and_bodies_are_read() {
     assert_eq!(callbacks[0]["details"]["task_id"], "from-a-body");
     assert!(callbacks[0]["source"].as_str().unwrap().ends_with("000001.body"));
 }
+
+#[test]
+fn utf16_files_as_windows_writes_them_are_read_or_named() {
+    let dir = temp_dir("utf16");
+    let text = format!("{}\r\n{}\r\n", started_line("ps1"), started_line("ps2"));
+    let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let with_mark = dir.join("powershell.json");
+    std::fs::write(&with_mark, [&[0xff, 0xfe][..], &units].concat()).unwrap();
+    let output = tiwhook_fixed(&["check", "--key", KEY, with_mark.to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 callbacks in 1 source: 2 valid"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("this file is UTF-16 text (as PowerShell 5's `>` writes)")
+    );
+    let without = dir.join("no-mark.json");
+    std::fs::write(&without, &units).unwrap();
+    let output = tiwhook_fixed(&["check", "--key", KEY, without.to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("this looks like UTF-16 text without a byte-order mark")
+    );
+}

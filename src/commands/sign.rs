@@ -18,6 +18,7 @@ use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::judge::events::MAX_UNIX_TIME;
 use crate::judge::signature;
+use crate::read::archive;
 use crate::read::framing::{Documents, Item, MAX_DOCUMENT_BYTES};
 use crate::read::items::{OpenInput, read_streams};
 use crate::read::locate::{self, Step};
@@ -183,8 +184,12 @@ fn sign_stream(
 /// that changed while it was signed (another program appending: its lines would be lost).
 fn sign_in_place(path: &Path, input: OpenInput, key: &[u8], expire_time: u64) -> io::Result<Signed> {
     if let Some(compression) = input.compression {
+        let first = match compression {
+            archive::Compression::Utf16 { .. } => "convert it to UTF-8 first",
+            _ => "decompress it first",
+        };
         return Err(io::Error::other(format!(
-            "{} data cannot be signed in place; decompress it first",
+            "{} data cannot be signed in place; {first}",
             compression.name()
         )));
     }

@@ -15,11 +15,15 @@ use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
-/// A compression format `tiwhook` reads.
+/// A compression format `tiwhook` reads (or, for UTF-16, an encoding it decodes the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
     Gzip,
     Zstd,
+    /// UTF-16 text with a byte-order mark (what PowerShell 5's `>` writes), read as UTF-8.
+    Utf16 {
+        big_endian: bool,
+    },
 }
 
 impl Compression {
@@ -38,6 +42,19 @@ impl Compression {
         match self {
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Utf16 { big_endian: false } => "UTF-16LE",
+            Compression::Utf16 { big_endian: true } => "UTF-16BE",
+        }
+    }
+
+    /// A note for the user when the input is not what it seems, such as UTF-16 text.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Compression::Utf16 { .. } => Some(
+                "this file is UTF-16 text (as PowerShell 5's `>` writes), not UTF-8: read decoded; \
+                 `Out-File -Encoding utf8` or `iconv -f UTF-16 -t UTF-8` writes it as Tencent sends it",
+            ),
+            _ => None,
         }
     }
 }
@@ -87,6 +104,16 @@ pub fn decompressing<'r>(
             Err(e) => return Err(e),
         }
     };
+    let big_endian = match head {
+        [0xff, 0xfe, ..] => Some(false),
+        [0xfe, 0xff, ..] => Some(true),
+        _ => None,
+    };
+    if let Some(big_endian) = big_endian {
+        buffered.consume(2);
+        let decoder = Utf16Decoder { inner: buffered, big_endian, pending: Vec::new(), carry: Vec::new() };
+        return Ok((Box::new(decoder), Some(Compression::Utf16 { big_endian })));
+    }
     let Some(compression) = Compression::sniff(head) else {
         return Ok((Box::new(buffered), None));
     };
@@ -95,8 +122,63 @@ pub fn decompressing<'r>(
     let decoder: Box<dyn Read + 'r> = match compression {
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(counted)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(counted)?),
+        Compression::Utf16 { .. } => unreachable!("sniff finds no UTF-16"),
     };
     Ok((Box::new(Decompressed { decoder, compression, consumed }), Some(compression)))
+}
+
+/// UTF-16 text read as UTF-8, as it is read: code units in, their characters out. An unpaired
+/// surrogate becomes U+FFFD, as the JSON reader would then report what it cannot parse.
+struct Utf16Decoder<R> {
+    inner: R,
+    big_endian: bool,
+    /// Decoded bytes not yet handed out.
+    pending: Vec<u8>,
+    /// Bytes of a code unit, or of a surrogate pair, whose rest is still to come.
+    carry: Vec<u8>,
+}
+
+impl<R: Read> Utf16Decoder<R> {
+    fn unit(&self, pair: &[u8]) -> u16 {
+        let pair = [pair[0], pair[1]];
+        if self.big_endian { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) }
+    }
+}
+
+impl<R: Read> Read for Utf16Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pending.is_empty() {
+            let mut raw = std::mem::take(&mut self.carry);
+            let start = raw.len();
+            raw.resize(start + 16 * 1024, 0);
+            let n = self.inner.read(&mut raw[start..])?;
+            raw.truncate(start + n);
+            if n == 0 {
+                if raw.is_empty() {
+                    return Ok(0);
+                }
+                // The input ends inside a character.
+                self.pending.extend_from_slice("\u{fffd}".as_bytes());
+                break;
+            }
+            let mut whole = raw.len() - raw.len() % 2;
+            // A high surrogate at the end waits for its low half.
+            if whole >= 2 && (0xd800..0xdc00).contains(&self.unit(&raw[whole - 2..whole])) {
+                whole -= 2;
+            }
+            self.carry = raw[whole..].to_vec();
+            let units: Vec<u16> = raw[..whole].chunks_exact(2).map(|pair| self.unit(pair)).collect();
+            for decoded in char::decode_utf16(units) {
+                let c = decoded.unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut utf8 = [0u8; 4];
+                self.pending.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
 }
 
 /// A buffered input that counts the bytes its reader has taken from it.
@@ -206,6 +288,31 @@ mod tests {
             let archive = ArchiveError::of(&error).expect("an archive error");
             assert_eq!(archive.compression, compression);
             assert!(archive.consumed > 0 && archive.consumed <= (whole.len() / 2) as u64, "{archive}");
+        }
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_read_as_utf8() {
+        let text = "{\"TaskId\":\"李老师 😀\"}\n";
+        for big_endian in [false, true] {
+            let mut bytes: Vec<u8> = if big_endian { vec![0xfe, 0xff] } else { vec![0xff, 0xfe] };
+            for unit in text.encode_utf16() {
+                bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            }
+            // Read three bytes at a time, so that pairs and surrogates are cut across reads.
+            struct ThreeByThree(std::io::Cursor<Vec<u8>>);
+            impl Read for ThreeByThree {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    let n = buf.len().min(3);
+                    self.0.read(&mut buf[..n])
+                }
+            }
+            let input = ThreeByThree(std::io::Cursor::new(bytes));
+            let (mut reader, found) = decompressing(Box::new(input)).unwrap();
+            assert_eq!(found, Some(Compression::Utf16 { big_endian }));
+            let mut decoded = String::new();
+            reader.read_to_string(&mut decoded).unwrap();
+            assert_eq!(decoded, text);
         }
     }
 }

@@ -234,8 +234,9 @@ impl<R: Read> Documents<R> {
                         return Ok(Some(Item::Broken(broken)));
                     }
                     let at = self.frames.position_of(offset);
+                    let utf16 = looks_like_utf16(window);
                     let mut broken = self.broken(start, "invalid-json", message, at);
-                    broken.help = self.log_hint();
+                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -328,6 +329,17 @@ impl<R: Read> Documents<R> {
             }
         }
     }
+}
+
+/// Said of text that looks like UTF-16 without a byte-order mark.
+const UTF16_HINT: &str = "this looks like UTF-16 text without a byte-order mark (every other byte is 0): \
+    convert it to UTF-8 (`iconv -f UTF-16LE -t UTF-8`, or PowerShell's `Out-File -Encoding utf8`)";
+
+/// Whether `window` looks like UTF-16 text: ASCII characters with a zero byte beside each.
+fn looks_like_utf16(window: &[u8]) -> bool {
+    let sample = &window[..window.len().min(64)];
+    let zeros = sample.iter().filter(|&&b| b == 0).count();
+    sample.len() >= 8 && zeros * 3 >= sample.len()
 }
 
 /// Where a document that failed to parse at `offset` of `window` was cut off, if that is what

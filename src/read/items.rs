@@ -100,7 +100,12 @@ pub fn read_streams(
         };
         let name = source.name();
         match source.open_decompressing() {
-            Ok((reader, compression)) => each(OpenInput { source, name, reader, compression }, diagnostics)?,
+            Ok((reader, compression)) => {
+                if let Some(note) = compression.and_then(|c| c.note()) {
+                    writeln!(diagnostics, "tiwhook: {}: warning: {note}", escape(&name))?;
+                }
+                each(OpenInput { source, name, reader, compression }, diagnostics)?
+            }
             Err(error) => {
                 writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
                 unreadable += 1;
