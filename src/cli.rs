@@ -315,7 +315,8 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Columns to fit the chart in, 40 to 1000 [default: $COLUMNS, else 120]
+    /// Columns to fit the table and chart in, 40 to 1000 [default: the terminal's width, else
+    /// $COLUMNS, else 120]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
     pub width: Option<u16>,
 }

@@ -96,6 +96,12 @@ fn needs_json_escape(bytes: &[u8]) -> bool {
     bytes.chunks_exact(8).any(|eight| special(word(eight))) || special(word(&bytes[bytes.len() - 8..]))
 }
 
+/// The columns `text` takes on a terminal: a CJK character (李老师) takes two, a combining mark
+/// none. Aligned columns pad by this, not by the count of characters.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,3 +159,46 @@ fn utf16_files_as_windows_writes_them_are_read_or_named() {
             .contains("this looks like UTF-16 text without a byte-order mark")
     );
 }
+
+/// The display width of a line: CJK characters take two columns.
+fn columns(line: &str) -> usize {
+    line.chars().map(|c| if ('\u{2e80}'..='\u{9fff}').contains(&c) { 2 } else { 1 }).sum()
+}
+
+#[test]
+fn the_timeline_fits_an_80_column_terminal() {
+    // `script` gives the command a terminal of 80 columns; COLUMNS is not exported, as in a shell.
+    let command = format!(
+        "stty cols 80 rows 50; {} timeline --now 2025-11-25T12:00:00Z --tz UTC --color never fixtures/timeline/day.ndjson 2>/dev/null",
+        env!("CARGO_BIN_EXE_tiwhook")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap().replace('\r', "");
+    assert!(text.contains("cq5v8kl2j7s1a0e4m9tb"), "{text}");
+    for line in text.lines() {
+        assert!(columns(line) <= 80, "{} columns: {line}", columns(line));
+    }
+    // Wider, the chart comes back.
+    let wide =
+        tiwhook_fixed(&["timeline", "--width", "160", &fixture("timeline/day.ndjson")]).output().unwrap();
+    assert!(String::from_utf8(wide.stdout).unwrap().contains("====="));
+}
+
+#[test]
+fn columns_align_by_display_width_for_chinese_text() {
+    let line = |task: &str| flat("signed/push-stopped.json").replace("cq5v8kl2j7s1a0e4m9tb", task) + "\n";
+    let input = line("李老师的课") + &line("plain-task-id");
+    let output =
+        tiwhook_fixed(&["timeline", "--key", KEY, "--width", "200"]).write_stdin(input).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let room_at = |needle: &str| {
+        let row = text.lines().find(|l| l.starts_with(needle)).unwrap();
+        columns(&row[..row.find("880528").unwrap()])
+    };
+    assert_eq!(room_at("李老师的课"), room_at("plain-task-id"), "{text}");
+}

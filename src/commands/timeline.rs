@@ -20,8 +20,11 @@ pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         let parsed = value.as_deref().map(timefmt::parse_time).transpose().map_err(anyhow::Error::msg);
         parsed.with_context(|| option.to_string())
     };
+    // `--width`, else the terminal's own width, else `$COLUMNS` (which shells set but seldom
+    // export), else 120.
+    let terminal = || terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| usize::from(w));
     let columns = || (env.var)("COLUMNS")?.parse::<usize>().ok();
-    let width = args.width.map(usize::from).or_else(columns).unwrap_or(120).clamp(40, 1000);
+    let width = args.width.map(usize::from).or_else(terminal).or_else(columns).unwrap_or(120).clamp(40, 1000);
     let options = TimelineOptions {
         view: match args.format {
             TimelineFormat::Human => TimelineView::Chart,

@@ -13,7 +13,7 @@ use super::{HelpsShown, Printer, View, summary_line, value_text};
 use crate::judge::report::{
     DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
 };
-use crate::sanitize::escape;
+use crate::sanitize::{display_width, escape};
 use crate::timefmt;
 
 /// Width of the label column.
@@ -135,7 +135,7 @@ impl<W: Write> HumanPrinter<W> {
             .iter()
             .enumerate()
             .map(|(i, label)| {
-                cells.iter().map(|r| r[i].chars().count()).chain([label.len()]).max().unwrap_or(0)
+                cells.iter().map(|r| display_width(&r[i])).chain([label.len()]).max().unwrap_or(0)
             })
             .collect();
         let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
@@ -146,7 +146,7 @@ impl<W: Write> HumanPrinter<W> {
                 }
                 text.push_str(cell);
                 if i + 1 < widths.len() {
-                    text.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(cell.chars().count())));
+                    text.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(display_width(cell))));
                 }
             }
             text

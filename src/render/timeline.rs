@@ -13,7 +13,7 @@ use super::style::{Style, paint};
 use super::{Printer, plural};
 use crate::judge::report::{Report, Summary};
 use crate::judge::tasks::{State, Task, Timeline, Totals, totals};
-use crate::sanitize::escape;
+use crate::sanitize::{display_width, escape};
 use crate::timefmt;
 
 /// How the tasks are shown.
@@ -162,6 +162,41 @@ fn csv_text(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
+/// `text` broken at spaces into lines no wider than `width` (a word longer than that stands on
+/// its own line), each line after the first starting with `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line_width = 0;
+    for (n, word) in text.split(' ').enumerate() {
+        let word_width = display_width(word);
+        if n > 0 && line_width + 1 + word_width > width && line_width > display_width(indent) {
+            out.push('\n');
+            out.push_str(indent);
+            line_width = display_width(indent);
+        } else if n > 0 {
+            out.push(' ');
+            line_width += 1;
+        }
+        out.push_str(word);
+        line_width += word_width;
+    }
+    out
+}
+
+/// Columns a chart needs at least; with fewer, it steps aside and the table is shown alone.
+const MIN_BAR: usize = 12;
+
+/// How the tasks are laid out in the width there is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// The table, and a bar per task on an axis `bar_width` columns wide.
+    Chart { bar_width: usize },
+    /// The table alone.
+    Table,
+    /// Two lines per task, for a terminal narrower than the table.
+    Narrow,
+}
+
 /// The table with its bar chart, then the totals.
 fn human(
     out: &mut impl Write,
@@ -201,52 +236,89 @@ fn human(
         .collect();
     let headers = ["Task", "Room", "Start", "Stop", "Duration", "Finish", "State"];
     let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| display_width(&r[i])).chain([headers[i].len()]).max().unwrap_or(0))
         .collect();
     let fixed: usize = widths.iter().map(|w| w + 2).sum();
-    let bar_width = o.width.saturating_sub(fixed).max(10);
     let zone_offset = timefmt::local(axis_start.max(0) as u64, &o.zone);
     let zone_offset = zone_offset.get(20..).unwrap_or("");
-    let mut header = String::new();
-    for (i, h) in headers.iter().enumerate() {
-        header.push_str(&format!("{h:<w$}  ", w = widths[i]));
-    }
-    header.push_str(&format!(
-        "{} .. {} ({zone_offset})",
-        short(axis_start.max(0) as u64),
-        short(axis_end.max(0) as u64)
-    ));
-    paint(out, color, Style::Dim, &[&header])?;
-    out.write_all(b"\n")?;
-    let column = |t: i64| {
-        ((t - axis_start) as f64 / (axis_end - axis_start) as f64 * (bar_width - 1) as f64).round() as usize
+    let axis =
+        format!("{} .. {} ({zone_offset})", short(axis_start.max(0) as u64), short(axis_end.max(0) as u64));
+    // The chart takes what the table leaves of the width; when that is too little, it steps
+    // aside, and when the table itself does not fit, each task takes two lines.
+    let layout = if fixed + MIN_BAR <= o.width {
+        Layout::Chart { bar_width: o.width - fixed }
+    } else if fixed <= o.width + 2 {
+        Layout::Table
+    } else {
+        Layout::Narrow
     };
-    for (task, row) in tasks.iter().zip(&rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count() + 2));
+    let pad = |line: &mut String, cell: &str, i: usize| {
+        line.push_str(cell);
+        line.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(display_width(cell)) + 2));
+    };
+    match layout {
+        Layout::Narrow => {
+            let header = format!("Task  Room  State  Finish\n    Start .. Stop  Duration  ({zone_offset})");
+            paint(out, color, Style::Dim, &[&header])?;
+            out.write_all(b"\n")?;
+            for row in &rows {
+                writeln!(out, "{}  {}  {}  {}", row[0], row[1], row[6], row[5])?;
+                writeln!(out, "    {} .. {}  {}", row[2], row[3], row[4])?;
+            }
         }
-        out.write_all(line.as_bytes())?;
-        let begins = task.begins() as i64;
-        let ends = if task.state() == State::Running {
-            clock.max(begins)
-        } else {
-            task.stop.map_or(begins, |s| s as i64)
-        };
-        let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
-        let (style, glyph) = match (task.state(), task.finish_reason.as_deref()) {
-            (State::Running, _) => (Style::Yellow, '>'),
-            (_, Some("EXCEPTION")) => (Style::Red, '!'),
-            (_, Some("USER_CALL")) => (Style::Green, '='),
-            (_, Some("AUTO")) => (Style::Cyan, '-'),
-            _ => (Style::Plain, '#'),
-        };
-        let glyph = if color { '█' } else { glyph };
-        let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
-        out.write_all(" ".repeat(from).as_bytes())?;
-        paint(out, color, style, &[&bar])?;
-        out.write_all(b"\n")?;
+        Layout::Table | Layout::Chart { .. } => {
+            let mut header = String::new();
+            for (i, h) in headers.iter().enumerate() {
+                pad(&mut header, h, i);
+            }
+            if let Layout::Chart { bar_width } = layout {
+                if display_width(&axis) <= bar_width {
+                    header.push_str(&axis);
+                } else {
+                    // The axis's ends on a line of their own, where the chart starts.
+                    let above =
+                        format!("{}{axis}", " ".repeat(fixed.min(o.width.saturating_sub(axis.len()))));
+                    paint(out, color, Style::Dim, &[&above])?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            paint(out, color, Style::Dim, &[header.trim_end()])?;
+            out.write_all(b"\n")?;
+            for (task, row) in tasks.iter().zip(&rows) {
+                let mut line = String::new();
+                for (i, cell) in row.iter().enumerate() {
+                    pad(&mut line, cell, i);
+                }
+                let Layout::Chart { bar_width } = layout else {
+                    writeln!(out, "{}", line.trim_end())?;
+                    continue;
+                };
+                out.write_all(line.as_bytes())?;
+                let column = |t: i64| {
+                    ((t - axis_start) as f64 / (axis_end - axis_start) as f64 * (bar_width - 1) as f64)
+                        .round() as usize
+                };
+                let begins = task.begins() as i64;
+                let ends = if task.state() == State::Running {
+                    clock.max(begins)
+                } else {
+                    task.stop.map_or(begins, |s| s as i64)
+                };
+                let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
+                let (style, glyph) = match (task.state(), task.finish_reason.as_deref()) {
+                    (State::Running, _) => (Style::Yellow, '>'),
+                    (_, Some("EXCEPTION")) => (Style::Red, '!'),
+                    (_, Some("USER_CALL")) => (Style::Green, '='),
+                    (_, Some("AUTO")) => (Style::Cyan, '-'),
+                    _ => (Style::Plain, '#'),
+                };
+                let glyph = if color { '█' } else { glyph };
+                let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
+                out.write_all(" ".repeat(from).as_bytes())?;
+                paint(out, color, style, &[&bar])?;
+                out.write_all(b"\n")?;
+            }
+        }
     }
     // Data from long ago with tasks still running: most of the axis is the wait for the clock.
     let stretched = clock - data_end;
@@ -259,7 +331,7 @@ fn human(
             timefmt::age(data_end, clock),
             if running == 1 { "1 task is".to_string() } else { format!("{running} tasks are") },
         );
-        paint(out, color, Style::Dim, &[&note])?;
+        paint(out, color, Style::Dim, &[&wrap(&note, o.width, "  ")])?;
         out.write_all(b"\n")?;
     }
     out.write_all(b"\n")?;
@@ -274,7 +346,7 @@ fn human(
     if invalid > 0 {
         line.push_str(&format!("; {} left out", plural(invalid, "invalid callback", "invalid callbacks")));
     }
-    paint(out, color, Style::Bold, &[&line])?;
+    paint(out, color, Style::Bold, &[&wrap(&line, o.width, "  ")])?;
     out.write_all(b"\n")?;
     writeln!(out, "Pushed {} in all", timefmt::duration(totals.push_seconds))?;
     if totals.record_seconds > 0 {
@@ -294,7 +366,7 @@ fn human(
     if !totals.by_reason.is_empty() {
         let reasons: Vec<String> =
             totals.by_reason.iter().map(|(r, n)| format!("{} {n}", escape(r))).collect();
-        writeln!(out, "By finish reason: {}", reasons.join(", "))?;
+        writeln!(out, "{}", wrap(&format!("By finish reason: {}", reasons.join(", ")), o.width, "  "))?;
     }
     let abnormal: Vec<&&Task> =
         tasks.iter().filter(|t| t.finish_reason.as_deref() == Some("EXCEPTION")).collect();
@@ -304,12 +376,12 @@ fn human(
         for task in abnormal {
             let stopped = task.stop.map_or("-".into(), |t| timefmt::local(t, &o.zone));
             let error = task.error.as_deref().map(|e| format!(": {}", escape(e))).unwrap_or_default();
-            writeln!(
-                out,
+            let line = format!(
                 "  {}  room {}  stopped {stopped}{error}",
                 escape(&task.id),
                 task.room.map_or("-".into(), |r| r.to_string())
-            )?;
+            );
+            writeln!(out, "{}", wrap(&line, o.width, "    "))?;
         }
     }
     let warned: Vec<&&Task> = tasks.iter().filter(|t| !t.warnings.is_empty()).collect();
@@ -319,7 +391,8 @@ fn human(
         for task in warned {
             for warning in &task.warnings {
                 let text = warning.text(|t| timefmt::local(t, &o.zone));
-                writeln!(out, "  {}: {}", escape(&task.id), escape(&text))?;
+                let line = format!("  {}: {}", escape(&task.id), escape(&text));
+                writeln!(out, "{}", wrap(&line, o.width, "    "))?;
             }
         }
     }
