@@ -16,11 +16,13 @@ directory stands for every *.json, *.ndjson, *.jsonl and *.body below it (also .
 
 const EXAMPLES: &str = "\
 Examples:
-  tiwhook captured.json                   show each callback in detail
-  tail -f app.log | tiwhook --extract     callbacks inside a live log, as they come
-  tiwhook check --require-signature fixtures/   CI gate: one line per problem, exit 1 on failure
-  TIW_CALLBACK_KEY=... tiwhook check --format json capture.ndjson.gz
-  tiwhook send http://127.0.0.1:3000/tiw fixtures/signed/   drive your receiver like Tencent
+  tiwhook captured.json                           show each callback in detail
+  tail -f callbacks.ndjson | tiwhook -c           one line per callback, as they come
+  tail -f app.log | tiwhook --extract             callbacks inside a live log
+  tiwhook check --require-signature fixtures/     CI gate: one line per problem, exit 1 on failure
+  tiwhook check --format json capture.ndjson.gz   JSON Lines for a machine (key: TIW_CALLBACK_KEY)
+  tiwhook send http://127.0.0.1:3000/tiw fixtures/signed/
+                                                  drive your receiver like Tencent
 
 Exit status: 0 every callback passed; 1 at least one failed; 2 usage error or unreadable input.";
 
@@ -47,9 +49,14 @@ pub enum Command {
     /// Show each callback in detail, with its verdict (the default command)
     Inspect(InspectArgs),
     /// Check callbacks: one line per error or warning, then a summary; for CI
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Sign callbacks again with a key and a new ExpireTime (fixtures, say)
-    #[command(after_help = SIGN_EXAMPLES)]
+    #[command(
+        after_help = SIGN_EXAMPLES,
+        mut_arg("key_file", |a| a.help("Read the key from a file (its first line is used to sign)")),
+        mut_arg("key", |a| a.help("The key to sign with (the first given is used); prefer --key-env, as other users can see this in the process list"))
+    )]
     Sign(SignArgs),
     /// Print a realistic sample callback of an event type, signed when a key is given
     Example(ExampleArgs),
@@ -77,6 +84,17 @@ pub enum Command {
         command: Option<String>,
     },
 }
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  tiwhook check --key-env TIW_CALLBACK_KEY fixtures/          every callback below a folder
+  tiwhook check --require-signature --strict fixtures/        a CI gate that fails closed
+  tiwhook check --expect invalid fixtures/invalid/            negative fixtures must fail
+  tiwhook check --format github fixtures/                     annotations on a pull request
+  tail -f callbacks.ndjson | tiwhook check -c                 one line per callback, live
+
+A callback that passes prints nothing (or one line with -c). Exit status: 0 every callback
+passed; 1 at least one failed, or none was found; 2 usage error or unreadable input.";
 
 const SIGN_EXAMPLES: &str = "\
 Examples:
@@ -272,7 +290,7 @@ pub struct ListenArgs {
     pub read_timeout: std::time::Duration,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = ListenFormat::Human)]
+    #[arg(short = 'f', long, value_enum, default_value_t = ListenFormat::Human)]
     pub format: ListenFormat,
 
     /// One line per callback (with --format human)

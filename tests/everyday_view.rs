@@ -202,3 +202,39 @@ fn columns_align_by_display_width_for_chinese_text() {
     };
     assert_eq!(room_at("李老师的课"), room_at("plain-task-id"), "{text}");
 }
+
+#[test]
+fn help_and_manual_pages_say_what_the_commands_do() {
+    // `man capture` names tiwhook-capture-bodies(1): that page exists.
+    let page = tiwhook().args(["man", "capture-bodies"]).output().unwrap();
+    assert!(page.status.success());
+    assert!(String::from_utf8_lossy(&page.stdout).contains(".TH tiwhook-capture-bodies 1"));
+    let check = tiwhook().args(["check", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&check.stdout).contains("Examples:\n  tiwhook check"));
+    let sign = String::from_utf8(tiwhook().args(["sign", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(sign.contains("its first line is used to sign") && !sign.contains("each tried"), "{sign}");
+    tiwhook().args(["listen", "-f", "json", "--addr", "not-an-address"]).assert().code(2);
+}
+
+#[test]
+fn junit_failures_have_no_stray_space_and_an_expired_signature_points_to_sign() {
+    let expired = fixture("docs/push-stopped.json");
+    let output = tiwhook_fixed(&[
+        "check",
+        "--format",
+        "junit",
+        "--key",
+        "Xz4ZgayTr7rMgWQrH",
+        "--enforce-expiry",
+        &expired,
+    ])
+    .output()
+    .unwrap();
+    let xml = String::from_utf8(output.stdout).unwrap();
+    assert!(!xml.contains("] :"), "{xml}");
+    assert!(xml.contains("error[signature-expired] /ExpireTime: the signature expired"), "{xml}");
+    let human = tiwhook_fixed(&["check", "--key", "Xz4ZgayTr7rMgWQrH", "--enforce-expiry", &expired])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&human.stdout).contains("tiwhook sign --expire-in 10y --in-place FILE"));
+}

@@ -263,3 +263,44 @@ fn a_full_forward_backlog_is_said_as_it_happens() {
     assert!(stderr.contains("7 skipped: the backlog was full, 3 abandoned"), "{stderr}");
     assert!(stderr.contains("without --save, what was not forwarded cannot be replayed"), "{stderr}");
 }
+
+#[test]
+fn listen_always_ends_with_a_receivers_tally() {
+    for posts in [0usize, 1] {
+        let mut receiver = Running::start("", &["--compact", "--key", KEY], Stream::Read, Stream::Read);
+        for n in 0..posts {
+            assert_eq!(receiver.post("/tiw", "", started_line(&format!("tally{n}")).as_bytes()), 200);
+        }
+        if posts > 0 {
+            receiver.wait_for(false, "tally0");
+        }
+        receiver.signal(libc::SIGINT);
+        assert_eq!(receiver.wait(Duration::from_secs(15)), Some(0));
+        let want = match posts {
+            0 => "0 requests: 0 callbacks, 0 valid, 0 invalid, 0 warnings",
+            _ => "1 request: 1 callback, 1 valid, 0 invalid, 0 warnings",
+        };
+        let stdout = receiver.wait_for(false, want);
+        assert_eq!(stdout.last().map(String::as_str), Some(want), "{stdout:?}");
+        let stderr = receiver.stderr.lock().unwrap().join("\n");
+        assert_eq!(
+            stderr.contains("does not cover the body"),
+            posts > 0,
+            "the note only after a valid Sign: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_during_the_drain() {
+    let black_hole = TestApp::start(Answers::Never, "/app");
+    let args = ["--forward-to", &black_hole.url, "--forward-timeout", "60s", "--drain-timeout", "60s"];
+    let mut receiver = Running::start("", &args, Stream::Read, Stream::Read);
+    assert_eq!(receiver.post("/tiw", "", started_line("stuck").as_bytes()), 200);
+    receiver.signal(libc::SIGINT);
+    // The first Ctrl-C drains (for up to a minute here); the second does not wait for it.
+    let said = receiver.wait_for(true, "Ctrl-C again to exit now").join("\n");
+    assert!(said.contains("forwarding the 1 callback still waiting, for up to 60s"), "{said}");
+    receiver.signal(libc::SIGINT);
+    assert_eq!(receiver.wait(Duration::from_secs(10)), Some(130));
+}

@@ -16,11 +16,23 @@ pub fn run(command: Option<&str>) -> anyhow::Result<ExitCode> {
     let page = match command {
         None => cli,
         Some(name) => {
-            let Some(sub) = cli.find_subcommand(name) else {
-                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
-                anyhow::bail!("no subcommand `{name}`; there are {}", names.join(", "));
+            // A nested subcommand's page is named with a hyphen: `capture-bodies`, as the page of
+            // `capture` refers to it (tiwhook-capture-bodies(1)).
+            let (outer, inner) = match name.split_once(['-', ' ']) {
+                Some((outer, inner)) => (outer, Some(inner)),
+                None => (name, None),
             };
-            let page = format!("tiwhook-{name}");
+            let names = || cli.get_subcommands().map(|c| c.get_name()).collect::<Vec<_>>().join(", ");
+            let Some(mut sub) = cli.find_subcommand(outer) else {
+                anyhow::bail!("no subcommand `{name}`; there are {}", names());
+            };
+            if let Some(inner) = inner {
+                let Some(nested) = sub.find_subcommand(inner) else {
+                    anyhow::bail!("no subcommand `{name}`");
+                };
+                sub = nested;
+            }
+            let page = format!("tiwhook-{}", name.replace(' ', "-"));
             sub.clone().name(page.clone()).display_name(page)
         }
     };

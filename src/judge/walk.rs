@@ -789,8 +789,9 @@ impl<'a> Validator<'a> {
         if let Some(expire) = expire {
             let expired = policy.now > expire as i64;
             report.expired = Some(expired);
-            if expired && policy.enforce_expiry {
-                self.error(
+            if expired
+                && policy.enforce_expiry
+                && let Some(f) = self.error(
                     "signature-expired",
                     &Path::ROOT.key("ExpireTime", 0),
                     Anchor::Value,
@@ -799,6 +800,12 @@ impl<'a> Validator<'a> {
                         crate::timefmt::rfc3339(expire),
                         crate::timefmt::age(expire as i64, policy.now)
                     ),
+                )
+            {
+                f.help.push(
+                    "a fixture gets a fresh signature with `tiwhook sign --expire-in 10y --in-place FILE`; \
+                     `tiwhook send --resign` signs what it sends"
+                        .into(),
                 );
             }
         }

@@ -76,14 +76,15 @@ impl<W: Write> Printer for JunitPrinter<W> {
             let _ = writeln!(lines, "{message}");
         }
         for f in &report.findings {
+            // The pointer only when there is one: the whole document's is empty.
+            let path = if f.path.is_empty() { String::new() } else { format!(" {}", f.path) };
             let _ = writeln!(
                 lines,
-                "{}:{}: {}[{}] {}: {}",
+                "{}:{}: {}[{}]{path}: {}",
                 f.at.line,
                 f.at.column,
                 f.severity.as_str(),
                 f.code,
-                f.path,
                 f.message
             );
         }

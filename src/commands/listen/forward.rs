@@ -200,6 +200,12 @@ impl Forwarder {
         true
     }
 
+    /// Bodies waiting or in flight.
+    pub fn pending(&self) -> usize {
+        let state = self.state();
+        state.backlog.len() + state.in_flight.len()
+    }
+
     /// Skips since the start.
     pub fn skipped(&self) -> u64 {
         self.skipped.load(Ordering::Relaxed)

@@ -128,6 +128,8 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("--addr {}", args.addr))?;
         let bound = listener.local_addr()?;
+        // Signals are caught from before the address is announced.
+        let shutdown = shutdown_signal();
         let output = Output::start();
         // JSON output is JSON Lines only, the address included.
         let first = match format {
@@ -142,31 +144,46 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         if !bound.ip().is_loopback() {
             output.say(format!("listening on {bound}: anyone who can reach it can post callbacks"));
         }
-        let ended = serve(listener, options, output, shutdown_signal()).await;
+        let ended = serve(listener, options, output, shutdown).await;
         // The process ends here even when a writer is still blocked on a stopped terminal.
         Ok(if ended.all_delivered() { ExitCode::Success } else { ExitCode::Failure })
     })
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are in place when this returns (not when the
+/// future is first polled), so a signal that comes right after the first line is not lost.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let interrupted = async {
+                match &mut interrupt {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminated = async {
+                match &mut terminate {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupted => {}
+                () = terminated => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -301,8 +318,9 @@ pub async fn serve(
     accept_until(&listener, &app, shutdown).await;
     drop(listener);
     // From here on, a second signal ends the process at once.
-    tokio::spawn(async {
-        shutdown_signal().await;
+    let second = shutdown_signal();
+    tokio::spawn(async move {
+        second.await;
         std::process::exit(130);
     });
     finish(app, judge_thread, workers, skip_notices, save_path).await
@@ -375,7 +393,17 @@ async fn finish(
         }
     };
     let forwards = match &app.forwarder {
-        Some(forwarder) => Some(forwarder.drain(workers, app.options.drain_timeout).await),
+        Some(forwarder) => {
+            let pending = forwarder.pending();
+            if pending > 0 {
+                app.output.say(format!(
+                    "forwarding the {} still waiting, for up to {} (Ctrl-C again to exit now)",
+                    plural(pending as u64, "callback", "callbacks"),
+                    crate::delivery::duration_text(app.options.drain_timeout)
+                ));
+            }
+            Some(forwarder.drain(workers, app.options.drain_timeout).await)
+        }
         None => None,
     };
     if let Some(notices) = skip_notices {
