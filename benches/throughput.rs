@@ -67,6 +67,26 @@ fn main() {
             runs,
         ),
     ];
+    // A log: each callback after a prefix, with three lines of noise (one of them a JSON log
+    // line without a callback) for each, read with --extract.
+    let log = std::env::temp_dir().join(format!("tiwhook-bench-{callbacks}.log"));
+    let log_bytes = generate_log(&file, &log);
+    let log_arg = log.to_str().expect("a UTF-8 temp path").to_string();
+    println!("log: {:.1} MB, a callback in one line of four ({})", log_bytes as f64 / 1e6, log.display());
+    modes.push((
+        "tiwhook check --extract (log)",
+        tiwhook.clone(),
+        vec![
+            "check".into(),
+            "--extract".into(),
+            "--key".into(),
+            KEY.into(),
+            "--now".into(),
+            "1764054000".into(),
+            log_arg,
+        ],
+        runs,
+    ));
     if let Some(before) = std::env::var_os("TIWHOOK_BENCH_BEFORE") {
         let tiwhook_modes: Vec<_> = modes.iter().skip(1).cloned().collect();
         for (name, _, args, runs) in tiwhook_modes {
@@ -193,6 +213,29 @@ fn wait_with_rusage(pid: i32) -> (i32, i64, Duration) {
     let time =
         |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
     (libc::WEXITSTATUS(status), usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+/// Writes the log form of the stream at `stream` to `path` (once); its size.
+fn generate_log(stream: &Path, path: &Path) -> u64 {
+    if let Ok(meta) = std::fs::metadata(path) {
+        return meta.len();
+    }
+    let partial = path.with_extension("partial");
+    let mut out = BufWriter::new(File::create(&partial).expect("temp file"));
+    for (n, line) in BufReader::new(File::open(stream).expect("the stream")).lines().enumerate() {
+        let line = line.expect("a line");
+        writeln!(out, "2026-11-30 10:00:01,123 INFO [http] GET /health 200 in {} ms", n % 17).unwrap();
+        writeln!(
+            out,
+            "{{\"ts\":\"2026-11-30T10:00:01Z\",\"level\":\"debug\",\"msg\":\"queue\",\"depth\":{n}}}"
+        )
+        .unwrap();
+        writeln!(out, "2026-11-30 10:00:01,124 DEBUG [db] pool idle={}", n % 8).unwrap();
+        writeln!(out, "2026-11-30 10:00:01,125 INFO [tiw] callback body={line}").unwrap();
+    }
+    out.into_inner().expect("flushed").sync_all().ok();
+    std::fs::rename(&partial, path).expect("renamed");
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
 fn generate(path: &Path, callbacks: u32) -> u64 {

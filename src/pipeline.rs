@@ -161,7 +161,7 @@ fn judge_stage(
             Message::Batch(batch) => {
                 for item in &batch.items {
                     let mut report = match item {
-                        BatchItem::Document { index, start, range, tape } => {
+                        BatchItem::Document { index, start, range, tape, from_repr } => {
                             let (tape, bytes) = (&batch.tapes[*tape], &batch.bytes[range.clone()]);
                             // One UTF-8 check for the whole document, here on the judging side.
                             let doc = match std::str::from_utf8(bytes) {
@@ -178,7 +178,8 @@ fn judge_stage(
                                 })?;
                                 continue;
                             }
-                            let document = Document { index: *index, start: *start, doc };
+                            let document =
+                                Document { index: *index, start: *start, doc, from_repr: *from_repr };
                             judge::judge_reusing(&batch.source, &document, policy, std::mem::take(&mut spare))
                         }
                         BatchItem::Broken(broken) => judge::judge_broken(&batch.source, broken),
@@ -292,7 +293,7 @@ struct Batch {
 }
 
 enum BatchItem {
-    Document { index: u64, start: Position, range: std::ops::Range<usize>, tape: usize },
+    Document { index: u64, start: Position, range: std::ops::Range<usize>, tape: usize, from_repr: bool },
     Broken(Broken),
 }
 
@@ -395,7 +396,7 @@ fn read_stage(
                 Item::Document(document) => {
                     let from = batch.bytes.len();
                     batch.bytes.extend_from_slice(document.doc.bytes());
-                    let (index, start) = (document.index, document.start);
+                    let (index, start, from_repr) = (document.index, document.start, document.from_repr);
                     let tape = batch.documents;
                     batch.documents += 1;
                     if batch.tapes.len() <= tape {
@@ -403,7 +404,7 @@ fn read_stage(
                     }
                     documents.swap_tape(&mut batch.tapes[tape]);
                     let range = from..batch.bytes.len();
-                    batch.items.push(BatchItem::Document { index, start, range, tape });
+                    batch.items.push(BatchItem::Document { index, start, range, tape, from_repr });
                 }
                 Item::Broken(broken) => batch.items.push(BatchItem::Broken(broken)),
             }

@@ -139,3 +139,118 @@ proptest! {
         }
     }
 }
+
+/// Every callback `--extract` finds in `log`, as JSON values.
+fn extracted(log: &[u8]) -> Vec<serde_json::Value> {
+    let mut extracted = Extracted::new(log);
+    let mut found = Vec::new();
+    while let Some(item) = extracted.next_item().unwrap() {
+        if let Item::Document(d) = item {
+            found.push(serde_json::from_slice(d.doc.bytes()).unwrap());
+        }
+    }
+    found
+}
+
+/// `value` as Python's `repr` writes a dict of plain values.
+fn python_repr(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "None".into(),
+        serde_json::Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => {
+            let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                        out.push_str(&format!("\\x{:02x}", c as u32))
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        serde_json::Value::Array(items) => {
+            format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", "))
+        }
+        serde_json::Value::Object(members) => format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_repr(&serde_json::Value::String(k.clone())),
+                    python_repr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A callback wrapped in each form production logs use; `--extract` must give it back.
+fn wrapped_forms(callback: &serde_json::Value, cut: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let compact = serde_json::to_string(callback).unwrap();
+    let app = format!("2026-11-30T10:00:01Z INFO tiw callback body={compact}");
+    let docker = |text: &str| {
+        serde_json::json!({"log": format!("{text}\n"), "stream": "stdout", "time": "t"}).to_string()
+    };
+    let zap = serde_json::json!({"level": "info", "msg": "tiw callback", "body": compact}).to_string();
+    let cut = cut % app.len().max(1);
+    let (first, second) = app.split_at(app.char_indices().map(|(i, _)| i).rfind(|&i| i <= cut).unwrap_or(0));
+    let cri = format!(
+        "2026-11-30T10:00:01.000000001Z stdout P {first}\n2026-11-30T10:00:01.000000002Z stdout F {second}\n"
+    );
+    let csv = format!("t,INFO,\"{}\"\n", app.replace('"', "\"\""));
+    let journald_bytes: Vec<u8> = app.bytes().collect();
+    let journald = serde_json::json!({"MESSAGE": journald_bytes, "_PID": "1"}).to_string();
+    let escaped = serde_json::to_string(&compact).unwrap();
+    let nginx_json = format!("1.2.3.4 \"POST /tiw\" body:\"{}\"", &escaped[1..escaped.len() - 1]);
+    let pretty =
+        format!("INFO callback body={}\nnext line\n", serde_json::to_string_pretty(callback).unwrap());
+    let percent: String = compact
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let repr = format!("INFO:app.tiw:callback {}\n", python_repr(callback));
+    vec![
+        ("python repr", repr.into_bytes()),
+        ("docker", docker(&app).into_bytes()),
+        ("zap in docker", docker(&zap).into_bytes()),
+        ("cri", cri.into_bytes()),
+        ("csv", csv.into_bytes()),
+        ("journald bytes", journald.into_bytes()),
+        ("nginx escape=json", nginx_json.into_bytes()),
+        ("pretty", pretty.into_bytes()),
+        ("percent", format!("body={percent}\n").into_bytes()),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn every_wrapping_of_a_log_gives_the_callback_back(
+        task in "[a-z0-9]{1,20}|\\PC{1,12}",
+        user in "\\PC{0,12}",
+        room in any::<u32>(),
+        cut in any::<usize>(),
+    ) {
+        let callback = serde_json::json!({
+            "EventType": "WhiteboardPushStarted",
+            "EventData": {"TaskId": task, "RoomId": room, "PushUserId": user, "PushStartTime": 1764054000},
+            "SdkAppId": 1400313729, "Timestamp": 1764054001,
+        });
+        for (form, log) in wrapped_forms(&callback, cut) {
+            prop_assert_eq!(extracted(&log), vec![callback.clone()], "{}: {}", form, String::from_utf8_lossy(&log));
+        }
+    }
+}

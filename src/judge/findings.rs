@@ -131,6 +131,11 @@ pub static CODES: &[Code] = &[
         when: "an `EventType` a letter or two from a known one, such as `WhiteboardPushStoped` (did you mean …?)",
     },
     Code {
+        code: "python-repr",
+        severity: Severity::Warning,
+        when: "a callback decoded from a Python `dict` repr in a log (`--extract`), not the body Tencent sent",
+    },
+    Code {
         code: "undecodable-body",
         severity: Severity::Error,
         when: "a request body whose `Content-Encoding` is unknown or does not decode (gzip, deflate and zstd are decoded)",

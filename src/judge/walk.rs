@@ -189,6 +189,16 @@ pub fn judge_reusing<'a>(
         report.expire_time = expire_time.and_then(unix_time);
         v.check_signature(&mut report, sign, expire_time, policy);
     }
+    if document.from_repr {
+        v.warning(
+            "python-repr",
+            &Path::ROOT,
+            Anchor::Value,
+            "decoded from a Python repr in the log, not the body Tencent sent: strings, numbers and \
+             key order may differ from the original"
+                .into(),
+        );
+    }
     report.findings = v.finish();
     settle_verdict(&mut report, policy);
     report

@@ -22,6 +22,8 @@ pub struct Document<'a> {
     /// Where the document starts.
     pub start: Position,
     pub doc: Doc<'a>,
+    /// Decoded from a Python `dict` repr in a log (`--extract`), not the body as Tencent sent it.
+    pub from_repr: bool,
 }
 
 /// Why a piece of input is no document.
@@ -199,7 +201,12 @@ impl<R: Read> Documents<R> {
                     self.frames.consume(consumed);
                     // `consume` only moved the window's start: the bytes are still in place.
                     let bytes = self.frames.consumed_tail(consumed);
-                    return Ok(Some(Item::Document(Document { index, start, doc: self.tape.view(bytes) })));
+                    return Ok(Some(Item::Document(Document {
+                        index,
+                        start,
+                        doc: self.tape.view(bytes),
+                        from_repr: false,
+                    })));
                 }
                 parsed @ (Parsed::Value { .. } | Parsed::Incomplete) => {
                     if window.len() > self.max_document {
