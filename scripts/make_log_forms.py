@@ -92,7 +92,7 @@ def forms():
         return compact({"__REALTIME_TIMESTAMP": str(1764496800000000 + n), "_SYSTEMD_UNIT": "app.service",
                         "MESSAGE": message})
     not_utf8 = list(app_line(1, GOOD).encode()) + [0xff]
-    write("journald.json", [journald(0, noise[0]), journald(1, not_utf8), journald(2, app_line(2, BAD)),
+    write("journald.log", [journald(0, noise[0]), journald(1, not_utf8), journald(2, app_line(2, BAD)),
                             journald(3, app_line(3, CUT))])
 
     # 6. nginx `log_format ... escape=json`: `"` as `\"`, non-ASCII as `\u00XX`.

@@ -13,7 +13,7 @@ const FORMS: &[&str] = &[
     "docker-zap.log",
     "docker.log",
     "export.csv",
-    "journald.json",
+    "journald.log",
     "nginx-json.log",
     "percent.log",
     "pretty.log",
