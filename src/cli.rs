@@ -279,6 +279,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub forward_backlog: u32,
 
+    /// Serve a local page that shows the callbacks and their tasks live, on this address
+    /// (default 127.0.0.1:4040, never the callback port); the URL printed at start carries the
+    /// page's token
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4040", value_parser = listen_address)]
+    pub ui: Option<std::net::SocketAddr>,
+
     /// On Ctrl-C, how long to go on forwarding what is waiting before exiting (a second Ctrl-C
     /// exits at once)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]

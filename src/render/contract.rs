@@ -652,13 +652,15 @@ pub struct RetryLine<'r> {
 }
 
 /// Members of a `listening` line (listen's first line with `--format json`), in order.
-pub const LISTENING_FIELDS: &[&str] = &["type", "url"];
+pub const LISTENING_FIELDS: &[&str] = &["type", "url", "inspector"];
 
 /// Where the receiver listens.
 #[derive(serde::Serialize)]
 pub struct ListeningLine {
     /// `http://ADDR:PORT`.
     pub url: String,
+    /// The page of `--ui`, with its token; `null` without it.
+    pub inspector: Option<String>,
 }
 
 /// Members of a `forward_summary` line (listen's last forward line, at shutdown), in order.
@@ -772,7 +774,7 @@ mod tests {
             ForwardLine { request: 1, status: None, millis: None, attempts: 6, error: Some("refused") };
         assert_eq!(keys(&Line::Forward(failed)), ["type", "request", "status", "attempts", "error"]);
         assert_eq!(
-            keys(&Line::Listening(ListeningLine { url: "http://127.0.0.1:8080".into() })),
+            keys(&Line::Listening(ListeningLine { url: "http://127.0.0.1:8080".into(), inspector: None })),
             LISTENING_FIELDS
         );
         let attempt = AttemptLine { status: Some(200), millis: 3, error: None };

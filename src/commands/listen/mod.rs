@@ -25,6 +25,7 @@
 pub mod forward;
 pub mod output;
 pub mod save;
+pub mod ui;
 
 use std::future::Future;
 use std::io::Write as _;
@@ -100,7 +101,7 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let options = Options {
+    let mut options = Options {
         read_timeout: args.read_timeout,
         policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
         reject_invalid: args.reject_invalid,
@@ -117,6 +118,7 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         drain_timeout: args.drain_timeout,
         format,
         view,
+        inspector: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -128,17 +130,27 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("--addr {}", args.addr))?;
         let bound = listener.local_addr()?;
+        let inspector = match args.ui {
+            Some(address) => Some(start_inspector(address, bound, &options, args.save.as_deref()).await?),
+            None => None,
+        };
+        options.inspector = inspector.clone();
         // Signals are caught from before the address is announced.
         let shutdown = shutdown_signal();
         let output = Output::start();
         // JSON output is JSON Lines only, the address included.
+        let page = inspector.as_ref().map(|i| i.url());
         let first = match format {
             Format::Json => {
                 let mut line = Vec::new();
-                let _ = Line::Listening(ListeningLine { url: format!("http://{bound}") }).write_to(&mut line);
+                let _ = Line::Listening(ListeningLine { url: format!("http://{bound}"), inspector: page })
+                    .write_to(&mut line);
                 line
             }
-            _ => format!("listening on http://{bound}\n").into_bytes(),
+            _ => match page {
+                Some(page) => format!("listening on http://{bound}\ninspector on {page}\n").into_bytes(),
+                None => format!("listening on http://{bound}\n").into_bytes(),
+            },
         };
         output.show(first, 0);
         if !bound.ip().is_loopback() {
@@ -148,6 +160,36 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         // The process ends here even when a writer is still blocked on a stopped terminal.
         Ok(if ended.all_delivered() { ExitCode::Success } else { ExitCode::Failure })
     })
+}
+
+/// Binds the page of `--ui` (never on the callback port), fills it with the tail of the save
+/// file, and serves it in the background.
+async fn start_inspector(
+    address: SocketAddr,
+    callbacks: SocketAddr,
+    options: &Options,
+    save: Option<&Path>,
+) -> anyhow::Result<Arc<ui::Inspector>> {
+    if address.port() == callbacks.port() && address.port() != 0 {
+        anyhow::bail!("--ui {address}: the page needs an address of its own, not the callback port");
+    }
+    let listener =
+        tokio::net::TcpListener::bind(address).await.with_context(|| format!("--ui {address}"))?;
+    let bound = listener.local_addr()?;
+    let target = options.forward.as_ref().map(|f| f.target.clone());
+    let inspector = ui::Inspector::new(bound, target, options.view.clone()).context("--ui")?;
+    if let Some(save) = save {
+        let (inspector, save, policy) = (inspector.clone(), save.to_path_buf(), options.policy.clone());
+        let loaded = tokio::task::spawn_blocking(move || ui::load_history(&inspector, &save, &policy)).await;
+        if let Ok(Err(error)) = loaded {
+            eprintln!("tiwhook: --ui: the save file's history could not be read: {error}");
+        }
+    }
+    tokio::spawn(inspector.clone().serve(listener));
+    if !bound.ip().is_loopback() {
+        eprintln!("tiwhook: the page listens on {bound}: anyone who can reach it and has the token can see the callbacks");
+    }
+    Ok(inspector)
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are in place when this returns (not when the
@@ -210,6 +252,8 @@ pub struct Options {
     pub drain_timeout: Duration,
     pub format: Format,
     pub view: View,
+    /// The page of `--ui`, which hears of every judged request.
+    pub inspector: Option<Arc<ui::Inspector>>,
 }
 
 /// How a run ended.
@@ -235,6 +279,9 @@ struct Judging {
     received: jiff::Timestamp,
     peer: SocketAddr,
     path: String,
+    /// The request target (path and query) and content type, for the page of `--ui`.
+    target: String,
+    content_type: Option<Vec<u8>>,
     body: Bytes,
     encoding: Option<Vec<u8>>,
     /// Told whether every callback of the body passed, when the answer depends on it.
@@ -303,7 +350,8 @@ pub async fn serve(
     let judge_thread = {
         let (policy, view, format, shown) =
             (options.policy.clone(), options.view.clone(), options.format, output.clone());
-        std::thread::spawn(move || judge_bodies(bodies, policy, view, format, &shown))
+        let inspector = options.inspector.clone();
+        std::thread::spawn(move || judge_bodies(bodies, policy, view, format, &shown, inspector.as_deref()))
     };
     let app = Arc::new(App {
         options,
@@ -595,6 +643,8 @@ async fn receive(
         received,
         peer,
         path: uri.path().to_string(),
+        target: uri.path_and_query().map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
+        content_type: content_type.map(|v| v.as_bytes().to_vec()),
         body,
         encoding: content_encoding.map(|v| v.as_bytes().to_vec()),
         verdict,
@@ -622,21 +672,41 @@ fn judge_bodies(
     view: View,
     format: Format,
     output: &Output,
+    inspector: Option<&ui::Inspector>,
 ) -> Summary {
     let mut summary = Summary { sources: 1, ..Summary::default() };
     while let Some(judging) = bodies.blocking_recv() {
-        let policy = Policy { now: judging.received.as_second(), ..policy.clone() };
+        let now = judging.received.as_second();
+        let policy = Policy { now, ..policy.clone() };
         let source = format!("#{} POST {}", judging.number, judging.path);
         let body = Body { bytes: &judging.body, encoding: judging.encoding.as_deref(), arrival: None };
         let mut text = Vec::new();
+        let mut shown_on_page = Vec::new();
         let judged = judge_body(&source, body, &policy, |report| {
             summary.add(&report);
             if text.is_empty() {
                 text = render(format, &view, &report, &judging);
             }
+            if inspector.is_some() {
+                shown_on_page.push(ui::report_value(&report, &view, now));
+            }
             Ok(())
         })
         .unwrap_or_default();
+        if let Some(inspector) = inspector {
+            let peer = judging.peer.to_string();
+            let seen = ui::Seen {
+                label: format!("#{}", judging.number),
+                received: judging.received,
+                peer: &peer,
+                target: &judging.target,
+                content_type: judging.content_type.as_deref(),
+                content_encoding: judging.encoding.as_deref(),
+                body: &judging.body,
+                saved: false,
+            };
+            inspector.record(&seen, shown_on_page);
+        }
         if judged.reports == 0 {
             output.say(format!("{}: the body is empty", escape(&source)));
         }
