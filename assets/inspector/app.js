@@ -7,7 +7,8 @@ const api = (path) => `${path}${path.includes("?") ? "&" : "?"}token=${encodeURI
 const byId = (id) => document.getElementById(id);
 
 const entries = new Map(); // id -> summary
-let order = []; // ids, newest first
+let order = []; // ids, oldest first
+const KEPT = 10000; // as many as listen keeps: the page's memory is bounded too
 let openId = null;
 let openFull = null;
 let bodyRaw = false;
@@ -31,7 +32,10 @@ function duration(seconds) {
 function add(summary) {
   if (entries.has(summary.id)) return;
   entries.set(summary.id, summary);
-  order.unshift(summary.id);
+  order.push(summary.id);
+  if (order.length > KEPT * 1.1) {
+    for (const old of order.splice(0, order.length - KEPT)) entries.delete(old);
+  }
   const events = byId("filter-event");
   if (summary.event_type && ![...events.options].some((o) => o.value === summary.event_type)) {
     events.append(el("option", summary.event_type));
@@ -50,7 +54,8 @@ function drawList() {
   const rows = byId("rows");
   rows.replaceChildren();
   let shown = 0, hidden = 0;
-  for (const id of order) {
+  for (let i = order.length - 1; i >= 0; i--) {
+    const id = order[i];
     const s = entries.get(id);
     if (!visible(s)) { hidden++; continue; }
     if (shown >= SHOWN) continue;
@@ -58,7 +63,9 @@ function drawList() {
     const tr = el("tr");
     tr.dataset.id = id;
     if (id === openId) tr.classList.add("open");
-    tr.append(el("td", s.received), el("td", s.verdict === "valid" ? "✓" : "✗", s.verdict),
+    const when = el("td", String(s.received).slice(5, 19));
+    when.title = s.received;
+    tr.append(when, el("td", s.verdict === "valid" ? "✓" : "✗", s.verdict),
       el("td", s.event_type ?? "(not JSON)"), el("td", s.task_id ?? ""), el("td", s.room_id ?? ""),
       el("td", duration(s.duration_seconds)), el("td", s.finish_reason ?? ""));
     tr.title = (s.codes || []).map((c) => `${c.severity}[${c.code}]`).join(" ");
@@ -68,7 +75,13 @@ function drawList() {
   const more = order.length - hidden - shown;
   byId("hidden-count").textContent = [hidden ? `${hidden} hidden by the filters` : "",
     more > 0 ? `${more} more not drawn` : ""].filter(Boolean).join("; ");
-  drawTasks();
+  if (!byId("tasks-view").hidden) drawTasks();
+}
+
+// Many callbacks a second redraw the page a few times a second, not once each.
+let pending = null;
+function redrawSoon() {
+  if (pending === null) pending = setTimeout(() => { pending = null; drawList(); }, 150);
 }
 
 async function open(id) {
@@ -121,7 +134,7 @@ function drawBody() {
 
 function drawTasks() {
   const tasks = new Map();
-  for (const id of [...order].reverse()) {
+  for (const id of order) {
     const s = entries.get(id);
     if (!s.task_id || !s.event_type) continue;
     const t = tasks.get(s.task_id) ?? { id: s.task_id, room: s.room_id, start: null, stop: null, duration: null, reason: null, callbacks: 0, duplicates: 0, seen: new Set() };
@@ -165,6 +178,7 @@ function tab(name) {
     byId(`${which}-view`).hidden = which !== name;
     byId(`tab-${which}`).classList.toggle("active", which === name);
   }
+  if (name === "tasks") drawTasks();
 }
 
 async function load() {
@@ -177,7 +191,7 @@ function connect() {
   const events = new EventSource(api("/api/events"));
   events.onopen = () => { byId("status").textContent = "live"; };
   events.onerror = () => { byId("status").textContent = "reconnecting…"; };
-  events.onmessage = (message) => { add(JSON.parse(message.data)); drawList(); };
+  events.onmessage = (message) => { add(JSON.parse(message.data)); redrawSoon(); };
   events.addEventListener("lagged", () => load());
 }
 
@@ -188,6 +202,6 @@ byId("tab-callbacks").addEventListener("click", () => tab("callbacks"));
 byId("tab-tasks").addEventListener("click", () => tab("tasks"));
 byId("body-toggle").addEventListener("click", () => { bodyRaw = !bodyRaw; drawBody(); });
 byId("replay").addEventListener("click", replay);
-setInterval(drawTasks, 1000); // running tasks' ages tick
+setInterval(() => { if (!byId("tasks-view").hidden) drawTasks(); }, 1000); // running tasks' ages tick
 connect();
 load();

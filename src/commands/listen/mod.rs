@@ -173,11 +173,11 @@ async fn start_inspector(
     if address.port() == callbacks.port() && address.port() != 0 {
         anyhow::bail!("--ui {address}: the page needs an address of its own, not the callback port");
     }
-    let listener =
-        tokio::net::TcpListener::bind(address).await.with_context(|| format!("--ui {address}"))?;
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("--ui {address}"))?;
     let bound = listener.local_addr()?;
     let target = options.forward.as_ref().map(|f| f.target.clone());
-    let inspector = ui::Inspector::new(bound, target, options.view.clone()).context("--ui")?;
+    let inspector =
+        ui::Inspector::new(bound, target, options.view.clone(), options.policy.clone()).context("--ui")?;
     if let Some(save) = save {
         let (inspector, save, policy) = (inspector.clone(), save.to_path_buf(), options.policy.clone());
         let loaded = tokio::task::spawn_blocking(move || ui::load_history(&inspector, &save, &policy)).await;
@@ -187,7 +187,9 @@ async fn start_inspector(
     }
     tokio::spawn(inspector.clone().serve(listener));
     if !bound.ip().is_loopback() {
-        eprintln!("tiwhook: the page listens on {bound}: anyone who can reach it and has the token can see the callbacks");
+        eprintln!(
+            "tiwhook: the page listens on {bound}: anyone who can reach it and has the token can see the callbacks"
+        );
     }
     Ok(inspector)
 }
@@ -688,7 +690,7 @@ fn judge_bodies(
                 text = render(format, &view, &report, &judging);
             }
             if inspector.is_some() {
-                shown_on_page.push(ui::report_value(&report, &view, now));
+                shown_on_page.push(ui::report_summary(&report));
             }
             Ok(())
         })
@@ -705,7 +707,7 @@ fn judge_bodies(
                 body: &judging.body,
                 saved: false,
             };
-            inspector.record(&seen, shown_on_page);
+            inspector.record(&seen, &shown_on_page);
         }
         if judged.reports == 0 {
             output.say(format!("{}: the body is empty", escape(&source)));

@@ -68,21 +68,24 @@ pub struct Seen<'a> {
     pub saved: bool,
 }
 
-/// One callback (or body) in the ring.
+/// One request in the ring: what the list shows, and the request as it came, judged again when
+/// it is opened (judging is deterministic for a given clock, so the page shows what `listen` saw).
 struct Entry {
     id: u64,
     /// What the list shows, as a JSON object.
     summary: Arc<str>,
-    /// Everything the opened callback shows, as a JSON object.
-    full: String,
-    body: Bytes,
+    label: String,
+    received: jiff::Timestamp,
+    peer: String,
+    target: String,
     content_type: Option<Vec<u8>>,
     content_encoding: Option<Vec<u8>>,
+    body: Bytes,
 }
 
 impl Entry {
     fn size(&self) -> usize {
-        self.summary.len() + self.full.len() + self.body.len() + 64
+        self.summary.len() + self.label.len() + self.peer.len() + self.target.len() + self.body.len() + 128
     }
 }
 
@@ -102,12 +105,19 @@ pub struct Inspector {
     forward: Option<Uri>,
     client: Client<HttpConnector, Full<Bytes>>,
     view: View,
+    /// Keys, strictness and expiry, for judging an opened callback again.
+    policy: Policy,
 }
 
 impl Inspector {
     /// An inspector for a page served at `address`; replays go to `forward` unless the page
     /// names another URL.
-    pub fn new(address: SocketAddr, forward: Option<Uri>, view: View) -> io::Result<Arc<Inspector>> {
+    pub fn new(
+        address: SocketAddr,
+        forward: Option<Uri>,
+        view: View,
+        policy: Policy,
+    ) -> io::Result<Arc<Inspector>> {
         let mut secret = [0u8; 16];
         getrandom::fill(&mut secret).map_err(|e| io::Error::other(e.to_string()))?;
         let (events, _) = broadcast::channel(1024);
@@ -119,6 +129,7 @@ impl Inspector {
             forward,
             client: Client::builder(TokioExecutor::new()).build_http(),
             view,
+            policy,
         }))
     }
 
@@ -132,19 +143,22 @@ impl Inspector {
     }
 
     /// Adds a judged request to the ring (evicting the oldest past the bounds) and tells the
-    /// pages that are open.
-    pub fn record(&self, seen: &Seen<'_>, reports: Vec<Value>) {
+    /// pages that are open. `reports` are the [`report_summary`] of each of its callbacks.
+    pub fn record(&self, seen: &Seen<'_>, reports: &[Value]) {
         let mut ring = self.ring();
         let id = ring.next_id;
         ring.next_id += 1;
-        let (summary, full) = describe(id, seen, &reports, &self.view);
+        let summary = summarize(id, seen, reports, &self.view);
         let entry = Entry {
             id,
             summary: Arc::from(summary.to_string()),
-            full: full.to_string(),
-            body: Bytes::copy_from_slice(seen.body),
+            label: seen.label.clone(),
+            received: seen.received,
+            peer: seen.peer.to_string(),
+            target: seen.target.to_string(),
             content_type: seen.content_type.map(<[u8]>::to_vec),
             content_encoding: seen.content_encoding.map(<[u8]>::to_vec),
+            body: Bytes::copy_from_slice(seen.body),
         };
         ring.bytes += entry.size();
         let announced = entry.summary.clone();
@@ -157,6 +171,37 @@ impl Inspector {
         drop(ring);
         // No page open is no error.
         let _ = self.events.send(announced);
+    }
+
+    /// Everything the opened callback shows: the request, the body, and each callback judged
+    /// again as it was when it arrived, with every finding and the detailed view.
+    fn opened(&self, id: u64) -> Option<String> {
+        let ring = self.ring();
+        let entry = ring.entries.iter().find(|e| e.id == id)?;
+        let now = entry.received.as_second();
+        let policy = Policy { now, ..self.policy.clone() };
+        let mut reports = Vec::new();
+        let body = Body { bytes: &entry.body, encoding: entry.content_encoding.as_deref(), arrival: None };
+        let _ = judge_body(&entry.label, body, &policy, |report| {
+            reports.push(report_value(&report, &self.view, now));
+            Ok(())
+        });
+        let mut full: Value = serde_json::from_str(&entry.summary).unwrap_or(Value::Null);
+        full["request"] = json!({
+            "peer": entry.peer,
+            "target": entry.target,
+            "content_type": entry.content_type.as_deref().map(|t| String::from_utf8_lossy(t).into_owned()),
+            "content_encoding": entry.content_encoding.as_deref().map(|t| String::from_utf8_lossy(t).into_owned()),
+            "bytes": entry.body.len(),
+        });
+        let text = std::str::from_utf8(&entry.body).ok();
+        full["body_text"] = json!(text);
+        if text.is_none() {
+            use base64::Engine as _;
+            full["body_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(&entry.body));
+        }
+        full["reports"] = Value::Array(reports);
+        Some(full.to_string())
     }
 
     /// Serves the page on `listener` until the task is dropped.
@@ -186,7 +231,9 @@ impl Inspector {
         let host = headers.get(header::HOST)?.to_str().ok()?;
         let port = self.address.port();
         let allowed = match host.parse::<SocketAddr>() {
-            Ok(addr) => addr.port() == port && (addr.ip() == self.address.ip() || self.address.ip().is_unspecified()),
+            Ok(addr) => {
+                addr.port() == port && (addr.ip() == self.address.ip() || self.address.ip().is_unspecified())
+            }
             Err(_) => host == format!("localhost:{port}") && self.address.ip().is_loopback(),
         };
         allowed.then(|| host.to_string())
@@ -194,13 +241,12 @@ impl Inspector {
 
     /// Whether the request carries the run's token, in its query or an `X-Tiwhook-Token` header.
     fn token_given(&self, uri: &Uri, headers: &HeaderMap) -> bool {
-        let from_query = uri
-            .query()
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .find_map(|pair| pair.strip_prefix("token="));
+        let from_query =
+            uri.query().into_iter().flat_map(|q| q.split('&')).find_map(|pair| pair.strip_prefix("token="));
         let from_header = headers.get("x-tiwhook-token").and_then(|v| v.to_str().ok());
-        from_query.or(from_header).is_some_and(|given| bool::from(given.as_bytes().ct_eq(self.token.as_bytes())))
+        from_query
+            .or(from_header)
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(self.token.as_bytes())))
     }
 
     async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<BoxBody<Bytes, Infallible>> {
@@ -233,9 +279,8 @@ impl Inspector {
             (Method::GET, "/api/events") => self.events_stream(),
             (Method::GET, path) if path.starts_with("/api/callback/") => {
                 let id = path["/api/callback/".len()..].parse::<u64>().ok();
-                let ring = self.ring();
-                match id.and_then(|id| ring.entries.iter().find(|e| e.id == id)) {
-                    Some(entry) => page(entry.full.clone(), "application/json"),
+                match id.and_then(|id| self.opened(id)) {
+                    Some(full) => page(full, "application/json"),
                     None => refuse(StatusCode::NOT_FOUND, "no such callback (it may have left the ring)\n"),
                 }
             }
@@ -298,7 +343,9 @@ impl Inspector {
             },
             None => match &self.forward {
                 Some(uri) => uri.clone(),
-                None => return json!({"error": "no application to replay to: give a URL, or start listen with --forward-to"}),
+                None => {
+                    return json!({"error": "no application to replay to: give a URL, or start listen with --forward-to"});
+                }
             },
         };
         let found = {
@@ -339,7 +386,9 @@ impl Inspector {
                 "answer": String::from_utf8_lossy(&answer),
             }),
             Ok(Err(error)) => json!({"url": target.to_string(), "error": error}),
-            Err(_) => json!({"url": target.to_string(), "error": format!("no answer within {}", crate::delivery::duration_text(REPLAY_TIMEOUT))}),
+            Err(_) => {
+                json!({"url": target.to_string(), "error": format!("no answer within {}", crate::delivery::duration_text(REPLAY_TIMEOUT))})
+            }
         }
     }
 }
@@ -374,59 +423,45 @@ pub fn report_value(report: &Report<'_>, view: &View, now: i64) -> Value {
     json!({"callback": callback, "findings": findings, "detail": String::from_utf8_lossy(&text)})
 }
 
-/// The summary (for the list) and the whole (for the opened callback) of a request.
-fn describe(id: u64, seen: &Seen<'_>, reports: &[Value], view: &View) -> (Value, Value) {
-    let first = reports.first().map(|r| &r["callback"]);
-    let field = |name: &str| first.map_or(Value::Null, |c| c[name].clone());
-    let detail = |name: &str| first.map_or(Value::Null, |c| c["details"][name].clone());
-    let seconds = seen.received.as_second().max(0) as u64;
-    let received_local = timefmt::local(seconds, &view.zone);
-    let codes: Vec<Value> = reports
-        .iter()
-        .flat_map(|r| r["findings"].as_array().cloned().unwrap_or_default())
-        .map(|f| json!({"severity": f["severity"], "code": f["code"]}))
-        .collect();
-    let verdict = if reports.is_empty() {
-        Value::from("invalid")
-    } else if reports.iter().all(|r| r["callback"]["verdict"] == "valid") {
-        Value::from("valid")
-    } else {
-        Value::from("invalid")
+/// What the list shows of one callback, taken from its report without rendering it.
+pub fn report_summary(report: &Report<'_>) -> Value {
+    use crate::judge::report::Value as Field;
+    let time = |key: &str| match report.field(key) {
+        Field::Time(t) => Value::from(timefmt::rfc3339(*t)),
+        _ => Value::Null,
     };
-    let summary = json!({
-        "id": id,
-        "label": seen.label,
-        "received_ms": seen.received.as_millisecond(),
-        "received": received_local,
-        "verdict": verdict,
-        "event_type": field("event_type"),
-        "task_id": detail("task_id"),
-        "room_id": detail("room_id"),
-        "start": detail("start"),
-        "stop": detail("stop"),
-        "duration_seconds": detail("duration_seconds"),
-        "finish_reason": detail("finish_reason"),
-        "signature": field("signature"),
+    let text = |key: &str| report.field(key).as_text().map_or(Value::Null, Value::from);
+    let codes: Vec<Value> =
+        report.findings.iter().map(|f| json!({"severity": f.severity.as_str(), "code": f.code})).collect();
+    json!({
+        "verdict": report.verdict.as_str(),
+        "event_type": report.event_type,
+        "signature": report.signature.as_str(),
+        "task_id": text("task_id"),
+        "room_id": report.field("room_id").as_number(),
+        "start": time("start"),
+        "stop": time("stop"),
+        "duration_seconds": report.span().map(|(_, seconds)| seconds),
+        "finish_reason": text("finish_reason"),
         "codes": codes,
-        "documents": reports.len(),
-        "saved": seen.saved,
-    });
-    let text = std::str::from_utf8(seen.body).ok();
-    let mut full = summary.clone();
-    full["request"] = json!({
-        "peer": seen.peer,
-        "target": seen.target,
-        "content_type": seen.content_type.map(|t| String::from_utf8_lossy(t).into_owned()),
-        "content_encoding": seen.content_encoding.map(|t| String::from_utf8_lossy(t).into_owned()),
-        "bytes": seen.body.len(),
-    });
-    full["body_text"] = json!(text);
-    if text.is_none() {
-        use base64::Engine as _;
-        full["body_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(seen.body));
-    }
-    full["reports"] = Value::Array(reports.to_vec());
-    (summary, full)
+    })
+}
+
+/// The list's entry for a request: its first callback's summary, the verdict of them all, and
+/// when and how it came.
+fn summarize(id: u64, seen: &Seen<'_>, reports: &[Value], view: &View) -> Value {
+    let mut summary =
+        reports.first().cloned().unwrap_or_else(|| json!({"signature": "unchecked", "codes": []}));
+    let valid = !reports.is_empty() && reports.iter().all(|r| r["verdict"] == "valid");
+    let seconds = seen.received.as_second().max(0) as u64;
+    summary["verdict"] = json!(if valid { "valid" } else { "invalid" });
+    summary["id"] = json!(id);
+    summary["label"] = json!(seen.label);
+    summary["received_ms"] = json!(seen.received.as_millisecond());
+    summary["received"] = json!(timefmt::local(seconds, &view.zone));
+    summary["documents"] = json!(reports.len());
+    summary["saved"] = json!(seen.saved);
+    summary
 }
 
 /// The tail of the save file (its last [`RING_ENTRIES`] captures), judged as they were received,
@@ -458,7 +493,8 @@ pub fn load_history(inspector: &Inspector, save: &std::path::Path, policy: &Poli
         let mut documents = Documents::new(*line);
         let Ok(Some(Item::Document(document))) = documents.next_item() else { continue };
         let Some(captured) = capture::body_of(document.doc.bytes(), document.doc.root()) else { continue };
-        let received = captured.received_at.parse::<jiff::Timestamp>().unwrap_or_else(|_| jiff::Timestamp::now());
+        let received =
+            captured.received_at.parse::<jiff::Timestamp>().unwrap_or_else(|_| jiff::Timestamp::now());
         let number = first_line + n as u64;
         let seen = Seen {
             label: format!("line {number}"),
@@ -472,13 +508,14 @@ pub fn load_history(inspector: &Inspector, save: &std::path::Path, policy: &Poli
         };
         let judged_at = Policy { now: received.as_second(), ..policy.clone() };
         let mut reports = Vec::new();
-        let body = Body { bytes: &captured.body, encoding: captured.content_encoding.as_deref(), arrival: None };
+        let body =
+            Body { bytes: &captured.body, encoding: captured.content_encoding.as_deref(), arrival: None };
         let source = seen.label.clone();
         let _ = judge_body(&source, body, &judged_at, |report| {
-            reports.push(report_value(&report, &inspector.view, received.as_second()));
+            reports.push(report_summary(&report));
             Ok(())
         });
-        inspector.record(&seen, reports);
+        inspector.record(&seen, &reports);
         loaded += 1;
     }
     Ok(loaded)
@@ -536,7 +573,10 @@ impl hyper::body::Body for Stream {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.receiver.poll_recv(cx).map(|next| next.map(|bytes| Ok(Frame::data(bytes))))
     }
 }
@@ -547,7 +587,7 @@ mod tests {
 
     fn inspector() -> Arc<Inspector> {
         let view = View { zone: jiff::tz::TimeZone::UTC, now: 0, key_origins: Vec::new(), color: false };
-        Inspector::new("127.0.0.1:4040".parse().unwrap(), None, view).unwrap()
+        Inspector::new("127.0.0.1:4040".parse().unwrap(), None, view, Policy::default()).unwrap()
     }
 
     #[test]
@@ -582,7 +622,7 @@ mod tests {
                 body: &body,
                 saved: false,
             };
-            inspector.record(&seen, Vec::new());
+            inspector.record(&seen, &[]);
         }
         let ring = inspector.ring();
         assert_eq!(ring.entries.len(), RING_ENTRIES);
