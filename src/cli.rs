@@ -217,6 +217,7 @@ Examples:
   tiwhook listen                                   on http://127.0.0.1:8080, any path
   tiwhook listen --save received.ndjson --forward-to http://127.0.0.1:3000/tiw
   tiwhook listen --addr 0.0.0.0:8080 --compact     reachable from other hosts: mind who can post
+  tiwhook listen --save received.ndjson --ui       and a live page at the URL it prints
 
 Each POST is answered 200 {\"error_code\":0} once handled (400 for an invalid one with
 --reject-invalid, so that Tencent retries it); other methods 405, bodies over 1 MiB 413.

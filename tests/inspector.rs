@@ -317,3 +317,37 @@ fn the_page_loads_with_twenty_thousand_callbacks_in_bounded_memory() {
     running.signal(libc::SIGTERM);
     running.wait(Duration::from_secs(15));
 }
+
+#[test]
+fn the_page_starts_with_the_tail_of_the_save_file() {
+    let dir = temp_dir("ui-history");
+    let save = dir.join("save.ndjson");
+    let line = |task: &str| {
+        format!(
+            "{{\"tiwhook_capture\":1,\"received_at\":\"2025-11-25T04:00:01.123Z\",\"peer\":\"203.0.113.9:1\",\"method\":\"POST\",\"path\":\"/tiw?x=1\",\"content_type\":\"application/json\",\"body\":{}}}\n",
+            started_line(task)
+        )
+    };
+    std::fs::write(&save, line("from-yesterday") + &line("from-this-morning")).unwrap();
+    let (mut running, page) = receiver(&["--save", save.to_str().unwrap()]);
+    let base = page.split("/?").next().unwrap().to_string();
+    let token = page.split("token=").nth(1).unwrap().to_string();
+    let address = base.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /api/callbacks?token={token} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap();
+    let list: Value = serde_json::from_str(body).unwrap();
+    let tasks: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["task_id"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["from-yesterday", "from-this-morning"]);
+    assert_eq!(list[0]["label"], "line 1");
+    assert_eq!(list[1]["saved"], true);
+    assert_eq!(list[1]["verdict"], "valid", "judged as it was when it arrived: {}", list[1]);
+    running.signal(libc::SIGTERM);
+    running.wait(Duration::from_secs(15));
+}
