@@ -149,6 +149,29 @@ impl Received {
     }
 }
 
+/// Reads one HTTP/1.1 request (its head and a `Content-Length` body) from `reader`; `None` at
+/// the end of the connection.
+pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Received> {
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received { head, body })
+}
+
 /// How a test application answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answers {
@@ -167,7 +190,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn start(answers: Answers, path: &str) -> TestApp {
-        use std::io::{BufRead, BufReader, Read, Write};
+        use std::io::{BufReader, Write};
         let backlog = match answers {
             Answers::OneAtATime { backlog } => backlog,
             Answers::Never => 128,
@@ -186,26 +209,8 @@ impl TestApp {
                 }
                 // One request per connection, then close it, as `http.server` does by default.
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    head.push_str(&line);
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                if head.is_empty() || reader.read_exact(&mut body).is_err() {
-                    continue;
-                }
-                sink.lock().unwrap().push(Received { head, body });
+                let Some(received) = read_request(&mut reader) else { continue };
+                sink.lock().unwrap().push(received);
                 let answer =
                     "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Length: 16\r\n\r\n{\"error_code\":0}";
                 let _ = stream.write_all(answer.as_bytes());
