@@ -32,11 +32,10 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 
 use crate::cli::{SendArgs, SendFormat};
-use crate::commands::example::Random;
-use crate::commands::sign::sign_all;
 use crate::config::{self, Environment};
 use crate::delivery;
 use crate::exit_codes::ExitCode;
+use crate::random::Random;
 use crate::read::capture;
 use crate::read::framing::{Item, MAX_DOCUMENT_BYTES};
 use crate::read::items::{Framer, OpenInput, corrupt_archive, read_streams};
@@ -44,6 +43,7 @@ use crate::read::source::{Entry, expand};
 use crate::read::tape::Node;
 use crate::render::contract::{AttemptLine, DeliveryLine, DeliverySummaryLine, Line, RetryLine};
 use crate::render::plural;
+use crate::resign::sign_all;
 use crate::sanitize::escape;
 
 /// The most of an answer's body read; the rest is left unread.

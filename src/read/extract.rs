@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 
 use crate::read::framing::{Broken, Document, Item, MAX_DOCUMENT_BYTES};
+use crate::read::locate::callback_start;
 use crate::read::tape::{self, Node, Parsed, Tape, Value as Json};
 use crate::read::window::{Position, Window};
 
@@ -697,43 +698,6 @@ fn repr_string(text: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, (Stri
     let text = String::from_utf8(value).map_err(|_| ("a string that is not UTF-8".to_string(), at))?;
     out.extend_from_slice(serde_json::to_string(&text).unwrap_or_default().as_bytes());
     Ok(i + 1)
-}
-
-/// Where a callback seems to start in `text`: the `{` that encloses the first mention of
-/// `"EventType"` (raw, escaped once or twice inside JSON strings, in nginx's `\x22` form, with
-/// CSV's doubled quotes, percent-encoded, or in a Python repr), found by matching braces
-/// backwards from it. `None` when the text mentions no `EventType` key.
-pub fn callback_start(text: &[u8]) -> Option<usize> {
-    let mention = [
-        &b"\"EventType\""[..],
-        b"\\\"EventType\\\"",
-        b"\\\\\\\"EventType\\\\\\\"",
-        b"\\x22EventType\\x22",
-        b"\"\"EventType\"\"",
-        b"'EventType'",
-    ]
-    .iter()
-    .filter_map(|needle| memchr::memmem::find(text, needle))
-    .min();
-    let mention = match mention {
-        Some(mention) => mention,
-        None => {
-            // Percent-encoded, the brace is `%7B`.
-            let at = memchr::memmem::find(text, b"%22EventType%22")?;
-            return memchr::memmem::rfind(&text[..at], b"%7B")
-                .or_else(|| memchr::memmem::rfind(&text[..at], b"%7b"));
-        }
-    };
-    let mut depth = 0usize;
-    for at in (0..mention).rev() {
-        match text[at] {
-            b'}' => depth += 1,
-            b'{' if depth == 0 => return Some(at),
-            b'{' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::read::extract;
+use crate::read::locate;
 use crate::read::tape::{self, Doc, Parsed, Tape};
 use crate::read::window::{Position, Window};
 
@@ -270,7 +270,7 @@ impl<R: Read> Documents<R> {
             if n > 0 && matches!(line.first(), Some(b'{' | b'[')) {
                 return None;
             }
-            if let Some(at) = extract::callback_start(line).filter(|&at| n > 0 || at > 0) {
+            if let Some(at) = locate::callback_start(line).filter(|&at| n > 0 || at > 0) {
                 let place = self.frames.position_of(from + at);
                 let lead = if n == 0 {
                     format!("a callback starts at column {}", place.column)

@@ -3,7 +3,8 @@
 //! The parser that builds the tape does not record positions: well-formed callbacks, nearly all of
 //! them, never need one. When a finding is made, this small scanner walks the raw bytes along the
 //! finding's path to the offending value (or key). It only ever sees documents that parsed, and it
-//! never recurses, so no input can make it overflow the stack.
+//! never recurses, so no input can make it overflow the stack. [`callback_start`] does the same
+//! for a line of a log: where what looks like a callback starts, in whatever escaping it is.
 
 /// One step of a path into a document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +185,43 @@ fn key_is(quoted: &[u8], name: &str) -> bool {
     } else {
         inner == name.as_bytes()
     }
+}
+
+/// Where a callback seems to start in `text`: the `{` that encloses the first mention of
+/// `"EventType"` (raw, escaped once or twice inside JSON strings, in nginx's `\x22` form, with
+/// CSV's doubled quotes, percent-encoded, or in a Python repr), found by matching braces
+/// backwards from it. `None` when the text mentions no `EventType` key.
+pub fn callback_start(text: &[u8]) -> Option<usize> {
+    let mention = [
+        &b"\"EventType\""[..],
+        b"\\\"EventType\\\"",
+        b"\\\\\\\"EventType\\\\\\\"",
+        b"\\x22EventType\\x22",
+        b"\"\"EventType\"\"",
+        b"'EventType'",
+    ]
+    .iter()
+    .filter_map(|needle| memchr::memmem::find(text, needle))
+    .min();
+    let mention = match mention {
+        Some(mention) => mention,
+        None => {
+            // Percent-encoded, the brace is `%7B`.
+            let at = memchr::memmem::find(text, b"%22EventType%22")?;
+            return memchr::memmem::rfind(&text[..at], b"%7B")
+                .or_else(|| memchr::memmem::rfind(&text[..at], b"%7b"));
+        }
+    };
+    let mut depth = 0usize;
+    for at in (0..mention).rev() {
+        match text[at] {
+            b'}' => depth += 1,
+            b'{' if depth == 0 => return Some(at),
+            b'{' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
