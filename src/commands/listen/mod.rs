@@ -37,16 +37,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Method, Request, Response, StatusCode, Uri, header};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::{mpsc, oneshot};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::cli::{ListenArgs, ListenFormat};
 use crate::config::{self, Environment};
@@ -313,10 +310,6 @@ pub fn parse_forward_url(text: &str) -> Result<Uri, String> {
     }
 }
 
-/// The address of the client of one connection.
-#[derive(Clone, Copy, Debug)]
-struct Peer(SocketAddr);
-
 /// Serves callbacks on `listener` until `shutdown` completes; then stops accepting, finishes the
 /// requests in flight, drains the forwards, says how the run ended, and returns that. A second
 /// Ctrl-C or SIGTERM during all that exits the process at once.
@@ -383,13 +376,8 @@ async fn accept_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let read_timeout = app.options.read_timeout;
-    let router = Router::new()
-        .fallback(receive)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, read_timeout))
-        .with_state(app.clone());
-    // Connections are served by hyper directly (not `axum::serve`) to bound the time a request's
-    // head may take as well: a client that dribbles its headers is cut off.
+    // hyper bounds the time a request's head may take (a client that dribbles its headers is cut
+    // off), and `receive_request` the time its body may take.
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut last_complaint: Option<Instant> = None;
@@ -411,7 +399,11 @@ async fn accept_until(
                 };
                 let mut builder = hyper::server::conn::http1::Builder::new();
                 builder.timer(TokioTimer::new()).header_read_timeout(read_timeout);
-                let service = TowerToHyperService::new(router.clone().layer(Extension(Peer(peer))));
+                let app = app.clone();
+                let service = hyper::service::service_fn(move |request| {
+                    let app = app.clone();
+                    async move { Ok::<_, std::convert::Infallible>(receive_request(app, peer, request).await) }
+                });
                 let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     let _ = connection.await;
@@ -589,18 +581,47 @@ async fn say_skips(forwarder: Arc<Forwarder>, output: Arc<Output>) {
     }
 }
 
-async fn receive(
-    State(app): State<Arc<App>>,
-    Extension(Peer(peer)): Extension<Peer>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if method != Method::POST {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "only POST is a callback\n")
-            .into_response();
+/// An answer with a status, a content type and a body.
+fn answer(status: StatusCode, content_type: &'static str, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// One request: only a `POST` is a callback; its body must come within the read timeout (else
+/// 408) and hold at most [`MAX_BODY`] bytes (else 413).
+async fn receive_request(
+    app: Arc<App>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    if parts.method != Method::POST {
+        let mut refused = answer(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only POST is a callback\n");
+        refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return refused;
     }
+    let read = tokio::time::timeout(app.options.read_timeout, Limited::new(body, MAX_BODY).collect()).await;
+    let body = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return answer(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "the body is over 1 MiB\n");
+        }
+        // The client went away mid-body: nobody reads this answer.
+        Ok(Err(_)) => return answer(StatusCode::BAD_REQUEST, "text/plain", "the body broke off\n"),
+        Err(_) => return answer(StatusCode::REQUEST_TIMEOUT, "text/plain", "the body took too long\n"),
+    };
+    receive(&app, peer, &parts.uri, &parts.headers, body).await
+}
+
+async fn receive(
+    app: &App,
+    peer: SocketAddr,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let number = app.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let received = jiff::Timestamp::now();
     let content_type = headers.get(header::CONTENT_TYPE);
@@ -620,7 +641,11 @@ async fn receive(
             Err(error) => {
                 app.not_saved.fetch_add(1, Ordering::Relaxed);
                 app.output.say(format!("#{number}: cannot save the callback: {error}"));
-                return (StatusCode::INTERNAL_SERVER_ERROR, "could not save the callback\n").into_response();
+                return answer(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    "could not save the callback\n",
+                );
             }
         }
     }
@@ -633,10 +658,10 @@ async fn receive(
             content_encoding: content_encoding.cloned(),
         });
     }
-    let (verdict, answer) = match app.options.reject_invalid {
+    let (verdict, told) = match app.options.reject_invalid {
         true => {
-            let (told, answer) = oneshot::channel();
-            (Some(told), Some(answer))
+            let (verdict, told) = oneshot::channel();
+            (Some(verdict), Some(told))
         }
         false => (None, None),
     };
@@ -655,15 +680,14 @@ async fn receive(
     if let Some(sender) = sender {
         let _ = sender.send(judging).await;
     }
-    let valid = match answer {
-        Some(answer) => answer.await.unwrap_or(false),
+    let valid = match told {
+        Some(told) => told.await.unwrap_or(false),
         None => true,
     };
     if !valid {
-        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":1}")
-            .into_response();
+        return answer(StatusCode::BAD_REQUEST, "application/json", "{\"error_code\":1}");
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"error_code\":0}").into_response()
+    answer(StatusCode::OK, "application/json", "{\"error_code\":0}")
 }
 
 /// The judging thread: judges each body, counts its callbacks, shows the first (a body should
