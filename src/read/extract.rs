@@ -670,20 +670,15 @@ fn repr_string(text: &[u8], at: usize, out: &mut Vec<u8>) -> Result<usize, (Stri
                     b'n' => value.push(b'\n'),
                     b't' => value.push(b'\t'),
                     b'r' => value.push(b'\r'),
-                    b'x' => {
-                        let h = text.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+                    b'x' | b'u' => {
+                        // `\xHH` or `\uHHHH`: a character by its code.
+                        let digits = if escaped == b'x' { 2 } else { 4 };
+                        let h = text.get(i + 2..i + 2 + digits).and_then(|h| std::str::from_utf8(h).ok());
                         let c = h.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32);
-                        let c = c.ok_or(("a `\\x` escape without two hex digits".to_string(), i))?;
+                        let missing = format!("a `\\{}` escape without {digits} hex digits", escaped as char);
+                        let c = c.ok_or((missing, i))?;
                         value.extend_from_slice(c.to_string().as_bytes());
-                        i += 4;
-                        continue;
-                    }
-                    b'u' => {
-                        let h = text.get(i + 2..i + 6).and_then(|h| std::str::from_utf8(h).ok());
-                        let c = h.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32);
-                        let c = c.ok_or(("a `\\u` escape without four hex digits".to_string(), i))?;
-                        value.extend_from_slice(c.to_string().as_bytes());
-                        i += 6;
+                        i += 2 + digits;
                         continue;
                     }
                     _ => return Err((format!("the escape `\\{}` has no JSON form", escaped as char), i)),
