@@ -329,3 +329,34 @@ fn example_tells_one_story_and_seeds_differ() {
     assert!(listed.status.success());
     assert!(String::from_utf8_lossy(&listed.stdout).lines().any(|l| l == "WhiteboardPushStopped"));
 }
+
+#[test]
+fn send_goes_on_with_stdout_and_stderr_in_a_pipe_nobody_reads_and_ctrl_c_ends_it() {
+    let app = TestApp::start(Answers::OneAtATime { backlog: 64 }, "/tiw");
+    let dir = temp_dir("send-blocked");
+    let input = dir.join("in.ndjson");
+    // Far more report than a pipe holds, and a line that is not JSON for stderr.
+    std::fs::write(&input, format!("not json\n{}", callbacks(3000))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
+        .args(["send", "--concurrency", "4", &app.url, input.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Neither pipe is read: the deliveries go on all the same.
+    let (_out, _err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    assert_eq!(app.wait_for(3000, Duration::from_secs(120)).len(), 3000);
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "Ctrl-C did not end it");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1), "its report could not be written: not a success");
+}

@@ -57,6 +57,8 @@ const WINDOW_BYTES: usize = 8 * 1024 * 1024;
 const WINDOWS_AHEAD: usize = 2;
 /// After Ctrl-C, how long the rest of the input is read to count what was not sent.
 const COUNT_AFTER_INTERRUPT: Duration = Duration::from_secs(2);
+/// How long the end waits for an output that is not read, after Ctrl-C.
+const OUTPUT_GRACE: Duration = Duration::from_secs(2);
 /// How long a run goes before its progress line shows.
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
 
@@ -142,10 +144,11 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Usage);
     }
     let interrupted = Arc::new(AtomicBool::new(false));
+    let reporter = Arc::new(Reporter::new(args.format, args.quiet, args.duplicate));
     let (windows, received) = mpsc::channel::<Vec<Delivery>>(WINDOWS_AHEAD);
     let reading = {
-        let (args, interrupted) = (args.clone(), interrupted.clone());
-        std::thread::spawn(move || read_deliveries(&args, resign.as_ref(), &windows, &interrupted))
+        let (args, interrupted, reporter) = (args.clone(), interrupted.clone(), reporter.clone());
+        std::thread::spawn(move || read_deliveries(&args, resign.as_ref(), &windows, &interrupted, &reporter))
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -160,8 +163,17 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         concurrency: usize::from(args.concurrency.max(1)),
         pause,
     };
-    let reporter = Arc::new(Reporter::new(args.format, args.quiet, args.duplicate));
-    let outcome = runtime.block_on(send_all(plan, received, reporter.clone(), interrupted));
+    // Ctrl-C is caught once, for the whole run: one that comes between two waits is not lost.
+    let stop = runtime.block_on(async {
+        let (stopped, stop) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stopped.send(true);
+            }
+        });
+        stop
+    });
+    let outcome = runtime.block_on(send_all(plan, received, reporter.clone(), interrupted, stop.clone()));
     let read = reading.join().unwrap_or_default();
     let mut tally = reporter.finish();
     tally.interrupted |= outcome.interrupted;
@@ -170,12 +182,32 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     tally.counted_all = read.counted_all;
     if tally.deliveries == 0 && tally.not_sent() == 0 && !tally.interrupted && read.unreadable == 0 {
         let inputs = if args.paths.is_empty() { "stdin".into() } else { format!("{:?}", args.paths) };
-        eprintln!("tiwhook: no callbacks to send in {inputs}");
+        reporter.writer.send(Text::Err(format!("tiwhook: no callbacks to send in {inputs}\n").into_bytes()));
+        reporter.writer.close(None);
         return Ok(ExitCode::Usage);
     }
-    let mut out = io::stdout().lock();
-    write_summary(&mut out, args.format, &tally)?;
-    out.flush()?;
+    let mut summary = Vec::new();
+    write_summary(&mut summary, args.format, &tally)?;
+    reporter.write(&summary);
+    // Everything is written before the end, however slowly it is read; an interrupted run, or a
+    // Ctrl-C while the output is stuck, waits two seconds at most.
+    let written = match tally.interrupted {
+        true => reporter.writer.close(Some(OUTPUT_GRACE)),
+        false => runtime.block_on(async {
+            let writer = reporter.clone();
+            let all = tokio::task::spawn_blocking(move || writer.writer.close(None));
+            let mut stop = stop;
+            tokio::select! {
+                done = all => done.unwrap_or(false),
+                _ = stop.wait_for(|&stopped| stopped) => reporter.writer.close(Some(OUTPUT_GRACE)),
+            }
+        }),
+    };
+    if !written {
+        tally.interrupted = true;
+    }
+    // A wait still blocked on the output is left behind, not waited for.
+    runtime.shutdown_background();
     Ok(if read.unreadable > 0 {
         ExitCode::Usage
     } else if tally.accepted == tally.deliveries && tally.not_sent() == 0 && !tally.interrupted {
@@ -318,6 +350,7 @@ fn read_deliveries(
     resign: Option<&(Vec<u8>, u64)>,
     sink: &mpsc::Sender<Vec<Delivery>>,
     interrupted: &AtomicBool,
+    reporter: &Reporter,
 ) -> Read {
     let mut windows = Windows {
         args,
@@ -331,7 +364,7 @@ fn read_deliveries(
         read_so_far: 0,
         counting_since: None,
     };
-    let mut stderr = io::stderr();
+    let mut stderr = Diagnostics(&reporter.writer);
     let unreadable = read_streams(&args.paths, args.extract, &mut stderr, |input, diagnostics| {
         if args.raw {
             read_raw(input, &mut windows, diagnostics)
@@ -527,12 +560,15 @@ async fn send_all(
     mut windows: mpsc::Receiver<Vec<Delivery>>,
     reporter: Arc<Reporter>,
     interrupted: Arc<AtomicBool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Sent {
     let clients = Arc::new(Clients::new());
     let plan = Arc::new(plan);
     let gate = Arc::new(tokio::sync::Semaphore::new(plan.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut interrupt = std::pin::pin!(async move {
+        let _ = stop.wait_for(|&stopped| stopped).await;
+    });
     let progress = tokio::spawn(reporter.clone().show_progress_after(PROGRESS_AFTER));
     let mut sent = Sent { interrupted: false, not_attempted: 0 };
     'windows: loop {
@@ -709,6 +745,83 @@ struct Reporter {
     progress: indicatif::ProgressBar,
     quiet: bool,
     started: Instant,
+    writer: Writer,
+}
+
+/// Where a text goes.
+enum Text {
+    Out(Vec<u8>),
+    Err(Vec<u8>),
+}
+
+/// One thread that writes the run's text to stdout and stderr, so that deliveries (and Ctrl-C)
+/// never wait on a terminal or a pipe that stopped reading; nothing is dropped: a slow reader
+/// only delays the end.
+struct Writer {
+    texts: Mutex<Option<std::sync::mpsc::Sender<Text>>>,
+    /// The progress line is on (on a terminal): texts are written out of its way.
+    progress_shown: Arc<AtomicBool>,
+    /// Set once everything handed over was written; any number may wait for it.
+    done: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Writer {
+    fn start(progress: indicatif::ProgressBar) -> Writer {
+        let (texts, waiting) = std::sync::mpsc::channel::<Text>();
+        let done = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let finished = done.clone();
+        let progress_shown = Arc::new(AtomicBool::new(false));
+        let shown = progress_shown.clone();
+        std::thread::spawn(move || {
+            for text in waiting {
+                // A closed stream loses the text only; the run goes on.
+                let write = || {
+                    let _ = match &text {
+                        Text::Out(bytes) => {
+                            io::stdout().lock().write_all(bytes).and_then(|()| io::stdout().flush())
+                        }
+                        Text::Err(bytes) => io::stderr().lock().write_all(bytes),
+                    };
+                };
+                if shown.load(Ordering::Relaxed) { progress.suspend(write) } else { write() }
+            }
+            let (flag, signal) = &*finished;
+            *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            signal.notify_all();
+        });
+        Writer { texts: Mutex::new(Some(texts)), progress_shown, done }
+    }
+
+    fn send(&self, text: Text) {
+        if let Some(texts) = self.texts.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = texts.send(text);
+        }
+    }
+
+    /// No more text: waits until all was written, or (`Some`) that long at most.
+    fn close(&self, grace: Option<Duration>) -> bool {
+        self.texts.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let (flag, signal) = &*self.done;
+        let written = flag.lock().unwrap_or_else(|e| e.into_inner());
+        match grace {
+            Some(grace) => signal.wait_timeout_while(written, grace, |done| !*done).is_ok_and(|(w, _)| *w),
+            None => signal.wait_while(written, |done| !*done).is_ok_and(|w| *w),
+        }
+    }
+}
+
+/// What the reading thread says on stderr, through the writer.
+struct Diagnostics<'a>(&'a Writer);
+
+impl io::Write for Diagnostics<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.send(Text::Err(buf.to_vec()));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An answer's status and body.
@@ -725,14 +838,16 @@ struct ReporterState {
 
 impl Reporter {
     fn new(format: SendFormat, quiet: bool, duplicates: u32) -> Reporter {
+        let progress = indicatif::ProgressBar::hidden();
         Reporter {
+            writer: Writer::start(progress.clone()),
             format,
             state: Mutex::new(ReporterState {
                 tally: Tally::default(),
                 first_answers: (duplicates > 0).then(Default::default),
                 copies: duplicates,
             }),
-            progress: indicatif::ProgressBar::hidden(),
+            progress,
             quiet,
             started: Instant::now(),
         }
@@ -745,21 +860,23 @@ impl Reporter {
     /// After `after`, a progress line on stderr, when stderr is a terminal and not `--quiet`.
     async fn show_progress_after(self: Arc<Self>, after: Duration) {
         tokio::time::sleep(after).await;
-        if self.quiet {
+        // Only on a terminal: the bar is never touched otherwise, so that a pipe nobody reads
+        // cannot hold it (and with it every delivery) while the writer waits on the pipe.
+        if self.quiet || !io::IsTerminal::is_terminal(&io::stderr()) {
             return;
         }
-        // A stderr that is no terminal draws nothing.
         if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
             self.progress.set_style(style);
         }
         self.progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         self.progress.enable_steady_tick(Duration::from_millis(200));
+        self.writer.progress_shown.store(true, Ordering::Relaxed);
         let state = self.state();
         self.update_progress(&state.tally);
     }
 
     fn update_progress(&self, tally: &Tally) {
-        if self.progress.is_hidden() {
+        if !self.writer.progress_shown.load(Ordering::Relaxed) {
             return;
         }
         let done = tally.deliveries;
@@ -774,11 +891,7 @@ impl Reporter {
 
     /// Writes `text` to stdout now, out of the progress line's way.
     fn write(&self, text: &[u8]) {
-        self.progress.suspend(|| {
-            let mut out = io::stdout().lock();
-            // A closed stdout loses the report only; the tally goes on.
-            let _ = out.write_all(text).and_then(|()| out.flush());
-        });
+        self.writer.send(Text::Out(text.to_vec()));
     }
 
     fn started(&self) {
@@ -857,7 +970,9 @@ impl Reporter {
 
     /// The tally; deliveries still in flight (cut short by Ctrl-C) count as failed.
     fn finish(&self) -> Tally {
-        self.progress.finish_and_clear();
+        if self.writer.progress_shown.load(Ordering::Relaxed) {
+            self.progress.finish_and_clear();
+        }
         let mut state = self.state();
         let mut tally = std::mem::take(&mut state.tally);
         tally.interrupted |= tally.in_flight > 0;

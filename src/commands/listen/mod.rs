@@ -122,7 +122,7 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the receiver")?;
-    runtime.block_on(async {
+    let ended = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("--addr {}", args.addr))?;
@@ -156,7 +156,10 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         let ended = serve(listener, options, output, shutdown).await;
         // The process ends here even when a writer is still blocked on a stopped terminal.
         Ok(if ended.all_delivered() { ExitCode::Success } else { ExitCode::Failure })
-    })
+    });
+    // Whatever still waits (a request that never ended, a blocked output) is left behind.
+    runtime.shutdown_background();
+    ended
 }
 
 /// Binds the page of `--ui` (never on the callback port), fills it with the tail of the save
