@@ -109,3 +109,9 @@ fn compact_check_with_color() {
     let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
     insta::assert_snapshot!(out.replace('\x1b', "\\e"));
 }
+
+/// The JSON Lines contract on every signed fixture: a change to any line shows here.
+#[test]
+fn json_lines_of_the_signed_fixtures() {
+    insta::assert_snapshot!(stdout(&["--format", "json", "--key", KEY, &fixture("signed")]));
+}
