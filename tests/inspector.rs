@@ -328,7 +328,8 @@ fn the_page_starts_with_the_tail_of_the_save_file() {
             started_line(task)
         )
     };
-    std::fs::write(&save, line("from-yesterday") + &line("from-this-morning")).unwrap();
+    // A blank line between them: the page names each by its own line of the file.
+    std::fs::write(&save, line("from-yesterday") + "\n" + &line("from-this-morning")).unwrap();
     let (mut running, page) = receiver(&["--save", save.to_str().unwrap()]);
     let base = page.split("/?").next().unwrap().to_string();
     let token = page.split("token=").nth(1).unwrap().to_string();
@@ -346,6 +347,7 @@ fn the_page_starts_with_the_tail_of_the_save_file() {
     let tasks: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["task_id"].as_str().unwrap()).collect();
     assert_eq!(tasks, ["from-yesterday", "from-this-morning"]);
     assert_eq!(list[0]["label"], "line 1");
+    assert_eq!(list[1]["label"], "line 3");
     assert_eq!(list[1]["saved"], true);
     assert_eq!(list[1]["verdict"], "valid", "judged as it was when it arrived: {}", list[1]);
     running.signal(libc::SIGTERM);

@@ -128,7 +128,12 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--addr {}", args.addr))?;
         let bound = listener.local_addr()?;
         let inspector = match args.ui {
-            Some(address) => Some(start_inspector(address, bound, &options, args.save.as_deref()).await?),
+            Some(address) => {
+                // The save file's lines were counted when it was opened: its history is numbered
+                // from that count, without reading the file again.
+                let history = options.save.as_ref().map(|(file, path)| (path.clone(), file.lines()));
+                Some(start_inspector(address, bound, &options, history).await?)
+            }
             None => None,
         };
         options.inspector = inspector.clone();
@@ -168,7 +173,7 @@ async fn start_inspector(
     address: SocketAddr,
     callbacks: SocketAddr,
     options: &Options,
-    save: Option<&Path>,
+    history: Option<(PathBuf, u64)>,
 ) -> anyhow::Result<Arc<ui::Inspector>> {
     if address.port() == callbacks.port() && address.port() != 0 {
         anyhow::bail!("--ui {address}: the page needs an address of its own, not the callback port");
@@ -178,9 +183,10 @@ async fn start_inspector(
     let target = options.forward.as_ref().map(|f| f.target.clone());
     let inspector =
         ui::Inspector::new(bound, target, options.view.clone(), options.policy.clone()).context("--ui")?;
-    if let Some(save) = save {
-        let (inspector, save, policy) = (inspector.clone(), save.to_path_buf(), options.policy.clone());
-        let loaded = tokio::task::spawn_blocking(move || ui::load_history(&inspector, &save, &policy)).await;
+    if let Some((save, lines)) = history {
+        let (inspector, policy) = (inspector.clone(), options.policy.clone());
+        let loaded =
+            tokio::task::spawn_blocking(move || ui::load_history(&inspector, &save, lines, &policy)).await;
         if let Ok(Err(error)) = loaded {
             eprintln!("tiwhook: --ui: the save file's history could not be read: {error}");
         }
@@ -629,13 +635,14 @@ async fn receive(
     let received = jiff::Timestamp::now();
     let content_type = headers.get(header::CONTENT_TYPE);
     let content_encoding = headers.get(header::CONTENT_ENCODING);
+    let target = uri.path_and_query().map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string());
     let mut line = None;
     if let Some(saver) = &app.saver {
         let request = capture::Request {
             received_at: capture::received_at(received),
             peer: peer.to_string(),
             method: "POST".into(),
-            target: uri.path_and_query().map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
+            target: target.clone(),
             content_type: content_type.map(|v| v.as_bytes().to_vec()).unwrap_or_default(),
             content_encoding: content_encoding.map(|v| v.as_bytes().to_vec()),
         };
@@ -673,7 +680,7 @@ async fn receive(
         received,
         peer,
         path: uri.path().to_string(),
-        target: uri.path_and_query().map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
+        target,
         content_type: content_type.map(|v| v.as_bytes().to_vec()),
         body,
         encoding: content_encoding.map(|v| v.as_bytes().to_vec()),

@@ -57,6 +57,11 @@ impl SaveFile {
         Ok(SaveFile { file, lines, ends_inside_a_line })
     }
 
+    /// Lines the file holds now.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
     /// Appends `lines` (each ending with a line feed) and syncs them to disk; returns the number
     /// of the first one. On failure the file is cut back to its length before, so that it never
     /// holds a fragment, and the error is returned.

@@ -466,31 +466,43 @@ fn summarize(id: u64, seen: &Seen<'_>, reports: &[Value], view: &View) -> Value 
 }
 
 /// The tail of the save file (its last [`RING_ENTRIES`] captures), judged as they were received,
-/// into the inspector, so that a restart keeps what was seen.
-pub fn load_history(inspector: &Inspector, save: &std::path::Path, policy: &Policy) -> io::Result<usize> {
+/// into the inspector, so that a restart keeps what was seen. `lines` is how many lines the file
+/// holds (its saver counted them on opening), which numbers the tail without reading the rest.
+pub fn load_history(
+    inspector: &Inspector,
+    save: &std::path::Path,
+    lines: u64,
+    policy: &Policy,
+) -> io::Result<usize> {
     let mut file = std::fs::File::open(save)?;
     let length = file.metadata()?.len();
     // Back from the end, a block at a time, until enough lines are in hand.
     let mut start = length;
     let mut tail: Vec<u8> = Vec::new();
-    while start > 0 && memchr::memchr_iter(b'\n', &tail).count() <= RING_ENTRIES && tail.len() < RING_BYTES {
+    let mut feeds = 0;
+    while start > 0 && feeds <= RING_ENTRIES && tail.len() < RING_BYTES {
         let block = (start.min(256 * 1024)) as usize;
         start -= block as u64;
         file.seek(SeekFrom::Start(start))?;
         let mut chunk = vec![0; block];
         file.read_exact(&mut chunk)?;
+        feeds += memchr::memchr_iter(b'\n', &chunk).count();
         chunk.extend_from_slice(&tail);
         tail = chunk;
     }
-    let mut lines: Vec<&[u8]> = tail.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
-    if start > 0 && !lines.is_empty() {
-        // The first is a piece of a line.
-        lines.remove(0);
+    let mut pieces: Vec<&[u8]> = tail.split(|&b| b == b'\n').collect();
+    if tail.ends_with(b"\n") {
+        pieces.pop();
     }
-    let skip = lines.len().saturating_sub(RING_ENTRIES);
-    let first_line = count_lines_before(save, start)? + 1 + u64::from(start > 0);
+    if start > 0 && !pieces.is_empty() {
+        // The first is (or may be) a piece of a line.
+        pieces.remove(0);
+    }
+    // The last piece is the file's last line: number them back from it.
+    let first_line = (lines + 1).saturating_sub(pieces.len() as u64);
+    let skip = pieces.len().saturating_sub(RING_ENTRIES);
     let mut loaded = 0;
-    for (n, line) in lines.iter().enumerate().skip(skip) {
+    for (n, line) in pieces.iter().enumerate().skip(skip) {
         let mut documents = Documents::new(*line);
         let Ok(Some(Item::Document(document))) = documents.next_item() else { continue };
         let Some(captured) = capture::body_of(document.doc.bytes(), document.doc.root()) else { continue };
@@ -520,21 +532,6 @@ pub fn load_history(inspector: &Inspector, save: &std::path::Path, policy: &Poli
         loaded += 1;
     }
     Ok(loaded)
-}
-
-/// Line feeds in the first `end` bytes of a file.
-fn count_lines_before(path: &std::path::Path, end: u64) -> io::Result<u64> {
-    let file = std::fs::File::open(path)?;
-    let mut reader = io::BufReader::new(file).take(end);
-    let mut buffer = vec![0; 64 * 1024];
-    let mut lines = 0u64;
-    loop {
-        let n = reader.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(lines);
-        }
-        lines += memchr::memchr_iter(b'\n', &buffer[..n]).count() as u64;
-    }
 }
 
 /// The headers every answer carries: nothing but the page's own resources may load or run.
