@@ -177,7 +177,7 @@ mod tests {
             include_str!("signature.rs"),
             include_str!("../read/framing.rs"),
             include_str!("../read/extract.rs"),
-            include_str!("../pipeline.rs"),
+            include_str!("../pipeline/mod.rs"),
             include_str!("report.rs"),
             include_str!("body.rs"),
         ];

@@ -45,7 +45,7 @@ pub enum Item<'a> {
     Broken(Broken),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     /// Between top-level values.
     TopLevel,
@@ -53,6 +53,31 @@ enum Mode {
     ArrayElement { first: bool, opened: Position },
     /// Inside a top-level array, after an element.
     ArrayAfterElement { opened: Position },
+}
+
+/// Where reading stands between two items, enough to go on from there with the same bytes in
+/// another [`Documents`] (a worker that frames the next piece of an input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resume {
+    /// Where the bytes still to read start.
+    pub at: Position,
+    /// The next item's index.
+    pub index: u64,
+    mode: Mode,
+    resynchronise: bool,
+}
+
+impl Resume {
+    /// The state at a line start between two documents.
+    pub fn between_documents(at: Position, index: u64) -> Resume {
+        Resume { at, index, mode: Mode::TopLevel, resynchronise: false }
+    }
+
+    /// Whether reading went on from here as from the start of a fresh input: between top-level
+    /// documents, with nothing to skip.
+    pub fn is_between_documents(&self) -> bool {
+        self.mode == Mode::TopLevel && !self.resynchronise
+    }
 }
 
 /// The documents of one input, read as a stream.
@@ -67,9 +92,55 @@ pub struct Documents<R> {
     /// reading on. Done on the next call, not before the report, which would otherwise wait on a
     /// live stream for the next line to be written.
     resynchronise_next: bool,
+    /// The last item is a piece the input ended inside of (a document, an array).
+    ran_out: bool,
+    /// Whether a hint may read ahead (an input that never waits: a file, a piece in memory).
+    hints_read_ahead: bool,
 }
 
 impl<R: Read> Documents<R> {
+    /// Goes on reading from `state`, in `window` (which starts where `state` stands).
+    pub fn resume(frames: Window<R>, state: Resume) -> Self {
+        Documents {
+            frames,
+            tape: Tape::default(),
+            mode: state.mode,
+            next_index: state.index,
+            started: true,
+            max_document: MAX_DOCUMENT_BYTES,
+            resynchronise_next: state.resynchronise,
+            ran_out: false,
+            hints_read_ahead: true,
+        }
+    }
+
+    /// Where reading stands now, between two items.
+    pub fn state(&self) -> Resume {
+        Resume {
+            at: self.frames.position(),
+            index: self.next_index,
+            mode: self.mode,
+            resynchronise: self.resynchronise_next,
+        }
+    }
+
+    /// Whether the last item is a piece the input ended inside of: with more input, it might
+    /// have been whole.
+    pub fn ran_out(&self) -> bool {
+        self.ran_out
+    }
+
+    /// Lets a hint on a broken document read up to 64 KiB ahead to find its answer, as it may on
+    /// an input that never waits (not a live pipe, where it looks only at what has arrived).
+    pub fn with_hints_read_ahead(mut self, read_ahead: bool) -> Self {
+        self.hints_read_ahead = read_ahead;
+        self
+    }
+
+    pub fn into_window(self) -> Window<R> {
+        self.frames
+    }
+
     pub fn new(reader: R) -> Self {
         Self::with_limit(reader, MAX_DOCUMENT_BYTES)
     }
@@ -83,6 +154,8 @@ impl<R: Read> Documents<R> {
             started: false,
             max_document,
             resynchronise_next: false,
+            ran_out: false,
+            hints_read_ahead: false,
         }
     }
 
@@ -102,6 +175,7 @@ impl<R: Read> Documents<R> {
                 self.frames.consume_invisible(3);
             }
         }
+        self.ran_out = false;
         if std::mem::take(&mut self.resynchronise_next) {
             self.resynchronise()?;
         }
@@ -111,6 +185,7 @@ impl<R: Read> Documents<R> {
                     Mode::TopLevel => None,
                     Mode::ArrayElement { opened, .. } | Mode::ArrayAfterElement { opened } => {
                         self.mode = Mode::TopLevel;
+                        self.ran_out = true;
                         let at = self.frames.position();
                         Some(Item::Broken(self.broken(
                             opened,
@@ -223,6 +298,7 @@ impl<R: Read> Documents<R> {
                     }
                     if !filled {
                         let (_, at) = self.frames.consume_rest();
+                        self.ran_out = true;
                         let message = "the input ends inside this document".into();
                         return Ok(Some(Item::Broken(self.broken(start, "invalid-json", message, at))));
                     }
@@ -243,7 +319,7 @@ impl<R: Read> Documents<R> {
                     let at = self.frames.position_of(offset);
                     let utf16 = looks_like_utf16(window);
                     let mut broken = self.broken(start, "invalid-json", message, at);
-                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
+                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint()? };
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -262,9 +338,16 @@ impl<R: Read> Documents<R> {
     /// When the document at the window's start is not JSON, whether it looks like a log: a
     /// callback further on in its line, or in a line after it that reading would pass over (one
     /// not starting with `{` or `[`), among the bytes already read (64 KiB at most).
-    fn log_hint(&self) -> Option<String> {
+    fn log_hint(&mut self) -> io::Result<Option<String>> {
+        if self.hints_read_ahead {
+            self.frames.fill_to(HINT_LOOKS_AHEAD)?;
+        }
+        Ok(self.log_hint_in_window())
+    }
+
+    fn log_hint_in_window(&self) -> Option<String> {
         let window = self.frames.window();
-        let window = &window[..window.len().min(64 * 1024)];
+        let window = &window[..window.len().min(HINT_LOOKS_AHEAD)];
         let mut from = 0;
         for (n, line) in window.split(|&b| b == b'\n').enumerate() {
             if n > 0 && matches!(line.first(), Some(b'{' | b'[')) {
@@ -338,13 +421,19 @@ impl<R: Read> Documents<R> {
     }
 }
 
+/// Bytes a hint on a broken document looks through, from its start.
+const HINT_LOOKS_AHEAD: usize = 64 * 1024;
+
 /// Said of text that looks like UTF-16 without a byte-order mark.
 const UTF16_HINT: &str = "this looks like UTF-16 text without a byte-order mark (every other byte is 0): \
     convert it to UTF-8 (`iconv -f UTF-16LE -t UTF-8`, or PowerShell's `Out-File -Encoding utf8`)";
 
 /// Whether `window` looks like UTF-16 text: ASCII characters with a zero byte beside each.
 fn looks_like_utf16(window: &[u8]) -> bool {
-    let sample = &window[..window.len().min(64)];
+    // Within the line (UTF-16's line feed is a 10 beside a 0), so that what follows it is no part
+    // of the answer.
+    let line = memchr::memchr(b'\n', window).map_or(window, |end| &window[..end]);
+    let sample = &line[..line.len().min(64)];
     let zeros = sample.iter().filter(|&&b| b == 0).count();
     sample.len() >= 8 && zeros * 3 >= sample.len()
 }

@@ -70,6 +70,20 @@ impl<R: Read> Window<R> {
         Window { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at: Position::START }
     }
 
+    /// A window over `bytes` alone, which start at `at` in their input: the whole piece is
+    /// there at once, and nothing more will come.
+    pub fn of_bytes(bytes: Vec<u8>, at: Position) -> Window<io::Empty> {
+        let filled = bytes.len();
+        Window { reader: io::empty(), buf: bytes, pos: 0, filled, eof: true, at }
+    }
+
+    /// Takes the buffer back (a window made by [`Window::of_bytes`] holds its bytes unmoved).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut buf = self.buf;
+        buf.truncate(self.filled);
+        buf
+    }
+
     /// The bytes read and not yet consumed.
     pub fn window(&self) -> &[u8] {
         &self.buf[self.pos..self.filled]

@@ -7,27 +7,36 @@
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{HelpsShown, Printer, summary_line, unmet_message};
+use super::{Emitted, Printer, Render, Rendered, summary_line, unmet_message};
 use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct CheckPrinter<W> {
     out: W,
-    color: bool,
+    render: CheckRender,
     quiet: bool,
-    helps: HelpsShown,
+    emitted: Emitted,
+}
+
+/// The lines of each callback, rendered apart from the printer (see [`Render`]).
+pub struct CheckRender {
+    out: Rendered,
+    color: bool,
 }
 
 impl<W: Write> CheckPrinter<W> {
     pub fn new(out: W, color: bool) -> Self {
-        CheckPrinter { out, color, quiet: false, helps: HelpsShown::default() }
+        let render = CheckRender { out: Rendered::default(), color };
+        CheckPrinter { out, render, quiet: false, emitted: Emitted::default() }
     }
 
     /// With `quiet`, a run where everything passed prints nothing at all (`--quiet`).
     pub fn quiet(self, quiet: bool) -> Self {
         CheckPrinter { quiet, ..self }
     }
+}
 
+impl CheckRender {
     fn line(
         &mut self,
         report: &Report,
@@ -46,8 +55,8 @@ impl<W: Write> CheckPrinter<W> {
     }
 }
 
-impl<W: Write> Printer for CheckPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
+impl Render for CheckRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
         // Under --expect, a callback that met the expectation prints nothing.
         if report.expected.is_some() && report.passed() {
             return Ok(());
@@ -64,17 +73,37 @@ impl<W: Write> Printer for CheckPrinter<W> {
             let (line, column) = (finding.at.line, finding.at.column);
             self.line(report, line, column, style, &[severity, "[", finding.code, "]"], &finding.message)?;
             for help in &finding.help {
-                if !self.helps.first_time(help) {
-                    continue;
-                }
+                let from = self.out.here();
                 self.out.write_all(b"  = ")?;
                 paint(&mut self.out, self.color, Style::Cyan, &["help"])?;
                 self.out.write_all(b": ")?;
                 self.out.write_all(escape(help).as_bytes())?;
                 self.out.write_all(b"\n")?;
+                self.out.mark_help(from, help);
             }
         }
         Ok(())
+    }
+
+    fn rendered(&mut self) -> &mut Rendered {
+        &mut self.out
+    }
+}
+
+impl<W: Write> Printer for CheckPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        self.render.render(report)?;
+        self.render.out.write_to(&mut self.out, &mut self.emitted)?;
+        self.render.out.clear();
+        Ok(())
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(CheckRender { out: Rendered::default(), color: self.render.color }))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut self.emitted)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -85,9 +114,10 @@ impl<W: Write> Printer for CheckPrinter<W> {
         if self.quiet && summary.all_passed() {
             return self.out.flush();
         }
-        self.helps.write_repeated(&mut self.out, "  = ", self.color)?;
+        let color = self.render.color;
+        self.emitted.helps.write_repeated(&mut self.out, "  = ", color)?;
         let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
-        paint(&mut self.out, self.color, style, &[&summary_line(summary)])?;
+        paint(&mut self.out, color, style, &[&summary_line(summary)])?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

@@ -9,29 +9,41 @@
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Printer, View, summary_line};
+use super::{Emitted, Printer, Render, Rendered, View, summary_line};
 use crate::judge::report::{Report, Summary, Value, Verdict};
 use crate::sanitize::escape;
 use crate::timefmt;
 
 pub struct CompactPrinter<W> {
     out: W,
+    render: CompactRender,
+    quiet: bool,
+}
+
+/// The line of each callback, rendered apart from the printer (see [`Render`]).
+pub struct CompactRender {
+    out: Rendered,
     view: View,
     /// A receiver's clock: the time of day each callback arrived.
     clock: Option<i64>,
-    quiet: bool,
 }
 
 impl<W: Write> CompactPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        CompactPrinter { out, view, clock: None, quiet: false }
+        CompactPrinter {
+            out,
+            render: CompactRender { out: Rendered::default(), view, clock: None },
+            quiet: false,
+        }
     }
 
     /// With `quiet`, no summary when all passed (`--quiet`).
     pub fn quiet(self, quiet: bool) -> Self {
         CompactPrinter { quiet, ..self }
     }
+}
 
+impl CompactRender {
     /// When the callback arrived, or else when its event happened, as the line starts with.
     fn when(&self, report: &Report) -> String {
         if let Some(now) = self.clock {
@@ -56,8 +68,8 @@ impl<W: Write> CompactPrinter<W> {
     }
 }
 
-impl<W: Write> Printer for CompactPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
+impl Render for CompactRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
         let mut line = format!("{}  ", self.when(report));
         self.out.write_all(line.as_bytes())?;
         line.clear();
@@ -94,13 +106,34 @@ impl<W: Write> Printer for CompactPrinter<W> {
             let style = if report.verdict == Verdict::Valid { Style::Yellow } else { Style::Red };
             paint(&mut self.out, self.view.color, style, &[&codes.join(" ")])?;
         }
-        self.out.write_all(b"\n")?;
+        self.out.write_all(b"\n")
+    }
+
+    fn rendered(&mut self) -> &mut Rendered {
+        &mut self.out
+    }
+}
+
+impl<W: Write> Printer for CompactPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        self.render.render(report)?;
+        self.render.out.write_to(&mut self.out, &mut Emitted::default())?;
+        self.render.out.clear();
         self.out.flush()
     }
 
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        let CompactRender { view, clock, .. } = &self.render;
+        Some(Box::new(CompactRender { out: Rendered::default(), view: view.clone(), clock: *clock }))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut Emitted::default())
+    }
+
     fn set_clock(&mut self, now: i64) {
-        self.view.now = now;
-        self.clock = Some(now);
+        self.render.view.now = now;
+        self.render.clock = Some(now);
     }
 
     fn flush(&mut self) -> io::Result<()> {

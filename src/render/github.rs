@@ -7,19 +7,28 @@
 
 use std::io::{self, Write};
 
-use super::{Printer, summary_line, unmet_message};
+use super::{Emitted, Printer, Render, Rendered, summary_line, unmet_message};
 use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
 pub struct GithubPrinter<W> {
     out: W,
+    render: GithubRender,
+}
+
+/// The annotations of each callback, rendered apart from the printer (see [`Render`]).
+#[derive(Default)]
+pub struct GithubRender {
+    out: Rendered,
 }
 
 impl<W: Write> GithubPrinter<W> {
     pub fn new(out: W) -> Self {
-        GithubPrinter { out }
+        GithubPrinter { out, render: GithubRender::default() }
     }
+}
 
+impl GithubRender {
     fn annotate(
         &mut self,
         level: &str,
@@ -49,8 +58,16 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-impl<W: Write> Printer for GithubPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
+impl<W: Write> GithubPrinter<W> {
+    fn emit_rendered(&mut self) -> io::Result<()> {
+        self.render.out.write_to(&mut self.out, &mut Emitted::default())?;
+        self.render.out.clear();
+        Ok(())
+    }
+}
+
+impl Render for GithubRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
         // Under --expect, a callback that met the expectation prints nothing.
         if report.expected.is_some() && report.passed() {
             return Ok(());
@@ -73,6 +90,25 @@ impl<W: Write> Printer for GithubPrinter<W> {
             self.annotate(level, report, f.at.line, f.at.column, &title, &message)?;
         }
         Ok(())
+    }
+
+    fn rendered(&mut self) -> &mut Rendered {
+        &mut self.out
+    }
+}
+
+impl<W: Write> Printer for GithubPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        self.render.render(report)?;
+        self.emit_rendered()
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(GithubRender::default()))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut Emitted::default())
     }
 
     fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {

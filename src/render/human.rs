@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{HelpsShown, Printer, View, summary_line, value_text};
+use super::{Emitted, Printer, Render, Rendered, View, summary_line, value_text};
 use crate::judge::report::{
     DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
 };
@@ -21,24 +21,23 @@ const LABEL_WIDTH: usize = 13;
 
 pub struct HumanPrinter<W> {
     out: W,
+    render: HumanRender,
+    emitted: Emitted,
+    quiet: bool,
+}
+
+/// The view of each callback, rendered apart from the printer (see [`Render`]).
+pub struct HumanRender {
+    out: Rendered,
     view: View,
-    shown: u64,
     /// Reused for values composed of several parts.
     scratch: String,
-    quiet: bool,
-    helps: HelpsShown,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        HumanPrinter {
-            out,
-            view,
-            shown: 0,
-            scratch: String::new(),
-            quiet: false,
-            helps: HelpsShown::default(),
-        }
+        let render = HumanRender { out: Rendered::default(), view, scratch: String::new() };
+        HumanPrinter { out, render, emitted: Emitted::default(), quiet: false }
     }
 
     /// With `quiet`, no note on what a signature proves, and no summary when all passed.
@@ -46,6 +45,12 @@ impl<W: Write> HumanPrinter<W> {
         HumanPrinter { quiet, ..self }
     }
 
+    fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
+        paint(&mut self.out, self.render.view.color, style, pieces)
+    }
+}
+
+impl HumanRender {
     fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
         paint(&mut self.out, self.view.color, style, pieces)
     }
@@ -163,10 +168,9 @@ impl<W: Write> HumanPrinter<W> {
     }
 
     fn header(&mut self, report: &Report) -> io::Result<()> {
-        if self.shown > 0 {
-            self.out.write_all(b"\n")?;
-        }
-        self.shown += 1;
+        let separator = self.out.here();
+        self.out.write_all(b"\n")?;
+        self.out.mark_separator(separator);
         // The column only where a callback does not start a line (one found in a log).
         let column = report.start.column;
         let (colon, column) = if column > 1 {
@@ -294,22 +298,21 @@ impl<W: Write> HumanPrinter<W> {
             self.out.write_all(escape(&f.message).as_bytes())?;
             self.out.write_all(b"\n")?;
             for help in &f.help {
-                if !self.helps.first_time(help) {
-                    continue;
-                }
+                let from = self.out.here();
                 self.out.write_all(b"      ")?;
                 self.paint(Style::Cyan, &["help"])?;
                 self.out.write_all(b": ")?;
                 self.out.write_all(escape(help).as_bytes())?;
                 self.out.write_all(b"\n")?;
+                self.out.mark_help(from, help);
             }
         }
         Ok(())
     }
 }
 
-impl<W: Write> Printer for HumanPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
+impl Render for HumanRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
         self.header(report)?;
         self.event_fields(report)?;
         self.envelope(report)?;
@@ -321,8 +324,30 @@ impl<W: Write> Printer for HumanPrinter<W> {
         self.findings(report)
     }
 
+    fn rendered(&mut self) -> &mut Rendered {
+        &mut self.out
+    }
+}
+
+impl<W: Write> Printer for HumanPrinter<W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        self.render.render(report)?;
+        self.render.out.write_to(&mut self.out, &mut self.emitted)?;
+        self.render.out.clear();
+        Ok(())
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        let view = self.render.view.clone();
+        Some(Box::new(HumanRender { out: Rendered::default(), view, scratch: String::new() }))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut self.emitted)
+    }
+
     fn set_clock(&mut self, now: i64) {
-        self.view.now = now;
+        self.render.view.now = now;
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -333,9 +358,9 @@ impl<W: Write> Printer for HumanPrinter<W> {
         if self.quiet && summary.all_passed() {
             return self.out.flush();
         }
-        if self.helps.repeated().next().is_some() {
+        if self.emitted.helps.repeated().next().is_some() {
             self.out.write_all(b"\n")?;
-            self.helps.write_repeated(&mut self.out, "", self.view.color)?;
+            self.emitted.helps.write_repeated(&mut self.out, "", self.render.view.color)?;
         }
         if summary.callbacks > 1 || summary.unreadable > 0 || summary.signatures_unchecked > 0 {
             self.out.write_all(b"\n")?;

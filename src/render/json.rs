@@ -6,8 +6,8 @@
 
 use std::io::{self, Write};
 
-use super::Printer;
 use super::contract::{CallbackLine, Line, SummaryLine};
+use super::{Emitted, Printer, Render, Rendered};
 use crate::judge::report::{InputProblem, Report, Summary};
 
 pub struct JsonPrinter<W> {
@@ -28,11 +28,36 @@ impl<W: Write> JsonPrinter<W> {
     }
 }
 
+/// Callback lines, rendered apart from the printer (see [`Render`]).
+#[derive(Default)]
+pub struct JsonRender {
+    out: Rendered,
+}
+
+impl Render for JsonRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
+        CallbackLine::new(report).write_fast(self.out.text());
+        Ok(())
+    }
+
+    fn rendered(&mut self) -> &mut Rendered {
+        &mut self.out
+    }
+}
+
 impl<W: Write> Printer for JsonPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
         self.line.clear();
         CallbackLine::new(report).write_fast(&mut self.line);
         self.out.write_all(&self.line)
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(JsonRender::default()))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut Emitted::default())
     }
 
     fn flush(&mut self) -> io::Result<()> {

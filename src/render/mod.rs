@@ -41,6 +41,119 @@ pub trait Printer {
     }
     /// Moves the clock the view shows times against (a live receiver's clock runs on).
     fn set_clock(&mut self, _now: i64) {}
+    /// A renderer for another thread, when this format renders each callback on its own: the
+    /// pipeline's workers render with it, and hand what they rendered to [`Printer::emit`] in
+    /// input order. `None` (JUnit, the timeline): the printer takes every report itself.
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        None
+    }
+    /// Writes what a [`Render`] of this printer rendered, deciding its marked parts by what the
+    /// run has shown before. Only called on printers that give a renderer.
+    fn emit(&mut self, _rendered: &Rendered) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders callbacks apart from the printer, byte for byte as the printer itself would write them
+/// (each printer that has one renders through it too): parts that depend on what the run showed
+/// before are marked in the [`Rendered`] output, and decided when it is emitted.
+pub trait Render: Send {
+    fn render(&mut self, report: &Report) -> io::Result<()>;
+    /// What was rendered since it was last emptied.
+    fn rendered(&mut self) -> &mut Rendered;
+}
+
+/// Text rendered for one or more callbacks, with the parts that are written or left out by what
+/// came before them in the run.
+#[derive(Default)]
+pub struct Rendered {
+    text: Vec<u8>,
+    marks: Vec<Mark>,
+}
+
+/// A part of [`Rendered`] text decided when it is written.
+struct Mark {
+    range: std::ops::Range<usize>,
+    kind: Marked,
+}
+
+enum Marked {
+    /// A help line: written the first time the run meets this help (see [`HelpsShown`]).
+    Help(Box<str>),
+    /// Written before every callback but the run's first.
+    Separator,
+}
+
+impl io::Write for Rendered {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.text.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Rendered {
+    /// Where the next byte goes: the start of a part to mark.
+    pub fn here(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The text from `from` to here is the line of `help`.
+    pub fn mark_help(&mut self, from: usize, help: &str) {
+        self.marks.push(Mark { range: from..self.text.len(), kind: Marked::Help(help.into()) });
+    }
+
+    /// The text from `from` to here separates a callback from the one before it.
+    pub fn mark_separator(&mut self, from: usize) {
+        self.marks.push(Mark { range: from..self.text.len(), kind: Marked::Separator });
+    }
+
+    /// The text, to append to (what is there stays as it is: marks point into it).
+    pub fn text(&mut self) -> &mut Vec<u8> {
+        &mut self.text
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.marks.clear();
+    }
+
+    /// Writes the text to `out`, each marked part as `emitted` decides.
+    pub fn write_to(&self, out: &mut dyn io::Write, emitted: &mut Emitted) -> io::Result<()> {
+        let mut from = 0;
+        for mark in &self.marks {
+            out.write_all(&self.text[from..mark.range.start])?;
+            let keep = match &mark.kind {
+                Marked::Help(help) => emitted.helps.first_time(help),
+                Marked::Separator => std::mem::replace(&mut emitted.separated, true),
+            };
+            if keep {
+                out.write_all(&self.text[mark.range.clone()])?;
+            }
+            from = mark.range.end;
+        }
+        out.write_all(&self.text[from..])
+    }
+}
+
+/// What a printer has emitted so far that decides the marked parts of what comes next.
+#[derive(Default)]
+pub struct Emitted {
+    pub helps: HelpsShown,
+    /// Whether a callback was shown (the next one is separated from it).
+    separated: bool,
 }
 
 /// What the human views need to know besides the reports.

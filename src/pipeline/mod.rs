@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use crate::exit_codes::ExitCode;
 use crate::judge::body::{Body, judge_body};
-use crate::judge::report::{Arrival, InputProblem, Summary, Verdict};
+use crate::judge::report::{Arrival, Detail, InputProblem, Report, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::archive::ArchiveError;
 use crate::read::capture;
@@ -159,36 +159,10 @@ fn judge_stage(
                 say(&InputProblem::Unreadable { source, message }, printer, diagnostics)?;
             }
             Message::Batch(batch) => {
-                for item in &batch.items {
-                    let mut report = match item {
-                        BatchItem::Document { index, start, range, tape, from_repr } => {
-                            let (tape, bytes) = (&batch.tapes[*tape], &batch.bytes[range.clone()]);
-                            // One UTF-8 check for the whole document, here on the judging side.
-                            let doc = match std::str::from_utf8(bytes) {
-                                Ok(text) => tape.view_text(text),
-                                Err(_) => tape.view(bytes),
-                            };
-                            if let Some(captured) = capture::body_of(bytes, doc.root()) {
-                                // A line of `listen --save`: the callbacks are in its body.
-                                let expanded = judge_captured(&batch.source, *start, bytes, captured, policy);
-                                expanded.each(|mut report| {
-                                    report.expected = expected;
-                                    summary.add(&report);
-                                    printer.callback(&report)
-                                })?;
-                                continue;
-                            }
-                            let document =
-                                Document { index: *index, start: *start, doc, from_repr: *from_repr };
-                            judge::judge_reusing(&batch.source, &document, policy, std::mem::take(&mut spare))
-                        }
-                        BatchItem::Broken(broken) => judge::judge_broken(&batch.source, broken),
-                    };
-                    report.expected = expected;
-                    summary.add(&report);
-                    printer.callback(&report)?;
-                    spare = report.into_spare_fields();
-                }
+                judge_batch(&batch, policy, expected, &mut spare, &mut |report| {
+                    summary.add(report);
+                    printer.callback(report)
+                })?;
                 // The reader may be gone already; then the batch is simply dropped.
                 let _ = returns.send(batch);
                 // The reader sends a batch when it is full or before it reads again (and may
@@ -198,6 +172,45 @@ fn judge_stage(
         }
     }
     Ok(empty)
+}
+
+/// Judges each item of `batch` in order and hands each report to `each`. `spare` carries the
+/// storage of a report's fields to the next.
+fn judge_batch(
+    batch: &Batch,
+    policy: &Policy,
+    expected: Option<Verdict>,
+    spare: &mut Vec<Detail<'static>>,
+    each: &mut dyn FnMut(&Report) -> io::Result<()>,
+) -> io::Result<()> {
+    for item in &batch.items {
+        let mut report = match item {
+            BatchItem::Document { index, start, range, tape, from_repr } => {
+                let (tape, bytes) = (&batch.tapes[*tape], &batch.bytes[range.clone()]);
+                // One UTF-8 check for the whole document, here on the judging side.
+                let doc = match std::str::from_utf8(bytes) {
+                    Ok(text) => tape.view_text(text),
+                    Err(_) => tape.view(bytes),
+                };
+                if let Some(captured) = capture::body_of(bytes, doc.root()) {
+                    // A line of `listen --save`: the callbacks are in its body.
+                    let expanded = judge_captured(&batch.source, *start, bytes, captured, policy);
+                    expanded.each(|mut report| {
+                        report.expected = expected;
+                        each(&report)
+                    })?;
+                    continue;
+                }
+                let document = Document { index: *index, start: *start, doc, from_repr: *from_repr };
+                judge::judge_reusing(&batch.source, &document, policy, std::mem::take(spare))
+            }
+            BatchItem::Broken(broken) => judge::judge_broken(&batch.source, broken),
+        };
+        report.expected = expected;
+        each(&report)?;
+        *spare = report.into_spare_fields();
+    }
+    Ok(())
 }
 
 /// The callbacks of one capture line, ready to be judged: its body, and where and when it arrived.
