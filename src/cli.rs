@@ -536,6 +536,11 @@ pub struct ReadArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Threads that parse, judge and render [default: one per core]. The output is the same,
+    /// byte for byte, whatever the number; 1 reads on one thread and judges on another
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<std::num::NonZeroUsize>,
+
     /// Print less: no note about what a signature proves, and no summary when all passed
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -23,6 +23,9 @@ fn run_limited(args: &[&str], input: Vec<u8>) -> (Vec<u8>, String, i32) {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("TIW_CALLBACK_KEY")
+        // The limit is on address space, and glibc reserves 64 MiB of it for each thread that
+        // allocates (its arena), used or not: one arena keeps the limit about memory in use.
+        .env("MALLOC_ARENA_MAX", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -64,7 +64,8 @@ pub fn run(
         Expectation::Valid => Verdict::Valid,
         Expectation::Invalid => Verdict::Invalid,
     });
-    let mut stderr = io::stderr().lock();
+    // Not held locked for the run: a worker thread's panic message must get through.
+    let mut stderr = io::stderr();
     if args.read.paths.is_empty() && io::IsTerminal::is_terminal(&io::stdin()) {
         let _ =
             writeln!(stderr, "tiwhook: reading callbacks from stdin (end with Ctrl-D; see tiwhook --help)");

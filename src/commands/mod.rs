@@ -22,7 +22,13 @@ use crate::pipeline::Inputs;
 
 /// What a reading command reads, from its options.
 pub fn inputs(read: &ReadArgs) -> Inputs<'_> {
-    Inputs { paths: &read.paths, extract: read.extract, allow_empty: read.allow_empty }
+    let threads = read.threads.or_else(|| std::thread::available_parallelism().ok());
+    Inputs {
+        paths: &read.paths,
+        extract: read.extract,
+        allow_empty: read.allow_empty,
+        threads: threads.map_or(1, std::num::NonZeroUsize::get),
+    }
 }
 
 /// The end of a run whose output failed: quiet success for a closed pipe (`tiwhook … | head -1`),

@@ -432,6 +432,17 @@ impl Summary {
         failed == 0 && self.unreadable == 0 && self.input_failures == 0
     }
 
+    /// Adds the callbacks of `part`, a tally of some of the run's callbacks.
+    pub fn absorb(&mut self, part: &Summary) {
+        self.callbacks += part.callbacks;
+        self.valid += part.valid;
+        self.invalid += part.invalid;
+        self.warnings += part.warnings;
+        self.unmet += part.unmet;
+        self.signatures_valid |= part.signatures_valid;
+        self.signatures_unchecked += part.signatures_unchecked;
+    }
+
     pub fn add(&mut self, report: &Report) {
         self.callbacks += 1;
         match report.verdict {

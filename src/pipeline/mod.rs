@@ -1,7 +1,9 @@
 //! Drives the flow for the reading commands (`inspect`, `check`, `timeline`): every input, every
 //! document in it, judged and printed in input order, and the tally.
 
-use std::cell::RefCell;
+mod parallel;
+mod reading;
+
 use std::io;
 use std::path::PathBuf;
 
@@ -11,15 +13,13 @@ use crate::exit_codes::ExitCode;
 use crate::judge::body::{Body, judge_body};
 use crate::judge::report::{Arrival, Detail, InputProblem, Report, Summary, Verdict};
 use crate::judge::{self, Policy};
-use crate::read::archive::ArchiveError;
 use crate::read::capture;
-use crate::read::framing::{Broken, Document, Item};
-use crate::read::items::Framer;
-use crate::read::source::{self, Entry};
-use crate::read::tape::Tape;
+use crate::read::framing::Document;
+use crate::read::source;
 use crate::read::window::Position;
 use crate::render::Printer;
 use crate::sanitize::escape;
+use reading::{Batch, BatchItem, JudgeGone, Message, Sink};
 
 /// What a reading command reads, and how.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +30,9 @@ pub struct Inputs<'a> {
     pub extract: bool,
     /// A run that finds no callback passes (`--allow-empty`).
     pub allow_empty: bool,
+    /// Threads that parse, judge and render (`-j`); 1 keeps to one reading thread and one
+    /// judging thread. The output is the same byte for byte.
+    pub threads: usize,
 }
 
 /// Reads every input, prints a report on each callback and the summary, and says how the run
@@ -49,17 +52,32 @@ pub fn run(
     printer: &mut dyn Printer,
     diagnostics: &mut dyn io::Write,
 ) -> io::Result<(Summary, ExitCode)> {
-    let Inputs { paths, extract, allow_empty } = inputs;
+    let Inputs { paths, extract, allow_empty, .. } = inputs;
     // Extracting, the summary counts log lines, even when there were none.
     let mut summary = Summary { expected, lines: extract.then_some(0), ..Summary::default() };
-    let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
-    let (returns, recycled) = mpsc::channel::<Batch>();
-    let empty = std::thread::scope(|scope| {
-        scope.spawn(move || read_stage(paths, extract, &batches, &recycled));
-        // The judging stage owns the receiving end: when it stops early (a closed pipe), the
-        // reader's next send fails and the reader stops too.
-        judge_stage(received, returns, policy, expected, &mut summary, printer, diagnostics)
-    })?;
+    let renderers = match inputs.threads {
+        0 | 1 => None,
+        threads => (0..threads).map(|_| printer.renderer()).collect::<Option<Vec<_>>>(),
+    };
+    let empty = match renderers {
+        Some(renderers) => {
+            let stages = parallel::Stages { paths, extract, policy, expected };
+            parallel::run(stages, renderers, &mut summary, printer, diagnostics)?
+        }
+        None => {
+            let (batches, received) = mpsc::sync_channel::<Message>(BATCHES_IN_FLIGHT);
+            let (returns, recycled) = mpsc::channel::<Batch>();
+            std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let mut sink = ToJudgingThread { batches, recycled };
+                    reading::read_stage(paths, extract, &mut sink)
+                });
+                // The judging stage owns the receiving end: when it stops early (a closed
+                // pipe), the reader's next send fails and the reader stops too.
+                judge_stage(received, returns, policy, expected, &mut summary, printer, diagnostics)
+            })?
+        }
+    };
     let mut problems = Vec::new();
     if summary.callbacks == 0 && summary.unreadable == 0 && !allow_empty {
         let (left_out, logs) = source::left_out_by_name(paths, extract);
@@ -138,26 +156,6 @@ fn judge_stage(
     let mut empty = Vec::new();
     for message in received {
         match message {
-            Message::Unreadable(source, error) => {
-                summary.sources += 1;
-                summary.unreadable += 1;
-                say(&InputProblem::Unreadable { source, message: error.to_string() }, printer, diagnostics)?;
-            }
-            Message::Source => summary.sources += 1,
-            Message::Finished { source, items: 0, failed: false } => empty.push(source),
-            Message::Finished { .. } => {}
-            Message::LinesRead(lines) => *summary.lines.get_or_insert(0) += lines,
-            Message::Note(name, note) => {
-                writeln!(diagnostics, "tiwhook: {}: warning: {note}", escape(&name))?;
-            }
-            Message::Skipped(name, kind) => {
-                writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
-            }
-            Message::ReadError(source, error) => {
-                summary.unreadable += 1;
-                let message = format!("read error: {error}");
-                say(&InputProblem::Unreadable { source, message }, printer, diagnostics)?;
-            }
             Message::Batch(batch) => {
                 judge_batch(&batch, policy, expected, &mut spare, &mut |report| {
                     summary.add(report);
@@ -169,9 +167,63 @@ fn judge_stage(
                 // wait): either way, what was printed should be seen now.
                 printer.flush()?;
             }
+            Message::Finished { source, items: 0, failed: false } => empty.push(source),
+            message => told(message, summary, printer, diagnostics)?,
         }
     }
     Ok(empty)
+}
+
+/// Takes in what the reading stage says of an input besides its documents and its end.
+fn told(
+    message: Message,
+    summary: &mut Summary,
+    printer: &mut dyn Printer,
+    diagnostics: &mut dyn io::Write,
+) -> io::Result<()> {
+    match message {
+        Message::Unreadable(source, error) => {
+            summary.sources += 1;
+            summary.unreadable += 1;
+            say(&InputProblem::Unreadable { source, message: error.to_string() }, printer, diagnostics)?;
+        }
+        Message::Source => summary.sources += 1,
+        Message::Finished { .. } | Message::Batch(_) => {}
+        Message::LinesRead(lines) => *summary.lines.get_or_insert(0) += lines,
+        Message::Note(name, note) => {
+            writeln!(diagnostics, "tiwhook: {}: warning: {note}", escape(&name))?;
+        }
+        Message::Skipped(name, kind) => {
+            writeln!(diagnostics, "tiwhook: {}: skipped: {kind}, not a regular file", escape(&name))?;
+        }
+        Message::ReadError(source, error) => {
+            summary.unreadable += 1;
+            let message = format!("read error: {error}");
+            say(&InputProblem::Unreadable { source, message }, printer, diagnostics)?;
+        }
+    }
+    Ok(())
+}
+
+/// Batches the reader may be ahead by, reading for one judging thread.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// The reading stage's side of the judging thread: batches go there, and come back to be reused.
+struct ToJudgingThread {
+    batches: mpsc::SyncSender<Message>,
+    recycled: mpsc::Receiver<Batch>,
+}
+
+impl Sink for ToJudgingThread {
+    fn send(&mut self, message: Message) -> Result<(), JudgeGone> {
+        self.batches.send(message).map_err(|_| JudgeGone)
+    }
+
+    fn fresh(&mut self, source: &str) -> Batch {
+        let mut batch = self.recycled.try_recv().unwrap_or_default();
+        batch.reset(source);
+        batch
+    }
 }
 
 /// Judges each item of `batch` in order and hands each report to `each`. `spare` carries the
@@ -263,211 +315,5 @@ impl Expanded<'_> {
             each(report)
         })?;
         Ok(())
-    }
-}
-
-/// Batches the reader may be ahead by.
-const BATCHES_IN_FLIGHT: usize = 4;
-/// Documents in one batch at most, and bytes (a larger document still goes alone).
-const BATCH_ITEMS: usize = 512;
-const BATCH_BYTES: usize = 256 * 1024;
-
-/// What the reading thread tells the judging one, in input order.
-enum Message {
-    /// An input that could not be opened or listed.
-    Unreadable(String, io::Error),
-    /// An input opened for reading.
-    Source,
-    /// A directory entry left out (a FIFO, say), and what it is.
-    Skipped(String, &'static str),
-    /// Something to know about an input as it is read (UTF-16 text, say).
-    Note(String, &'static str),
-    /// Lines read from a log whose callbacks were extracted, after its batches.
-    LinesRead(u64),
-    /// An input read to its end (`failed`: or until a read error): how many items it gave.
-    Finished { source: String, items: u64, failed: bool },
-    /// Documents of one input, parsed.
-    Batch(Batch),
-    /// An input that failed part way (after the batches it gave).
-    ReadError(String, io::Error),
-}
-
-/// Parsed documents of one input, owning their bytes and tapes. Batches go back to the reader
-/// once judged, so that their buffers are reused.
-#[derive(Default)]
-struct Batch {
-    source: String,
-    bytes: Vec<u8>,
-    items: Vec<BatchItem>,
-    /// One per document item; spares beyond the documents are kept for reuse.
-    tapes: Vec<Tape>,
-    /// Document items so far: the next one's tape.
-    documents: usize,
-}
-
-enum BatchItem {
-    Document { index: u64, start: Position, range: std::ops::Range<usize>, tape: usize, from_repr: bool },
-    Broken(Broken),
-}
-
-impl Batch {
-    fn is_full(&self) -> bool {
-        self.items.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
-    }
-}
-
-/// Reads and parses every input, sending batches in order; stops when the receiver is gone.
-///
-/// A batch is sent when it is full, and also before every read of the input: a read from a pipe
-/// or a terminal may wait for bytes not yet written, and what has arrived must be shown first.
-/// Reading a file, a read comes every 256 KiB, so batches stay large.
-fn read_stage(
-    paths: &[PathBuf],
-    extract: bool,
-    batches: &mpsc::SyncSender<Message>,
-    recycled: &mpsc::Receiver<Batch>,
-) {
-    let fresh = |name: &str| {
-        let mut batch = recycled.try_recv().unwrap_or_default();
-        batch.source.clear();
-        batch.source.push_str(name);
-        batch.bytes.clear();
-        batch.items.clear();
-        batch.documents = 0;
-        batch
-    };
-    for entry in source::expand(paths, extract) {
-        let source = match entry {
-            Entry::Read(source) => source,
-            Entry::Unlisted(unlisted) => {
-                if batches.send(Message::Unreadable(unlisted.name, unlisted.error)).is_err() {
-                    return;
-                }
-                continue;
-            }
-            Entry::Skipped { name, kind } => {
-                if batches.send(Message::Skipped(name, kind)).is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        let name = source.name();
-        let reader = match source.open_decompressing() {
-            Ok((reader, found)) => {
-                if let Some(note) = found.and_then(|c| c.note())
-                    && batches.send(Message::Note(name.clone(), note)).is_err()
-                {
-                    return;
-                }
-                reader
-            }
-            Err(error) => {
-                if batches.send(Message::Unreadable(name, error)).is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        if batches.send(Message::Source).is_err() {
-            return;
-        }
-        let pending = RefCell::new(fresh(&name));
-        let hand_off = || -> io::Result<()> {
-            let mut batch = pending.borrow_mut();
-            if batch.items.is_empty() {
-                return Ok(());
-            }
-            let full = std::mem::replace(&mut *batch, fresh(&name));
-            batches.send(Message::Batch(full)).map_err(|_| io::Error::other(JudgeGone))
-        };
-        let reader = HandOffBeforeRead { inner: reader, hand_off: &hand_off };
-        let mut documents = Framer::new(reader, extract);
-        let mut failure = None;
-        let mut items = 0u64;
-        loop {
-            let item = match documents.next_item() {
-                Ok(None) => break,
-                Ok(Some(item)) => item,
-                Err(error) if error.get_ref().is_some_and(|e| e.is::<JudgeGone>()) => return,
-                // A compressed input that breaks off is a finding where its text stops, after
-                // every callback before it; reading goes on with the next input.
-                Err(error) if ArchiveError::of(&error).is_some() => {
-                    items += 1;
-                    let broken = documents.broken_off("corrupt-archive", error.to_string());
-                    pending.borrow_mut().items.push(BatchItem::Broken(broken));
-                    break;
-                }
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
-            };
-            items += 1;
-            let mut batch = pending.borrow_mut();
-            match item {
-                Item::Document(document) => {
-                    let from = batch.bytes.len();
-                    batch.bytes.extend_from_slice(document.doc.bytes());
-                    let (index, start, from_repr) = (document.index, document.start, document.from_repr);
-                    let tape = batch.documents;
-                    batch.documents += 1;
-                    if batch.tapes.len() <= tape {
-                        batch.tapes.push(Tape::default());
-                    }
-                    documents.swap_tape(&mut batch.tapes[tape]);
-                    let range = from..batch.bytes.len();
-                    batch.items.push(BatchItem::Document { index, start, range, tape, from_repr });
-                }
-                Item::Broken(broken) => batch.items.push(BatchItem::Broken(broken)),
-            }
-            let full = batch.is_full();
-            drop(batch);
-            if full && hand_off().is_err() {
-                return;
-            }
-        }
-        if hand_off().is_err() {
-            return;
-        }
-        if let Some(lines) = documents.lines()
-            && batches.send(Message::LinesRead(lines)).is_err()
-        {
-            return;
-        }
-        let failed = failure.is_some();
-        if batches.send(Message::Finished { source: name.clone(), items, failed }).is_err() {
-            return;
-        }
-        if let Some(error) = failure
-            && batches.send(Message::ReadError(name, error)).is_err()
-        {
-            return;
-        }
-    }
-}
-
-/// The error a read gives when the judging stage has gone (a closed output): reading stops.
-#[derive(Debug)]
-struct JudgeGone;
-
-impl std::fmt::Display for JudgeGone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the judging stage has stopped")
-    }
-}
-
-impl std::error::Error for JudgeGone {}
-
-/// An input that hands the documents parsed so far to the judging stage before each read.
-struct HandOffBeforeRead<'h, R> {
-    inner: R,
-    hand_off: &'h dyn Fn() -> io::Result<()>,
-}
-
-impl<R: io::Read> io::Read for HandOffBeforeRead<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (self.hand_off)()?;
-        self.inner.read(buf)
     }
 }

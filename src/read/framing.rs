@@ -73,6 +73,11 @@ impl Resume {
         Resume { at, index, mode: Mode::TopLevel, resynchronise: false }
     }
 
+    /// Whether this is between top-level values (perhaps skipping a broken one's lines).
+    pub fn is_top_level(&self) -> bool {
+        self.mode == Mode::TopLevel
+    }
+
     /// Whether reading went on from here as from the start of a fresh input: between top-level
     /// documents, with nothing to skip.
     pub fn is_between_documents(&self) -> bool {
@@ -92,8 +97,10 @@ pub struct Documents<R> {
     /// reading on. Done on the next call, not before the report, which would otherwise wait on a
     /// live stream for the next line to be written.
     resynchronise_next: bool,
-    /// The last item is a piece the input ended inside of (a document, an array).
+    /// The last item is a piece the input ended inside of (a document, an array)...
     ran_out: bool,
+    /// ...and it is a document.
+    ran_out_in_document: bool,
     /// Whether a hint may read ahead (an input that never waits: a file, a piece in memory).
     hints_read_ahead: bool,
 }
@@ -110,8 +117,15 @@ impl<R: Read> Documents<R> {
             max_document: MAX_DOCUMENT_BYTES,
             resynchronise_next: state.resynchronise,
             ran_out: false,
+            ran_out_in_document: false,
             hints_read_ahead: true,
         }
+    }
+
+    /// Reads from the very start of an input: a byte-order mark is skipped.
+    pub fn at_input_start(mut self) -> Self {
+        self.started = false;
+        self
     }
 
     /// Where reading stands now, between two items.
@@ -130,11 +144,21 @@ impl<R: Read> Documents<R> {
         self.ran_out
     }
 
+    /// Whether the last item is a document the input ended inside of.
+    pub fn ran_out_in_document(&self) -> bool {
+        self.ran_out_in_document
+    }
+
     /// Lets a hint on a broken document read up to 64 KiB ahead to find its answer, as it may on
     /// an input that never waits (not a live pipe, where it looks only at what has arrived).
     pub fn with_hints_read_ahead(mut self, read_ahead: bool) -> Self {
         self.hints_read_ahead = read_ahead;
         self
+    }
+
+    /// Every byte the window holds, consumed or not (all of a piece in memory).
+    pub fn buffered(&self) -> &[u8] {
+        self.frames.buffered()
     }
 
     pub fn into_window(self) -> Window<R> {
@@ -155,6 +179,7 @@ impl<R: Read> Documents<R> {
             max_document,
             resynchronise_next: false,
             ran_out: false,
+            ran_out_in_document: false,
             hints_read_ahead: false,
         }
     }
@@ -176,6 +201,7 @@ impl<R: Read> Documents<R> {
             }
         }
         self.ran_out = false;
+        self.ran_out_in_document = false;
         if std::mem::take(&mut self.resynchronise_next) {
             self.resynchronise()?;
         }
@@ -299,6 +325,7 @@ impl<R: Read> Documents<R> {
                     if !filled {
                         let (_, at) = self.frames.consume_rest();
                         self.ran_out = true;
+                        self.ran_out_in_document = true;
                         let message = "the input ends inside this document".into();
                         return Ok(Some(Item::Broken(self.broken(start, "invalid-json", message, at))));
                     }
@@ -319,7 +346,7 @@ impl<R: Read> Documents<R> {
                     let at = self.frames.position_of(offset);
                     let utf16 = looks_like_utf16(window);
                     let mut broken = self.broken(start, "invalid-json", message, at);
-                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint()? };
+                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -338,11 +365,11 @@ impl<R: Read> Documents<R> {
     /// When the document at the window's start is not JSON, whether it looks like a log: a
     /// callback further on in its line, or in a line after it that reading would pass over (one
     /// not starting with `{` or `[`), among the bytes already read (64 KiB at most).
-    fn log_hint(&mut self) -> io::Result<Option<String>> {
+    fn log_hint(&mut self) -> Option<String> {
         if self.hints_read_ahead {
-            self.frames.fill_to(HINT_LOOKS_AHEAD)?;
+            self.frames.read_ahead(HINT_LOOKS_AHEAD);
         }
-        Ok(self.log_hint_in_window())
+        self.log_hint_in_window()
     }
 
     fn log_hint_in_window(&self) -> Option<String> {

@@ -63,18 +63,25 @@ pub struct Window<R> {
     eof: bool,
     /// Position of `buf[pos]` in the input.
     at: Position,
+    /// A read error met reading ahead, given to the next read that needs bytes.
+    deferred: Option<io::Error>,
 }
 
 impl<R: Read> Window<R> {
     pub fn new(reader: R) -> Self {
-        Window { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at: Position::START }
+        Self::starting_at(reader, Position::START)
+    }
+
+    /// A window on `reader`, whose first byte stands at `at` in its input.
+    pub fn starting_at(reader: R, at: Position) -> Self {
+        Window { reader, buf: Vec::new(), pos: 0, filled: 0, eof: false, at, deferred: None }
     }
 
     /// A window over `bytes` alone, which start at `at` in their input: the whole piece is
     /// there at once, and nothing more will come.
     pub fn of_bytes(bytes: Vec<u8>, at: Position) -> Window<io::Empty> {
         let filled = bytes.len();
-        Window { reader: io::empty(), buf: bytes, pos: 0, filled, eof: true, at }
+        Window { reader: io::empty(), buf: bytes, pos: 0, filled, eof: true, at, deferred: None }
     }
 
     /// Takes the buffer back (a window made by [`Window::of_bytes`] holds its bytes unmoved).
@@ -82,6 +89,12 @@ impl<R: Read> Window<R> {
         let mut buf = self.buf;
         buf.truncate(self.filled);
         buf
+    }
+
+    /// The bytes in the buffer, consumed or not: for a window made by [`Window::of_bytes`], the
+    /// whole piece.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf[..self.filled]
     }
 
     /// The bytes read and not yet consumed.
@@ -135,6 +148,13 @@ impl<R: Read> Window<R> {
     /// Reads until the window holds at least `wanted` bytes or the input ends. Returns whether the
     /// window grew.
     pub fn fill_to(&mut self, wanted: usize) -> io::Result<bool> {
+        if let Some(error) = self.deferred.take() {
+            return Err(error);
+        }
+        if self.eof {
+            // Nothing more will come: the buffer stays as it is.
+            return Ok(false);
+        }
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.filled, 0);
             self.filled -= self.pos;
@@ -159,6 +179,15 @@ impl<R: Read> Window<R> {
             }
         }
         Ok(self.filled > before)
+    }
+
+    /// Reads until the window holds `wanted` bytes, as [`Window::fill_to`], to look ahead: a read
+    /// error is kept for the next read that needs bytes, so that what came before it is read
+    /// first.
+    pub fn read_ahead(&mut self, wanted: usize) {
+        if let Err(error) = self.fill_to(wanted) {
+            self.deferred = Some(error);
+        }
     }
 
     /// Reads more, up to `limit` bytes in the window. A small window (a callback cut by a pipe's

@@ -125,6 +125,11 @@ impl Rendered {
         self.text.is_empty()
     }
 
+    /// Bytes of text.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
     pub fn clear(&mut self) {
         self.text.clear();
         self.marks.clear();
