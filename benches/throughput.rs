@@ -67,6 +67,19 @@ fn main() {
             runs,
         ),
     ];
+    // Each reading mode at one thread too (-j1: one reading thread, one judging thread), beside
+    // the default (one worker per core), for the speed-up.
+    let single: Vec<_> = modes
+        .iter()
+        .skip(1)
+        .map(|(name, program, args, runs)| {
+            let mut args = args.clone();
+            args.extend(["-j".to_string(), "1".to_string()]);
+            let label: &str = Box::leak(format!("{name} -j1").into_boxed_str());
+            (label, program.clone(), args, *runs)
+        })
+        .collect();
+    modes.extend(single);
     // A log: each callback after a prefix, with three lines of noise (one of them a JSON log
     // line without a callback) for each, read with --extract.
     let log = std::env::temp_dir().join(format!("tiwhook-bench-{callbacks}.log"));
@@ -112,6 +125,7 @@ fn main() {
         "mode", "best s", "cpu s", "MB/s", "ratio", "max RSS MiB"
     );
     let mut floor_time = None;
+    let mut times = Vec::new();
     for (name, program, args, runs) in modes {
         let (best, cpu, rss) = measure(&program, &args, runs);
         let floor = *floor_time.get_or_insert(best);
@@ -123,6 +137,20 @@ fn main() {
             floor.as_secs_f64() / best.as_secs_f64(),
             rss as f64 / 1024.0
         );
+        times.push((name, best));
+    }
+    let time_of = |name: &str| times.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_secs_f64());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("speed-up of the default ({cores} workers) over -j1:");
+    for (name, time) in &times {
+        if let Some(single) = time_of(&format!("{name} -j1")) {
+            println!("  {name:<32} {:>6.2}x", single / time.as_secs_f64());
+        }
+    }
+    if let (Some(jq), Some(json)) =
+        (time_of("jq -c (task, duration, reason)"), time_of("tiwhook check --format json"))
+    {
+        println!("tiwhook check --format json against jq: {:.1}x jq's throughput", jq / json);
     }
 }
 
