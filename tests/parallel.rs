@@ -173,6 +173,10 @@ fn a_long_mixed_stream_gives_the_same_output_on_three_threads() {
         assert_same(&["check", "--format", "json", small], 3, pieces);
         assert_same(&["inspect", "--color", "always", small], 3, pieces);
     }
+    // The timeline folds its tasks in input order, whoever judged them.
+    let (chart, _, _) = assert_same(&["timeline", "--color", "never", small], 3, Some(700));
+    assert!(chart.contains("task1"), "{chart}");
+    assert_same(&["timeline", "--format", "json", small], 3, Some(700));
     let _ = std::fs::remove_dir_all(dir);
 }
 

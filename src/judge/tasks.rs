@@ -153,34 +153,78 @@ fn error_text(value: &Value) -> Option<String> {
     Some(format!("{}: {}", part("code"), part("message")))
 }
 
-impl Timeline {
-    /// Takes in one valid callback.
-    pub fn add(&mut self, report: &Report) {
-        let Some(event) = report.event else {
-            self.other_callbacks += 1;
-            return;
-        };
+/// What one valid callback tells the timeline, taken from its report. It owns what it holds, so
+/// that it can be taken where the callback is judged and folded, in input order, elsewhere.
+#[derive(Clone, Debug)]
+pub enum TaskCallback {
+    /// A callback of no task: another event, or a task's callback without its TaskId.
+    Other,
+    Of(TaskFacts),
+}
+
+#[derive(Clone, Debug)]
+pub struct TaskFacts {
+    event: &'static str,
+    kind: TaskKind,
+    id: String,
+    /// The callback's content, hashed: the same one delivered twice is a duplicate.
+    hash: u64,
+    room: Option<u64>,
+    start: Option<u64>,
+    stop: Option<u64>,
+    timestamp: Option<u64>,
+    finish_reason: Option<String>,
+    error: Option<String>,
+}
+
+impl TaskCallback {
+    /// The facts of one valid callback; `scratch` is reused for its hash.
+    pub fn of(report: &Report, scratch: &mut Vec<u8>) -> TaskCallback {
+        let Some(event) = report.event else { return TaskCallback::Other };
         let kind = match event {
             "WhiteboardPushStarted" | "WhiteboardPushStopped" => TaskKind::Push,
             name if name.starts_with("OnlineRecord") => TaskKind::Record,
-            _ => {
-                self.other_callbacks += 1;
-                return;
-            }
+            _ => return TaskCallback::Other,
         };
-        let Some(id) = report.field("task_id").as_text() else {
-            // A failed task's callback may hold nothing but its Error: no task to file it under.
+        // A failed task's callback may hold nothing but its Error: no task to file it under.
+        let Some(id) = report.field("task_id").as_text() else { return TaskCallback::Other };
+        scratch.clear();
+        report.write_compact(scratch);
+        let mut hasher = DefaultHasher::new();
+        scratch.hash(&mut hasher);
+        let number = |key| report.field(key).as_number();
+        TaskCallback::Of(TaskFacts {
+            event,
+            kind,
+            id: id.to_string(),
+            hash: hasher.finish(),
+            room: number("room_id"),
+            start: number("start"),
+            stop: number("stop"),
+            timestamp: report.envelope.event_time.value.as_number(),
+            finish_reason: report.field("finish_reason").as_text().map(str::to_string),
+            error: error_text(report.field(ERROR_KEY)),
+        })
+    }
+}
+
+impl Timeline {
+    /// Takes in one valid callback.
+    pub fn add(&mut self, report: &Report) {
+        let callback = TaskCallback::of(report, &mut self.scratch);
+        self.fold(&callback);
+    }
+
+    /// Takes in what one valid callback tells, in input order.
+    pub fn fold(&mut self, callback: &TaskCallback) {
+        let TaskCallback::Of(facts) = callback else {
             self.other_callbacks += 1;
             return;
         };
-        self.scratch.clear();
-        report.write_compact(&mut self.scratch);
-        let mut hasher = DefaultHasher::new();
-        self.scratch.hash(&mut hasher);
-        let hash = hasher.finish();
+        let TaskFacts { event, kind, ref id, hash, room, start, stop, timestamp, .. } = *facts;
         let order = self.tasks.len() as u64;
-        let task = self.tasks.entry(id.to_string()).or_insert_with(|| Task {
-            id: id.to_string(),
+        let task = self.tasks.entry(id.clone()).or_insert_with(|| Task {
+            id: id.clone(),
             kind,
             room: None,
             start: None,
@@ -201,13 +245,10 @@ impl Timeline {
             return;
         }
         task.seen.push(hash);
-        let number = |key| report.field(key).as_number();
-        let room = number("room_id");
-        let timestamp = report.envelope.event_time.value.as_number();
         match event {
             "WhiteboardPushStarted" => {
                 task.set_room(room, "start");
-                task.set_start(number("start"), "start");
+                task.set_start(start, "start");
                 task.started_seen = true;
             }
             "OnlineRecordStarted" => {
@@ -217,7 +258,6 @@ impl Timeline {
             }
             "WhiteboardPushStopped" | "OnlineRecordFinished" => {
                 // Push and recording times alike are `start` and `stop` in the details.
-                let (start, stop) = (number("start"), number("stop"));
                 if task.stop_seen.is_some_and(|h| h != hash) && task.finish_reason.is_some() {
                     task.warnings.push(TaskWarning::TwoStops);
                 }
@@ -228,14 +268,14 @@ impl Timeline {
                 // The first stop delivered stands; a different one only earns a warning.
                 if task.finish_reason.is_none() {
                     task.stop = stop.or(task.stop);
-                    task.finish_reason = report.field("finish_reason").as_text().map(str::to_string);
-                    task.error = error_text(report.field(ERROR_KEY));
+                    task.finish_reason = facts.finish_reason.clone();
+                    task.error = facts.error.clone();
                 }
                 task.stop_seen = Some(hash);
             }
             "OnlineRecordStopped" | "OnlineRecordLongPauseForceStopped" => {
                 task.set_room(room, "stop");
-                let stop = number("stop").or(timestamp);
+                let stop = stop.or(timestamp);
                 if task.stop.is_none() {
                     task.stop = stop;
                 }

@@ -69,6 +69,8 @@ pub trait Render: Send {
 pub struct Rendered {
     text: Vec<u8>,
     marks: Vec<Mark>,
+    /// What valid callbacks tell the timeline, folded in order when emitted.
+    pub tasks: Vec<crate::judge::tasks::TaskCallback>,
 }
 
 /// A part of [`Rendered`] text decided when it is written.
@@ -133,6 +135,7 @@ impl Rendered {
     pub fn clear(&mut self) {
         self.text.clear();
         self.marks.clear();
+        self.tasks.clear();
     }
 
     /// Writes the text to `out`, each marked part as `emitted` decides.

@@ -10,9 +10,9 @@ use std::io::{self, Write};
 use super::check::CheckPrinter;
 use super::contract::{Line, TASK_FIELDS, TaskLine, TotalsLine};
 use super::style::{Style, paint};
-use super::{Printer, plural};
+use super::{Printer, Render, Rendered, plural};
 use crate::judge::report::{Report, Summary};
-use crate::judge::tasks::{State, Task, Timeline, Totals, totals};
+use crate::judge::tasks::{State, Task, TaskCallback, Timeline, Totals, totals};
 use crate::sanitize::{display_width, escape};
 use crate::timefmt;
 
@@ -399,6 +399,29 @@ fn human(
     Ok(())
 }
 
+/// The timeline's part of each callback, taken apart from the printer (see [`Render`]): the
+/// `check` lines of an invalid one, what a valid one tells of its task.
+struct TimelineRender {
+    invalid: Box<dyn Render>,
+    scratch: Vec<u8>,
+}
+
+impl Render for TimelineRender {
+    fn render(&mut self, report: &Report) -> io::Result<()> {
+        if report.passed() {
+            let callback = TaskCallback::of(report, &mut self.scratch);
+            self.invalid.rendered().tasks.push(callback);
+            Ok(())
+        } else {
+            self.invalid.render(report)
+        }
+    }
+
+    fn rendered(&mut self) -> &mut Rendered {
+        self.invalid.rendered()
+    }
+}
+
 impl<W: Write, E: Write> Printer for TimelinePrinter<W, E> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
         if report.passed() {
@@ -407,6 +430,17 @@ impl<W: Write, E: Write> Printer for TimelinePrinter<W, E> {
         } else {
             self.invalid.callback(report)
         }
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(TimelineRender { invalid: self.invalid.renderer()?, scratch: Vec::new() }))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        for callback in &rendered.tasks {
+            self.timeline.fold(callback);
+        }
+        self.invalid.emit(rendered)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
