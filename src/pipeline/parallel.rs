@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use super::reading::{self, Batch, BatchItem, JudgeGone, Message, Sink, Start};
+use super::reading::{self, Batch, BatchItem, JudgeGone, Message, Opened, Sink, Start};
 use super::{judge_batch, told};
 use crate::judge::Policy;
 use crate::judge::report::{Summary, Verdict};
@@ -186,17 +186,12 @@ impl Sink for ToWorkers {
         batch
     }
 
-    fn read_input(
-        &mut self,
-        name: &str,
-        reader: Box<dyn Read>,
-        extract: bool,
-        live: bool,
-    ) -> Result<(), JudgeGone> {
+    fn read_input(&mut self, input: Opened) -> Result<(), JudgeGone> {
+        let Opened { name, reader, extract, live } = input;
         if extract {
-            return reading::frame_input(self, name, reader, Start::Fresh { extract, live });
+            return reading::frame_input(self, &name, reader, Start::Fresh { extract, live });
         }
-        read_in_pieces(self, name, reader, live)
+        read_in_pieces(self, &name, reader, live)
     }
 }
 

@@ -115,15 +115,20 @@ pub(super) trait Sink {
     /// An empty batch for documents of `source`.
     fn fresh(&mut self, source: &str) -> Batch;
     /// Reads one opened input to its end and tells what it held. By default it is framed here.
-    fn read_input(
-        &mut self,
-        name: &str,
-        reader: Box<dyn Read>,
-        extract: bool,
-        live: bool,
-    ) -> Result<(), JudgeGone> {
-        frame_input(self, name, reader, Start::Fresh { extract, live })
+    fn read_input(&mut self, input: Opened) -> Result<(), JudgeGone> {
+        let Opened { name, reader, extract, live } = input;
+        frame_input(self, &name, reader, Start::Fresh { extract, live })
     }
+}
+
+/// An input opened for reading, and how to read it.
+pub(super) struct Opened {
+    pub name: String,
+    pub reader: Box<dyn Read>,
+    /// Callbacks are found inside log lines (`--extract`).
+    pub extract: bool,
+    /// A read may wait for bytes not yet written (see [`is_live`]).
+    pub live: bool,
 }
 
 /// Whether reading `source` may wait for bytes not yet written (a pipe or a terminal on stdin).
@@ -165,7 +170,7 @@ fn read_entry(entry: Entry, extract: bool, sink: &mut dyn Sink) -> Result<(), Ju
         Err(error) => return sink.send(Message::Unreadable(name, error)),
     };
     sink.send(Message::Source)?;
-    sink.read_input(&name, reader, extract, is_live(&source))
+    sink.read_input(Opened { name, reader, extract, live: is_live(&source) })
 }
 
 /// Reads one input's items with `framer` into batches sent to `sink`, then says how it ended.

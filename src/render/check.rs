@@ -92,10 +92,7 @@ impl Render for CheckRender {
 
 impl<W: Write> Printer for CheckPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.render.render(report)?;
-        self.render.out.write_to(&mut self.out, &mut self.emitted)?;
-        self.render.out.clear();
-        Ok(())
+        super::write_rendered(&mut self.render, report, &mut self.out, &mut self.emitted)
     }
 
     fn renderer(&self) -> Option<Box<dyn Render>> {

@@ -116,9 +116,7 @@ impl Render for CompactRender {
 
 impl<W: Write> Printer for CompactPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.render.render(report)?;
-        self.render.out.write_to(&mut self.out, &mut Emitted::default())?;
-        self.render.out.clear();
+        super::write_rendered(&mut self.render, report, &mut self.out, &mut Emitted::default())?;
         self.out.flush()
     }
 

@@ -58,14 +58,6 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-impl<W: Write> GithubPrinter<W> {
-    fn emit_rendered(&mut self) -> io::Result<()> {
-        self.render.out.write_to(&mut self.out, &mut Emitted::default())?;
-        self.render.out.clear();
-        Ok(())
-    }
-}
-
 impl Render for GithubRender {
     fn render(&mut self, report: &Report) -> io::Result<()> {
         // Under --expect, a callback that met the expectation prints nothing.
@@ -99,8 +91,7 @@ impl Render for GithubRender {
 
 impl<W: Write> Printer for GithubPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.render.render(report)?;
-        self.emit_rendered()
+        super::write_rendered(&mut self.render, report, &mut self.out, &mut Emitted::default())
     }
 
     fn renderer(&self) -> Option<Box<dyn Render>> {

@@ -331,10 +331,7 @@ impl Render for HumanRender {
 
 impl<W: Write> Printer for HumanPrinter<W> {
     fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.render.render(report)?;
-        self.render.out.write_to(&mut self.out, &mut self.emitted)?;
-        self.render.out.clear();
-        Ok(())
+        super::write_rendered(&mut self.render, report, &mut self.out, &mut self.emitted)
     }
 
     fn renderer(&self) -> Option<Box<dyn Render>> {

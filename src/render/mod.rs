@@ -63,6 +63,21 @@ pub trait Render: Send {
     fn rendered(&mut self) -> &mut Rendered;
 }
 
+/// Renders `report` with `render` and writes it at once, as `emitted` decides its marked parts:
+/// what a printer that has a renderer does with a callback it is handed itself.
+pub fn write_rendered(
+    render: &mut dyn Render,
+    report: &Report,
+    out: &mut dyn io::Write,
+    emitted: &mut Emitted,
+) -> io::Result<()> {
+    render.render(report)?;
+    let rendered = render.rendered();
+    rendered.write_to(out, emitted)?;
+    rendered.clear();
+    Ok(())
+}
+
 /// Text rendered for one or more callbacks, with the parts that are written or left out by what
 /// came before them in the run.
 #[derive(Default)]
