@@ -12,14 +12,14 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A string of the document: either a span of its bytes or a span of the tape's unescaped buffer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Text {
     Raw { start: u32, len: u32 },
     Unescaped { start: u32, len: u32 },
 }
 
 /// One value on the tape. Containers hold their member count and the tape index just past them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -31,7 +31,7 @@ pub enum Value {
     Object { len: u32, end: u32 },
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Entry {
     key: Option<Text>,
     value: Value,
@@ -303,7 +303,15 @@ pub enum Parsed {
 }
 
 /// Parses the JSON value at the start of `window` (after any whitespace) into `tape`.
+///
+/// A callback's usual form (objects and arrays, strings without escapes, whole numbers that fit
+/// a `u64`, literals) is parsed by [`fast`], which makes the very tape serde_json's path makes;
+/// whatever else there is, and any fault, is left to serde_json, whose answer and messages stand.
 pub fn parse_value(window: &[u8], tape: &mut Tape) -> Parsed {
+    tape.clear();
+    if let Some(consumed) = fast::parse(window, tape) {
+        return Parsed::Value { consumed };
+    }
     SCRATCH.with_borrow_mut(|scratch| {
         std::mem::swap(&mut scratch.tape, tape);
         scratch.tape.clear();
@@ -505,9 +513,273 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
+/// The fast path of [`parse_value`].
+mod fast {
+    use super::{Entry, Tape, Text, Value};
+
+    /// Containers nested deeper than this are left to serde_json (which stops at 128).
+    const DEPTH: usize = 100;
+
+    /// Parses the object or array at the start of `window` (after white space) into `tape` and
+    /// returns where it ends; `None` (the tape then holds anything) for whatever the fast path
+    /// does not take: another top-level value, an escape, a number that is not a whole `u64`,
+    /// bytes that are not UTF-8, a fault, or the window ending first.
+    pub fn parse(window: &[u8], tape: &mut Tape) -> Option<usize> {
+        let mut parser = Parser { bytes: window, at: 0, tape };
+        parser.skip_blanks();
+        if !matches!(parser.peek()?, b'{' | b'[') {
+            return None;
+        }
+        let start = parser.at;
+        parser.value(None, 0)?;
+        // Everything outside strings is ASCII: one check covers every string.
+        std::str::from_utf8(&window[start..parser.at]).ok()?;
+        Some(parser.at)
+    }
+
+    struct Parser<'b, 't> {
+        bytes: &'b [u8],
+        at: usize,
+        tape: &'t mut Tape,
+    }
+
+    impl Parser<'_, '_> {
+        fn peek(&self) -> Option<u8> {
+            self.bytes.get(self.at).copied()
+        }
+
+        fn skip_blanks(&mut self) {
+            while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+        }
+
+        /// Takes `byte` after white space.
+        fn expect(&mut self, byte: u8) -> Option<()> {
+            self.skip_blanks();
+            (self.peek()? == byte).then(|| self.at += 1)
+        }
+
+        fn push(&mut self, key: Option<Text>, value: Value) {
+            self.tape.entries.push(Entry { key, value });
+        }
+
+        fn value(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
+            self.skip_blanks();
+            match self.peek()? {
+                b'{' => self.object(key, depth + 1),
+                b'[' => self.array(key, depth + 1),
+                b'"' => {
+                    let text = self.string()?;
+                    self.push(key, Value::Str(text));
+                    Some(())
+                }
+                b't' => self.literal(b"true", key, Value::Bool(true)),
+                b'f' => self.literal(b"false", key, Value::Bool(false)),
+                b'n' => self.literal(b"null", key, Value::Null),
+                b'0'..=b'9' => self.number(key),
+                _ => None,
+            }
+        }
+
+        fn literal(&mut self, word: &[u8], key: Option<Text>, value: Value) -> Option<()> {
+            if !self.bytes[self.at..].starts_with(word) {
+                return None;
+            }
+            self.at += word.len();
+            self.push(key, value);
+            Some(())
+        }
+
+        /// A whole number that fits a `u64`, as serde_json reads it (no leading zero).
+        fn number(&mut self, key: Option<Text>) -> Option<()> {
+            let digits = self.bytes[self.at..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let text = &self.bytes[self.at..self.at + digits];
+            if (digits > 1 && text[0] == b'0')
+                || matches!(self.bytes.get(self.at + digits), Some(b'.' | b'e' | b'E') | None)
+            {
+                return None;
+            }
+            let mut n: u64 = 0;
+            for &digit in text {
+                n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+            }
+            self.at += digits;
+            self.push(key, Value::UInt(n));
+            Some(())
+        }
+
+        /// A string without escapes or control characters: its span, after the quote.
+        fn string(&mut self) -> Option<Text> {
+            let start = self.at + 1;
+            let rest = self.bytes.get(start..)?;
+            let len = crate::sanitize::first_json_special(rest)?;
+            if rest[len] != b'"' {
+                return None;
+            }
+            self.at = start + len + 1;
+            Some(Text::Raw { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
+        }
+
+        fn object(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
+            if depth > DEPTH {
+                return None;
+            }
+            self.at += 1;
+            let at = self.tape.entries.len();
+            self.push(key, Value::Null);
+            let mut len = 0u32;
+            self.skip_blanks();
+            if self.peek()? == b'}' {
+                self.at += 1;
+            } else {
+                loop {
+                    self.skip_blanks();
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    let name = self.string()?;
+                    self.expect(b':')?;
+                    self.value(Some(name), depth)?;
+                    len += 1;
+                    self.skip_blanks();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b'}' => {
+                            self.at += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            let end = u32::try_from(self.tape.entries.len()).ok()?;
+            self.tape.entries[at].value = Value::Object { len, end };
+            Some(())
+        }
+
+        fn array(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
+            if depth > DEPTH {
+                return None;
+            }
+            self.at += 1;
+            let at = self.tape.entries.len();
+            self.push(key, Value::Null);
+            let mut len = 0u32;
+            self.skip_blanks();
+            if self.peek()? == b']' {
+                self.at += 1;
+            } else {
+                loop {
+                    self.value(None, depth)?;
+                    len += 1;
+                    self.skip_blanks();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            let end = u32::try_from(self.tape.entries.len()).ok()?;
+            self.tape.entries[at].value = Value::Array { len, end };
+            Some(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What serde_json's path alone makes of `window`.
+    fn parse_slow(window: &[u8]) -> (Tape, Option<usize>) {
+        let mut tape = Tape::default();
+        SCRATCH.with_borrow_mut(|scratch| {
+            std::mem::swap(&mut scratch.tape, &mut tape);
+            scratch.tape.clear();
+            scratch.base = window.as_ptr() as usize;
+            scratch.len = window.len();
+        });
+        let mut stream = serde_json::Deserializer::from_slice(window).into_iter::<TapeDocument>();
+        let consumed = match stream.next() {
+            Some(Ok(TapeDocument)) => Some(stream.byte_offset()),
+            _ => None,
+        };
+        SCRATCH.with_borrow_mut(|scratch| std::mem::swap(&mut scratch.tape, &mut tape));
+        (tape, consumed)
+    }
+
+    /// Whenever the fast path takes a value, serde_json takes it too, ending at the same byte,
+    /// with the same tape.
+    fn assert_fast_is_slow(window: &[u8]) {
+        let mut fast_tape = Tape::default();
+        if let Some(consumed) = fast::parse(window, &mut fast_tape) {
+            let (slow_tape, slow_consumed) = parse_slow(window);
+            assert_eq!(Some(consumed), slow_consumed, "{:?}", String::from_utf8_lossy(window));
+            assert_eq!(fast_tape.entries, slow_tape.entries, "{:?}", String::from_utf8_lossy(window));
+            assert_eq!(fast_tape.unescaped, slow_tape.unescaped);
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_a_callback_and_makes_serde_jsons_tape() {
+        let callback = br#"  {"EventType":"WhiteboardPushStopped","EventData":{"TaskId":"t","RoomId":880528,"Error":null,"Ok":true,"List":[1,{"a":[]},"x"],"E":{}},"Sign":"ab"}
+{"next":1}"#;
+        let mut tape = Tape::default();
+        assert!(fast::parse(callback, &mut tape).is_some());
+        assert_fast_is_slow(callback);
+        let left: [&[u8]; 8] = [
+            br#"{"a":"\u0041"}"#,
+            br#"{"a":1.5}"#,
+            br#"{"a":-1}"#,
+            br#"{"a":01}"#,
+            br#"{"a":1"#,
+            b"7",
+            b"{\"a\":\"\xff\"}",
+            br#"{"a":18446744073709551616}"#,
+        ];
+        for left in left {
+            assert_eq!(fast::parse(left, &mut tape), None, "{:?}", String::from_utf8_lossy(left));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_agrees_with_serde_json_on_any_value(value in json_value(), pretty: bool, cut in 0usize..400, noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3)) {
+            let text = if pretty { serde_json::to_vec_pretty(&value).unwrap() } else { serde_json::to_vec(&value).unwrap() };
+            assert_fast_is_slow(&text);
+            // Cut short, and with a few bytes of noise spliced in.
+            let cut = cut.min(text.len());
+            assert_fast_is_slow(&text[..cut]);
+            let mut spliced = text[..cut].to_vec();
+            spliced.extend_from_slice(&noise);
+            spliced.extend_from_slice(&text[cut..]);
+            assert_fast_is_slow(&spliced);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            "[a-zA-Z0-9 \\\\\"\u{0}-\u{1f}\u{e9}\u{4e2d}\u{1F600}]{0,8}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                proptest::collection::vec(("[a-zA-Z\\\"]{0,5}", inner), 0..5)
+                    .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
 
     fn parse(json: &str) -> (Tape, usize) {
         let mut tape = Tape::default();
