@@ -70,7 +70,7 @@ pub fn run(
             std::thread::scope(|scope| {
                 scope.spawn(move || {
                     let mut sink = ToJudgingThread { batches, recycled };
-                    reading::read_stage(paths, extract, &mut sink)
+                    reading::read_stage(paths, extract, 0, &mut sink)
                 });
                 // The judging stage owns the receiving end: when it stops early (a closed
                 // pipe), the reader's next send fails and the reader stops too.

@@ -68,6 +68,7 @@ pub(super) fn run(
     // pieces, whatever the input.
     let (slots, in_order) = mpsc::sync_channel::<Slot>(2 * renderers.len() + 2);
     let stop = AtomicBool::new(false);
+    let ahead = renderers.len();
     std::thread::scope(|scope| {
         for render in renderers {
             let (waiting, stop) = (&waiting, &stop);
@@ -75,7 +76,7 @@ pub(super) fn run(
         }
         scope.spawn(move || {
             let mut sink = ToWorkers { jobs, slots };
-            reading::read_stage(paths, extract, &mut sink)
+            reading::read_stage(paths, extract, ahead, &mut sink)
         });
         let written = write_in_order(in_order, summary, printer, diagnostics);
         // A closed output: the workers drop what is left, and the reader stops at its next send.

@@ -3,9 +3,11 @@
 //! parallel pipeline's dispatcher).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
+use crate::read::ahead::ReadAhead;
 use crate::read::archive::ArchiveError;
 use crate::read::framing::{Broken, Document, Documents, Item, Resume};
 use crate::read::items::Framer;
@@ -144,23 +146,46 @@ pub(super) fn is_live(source: &Source) -> bool {
     }
 }
 
-/// Opens every input in turn and reads it into `sink`; stops when the sink is gone.
-pub(super) fn read_stage(paths: &[PathBuf], extract: bool, sink: &mut dyn Sink) {
-    for entry in source::expand(paths, extract) {
-        if read_entry(entry, extract, sink).is_err() {
+/// Opens every input in turn and reads it into `sink`; stops when the sink is gone. With `ahead`,
+/// that many files after the one being read are opened, and decoded if compressed, on threads of
+/// their own (see [`ReadAhead`]).
+pub(super) fn read_stage(paths: &[PathBuf], extract: bool, ahead: usize, sink: &mut dyn Sink) {
+    let mut entries: Vec<Option<Entry>> = source::expand(paths, extract).into_iter().map(Some).collect();
+    let mut started: HashMap<usize, ReadAhead> = HashMap::new();
+    let mut next_start = 0;
+    for at in 0..entries.len() {
+        while next_start < entries.len() && next_start <= at + ahead {
+            if ahead > 0
+                && let Some(Entry::Read(Source::File(path))) = &entries[next_start]
+            {
+                started.insert(next_start, ReadAhead::start(path.clone()));
+            }
+            next_start += 1;
+        }
+        let Some(entry) = entries[at].take() else { continue };
+        if read_entry(entry, extract, started.remove(&at), sink).is_err() {
             return;
         }
     }
 }
 
-fn read_entry(entry: Entry, extract: bool, sink: &mut dyn Sink) -> Result<(), JudgeGone> {
+fn read_entry(
+    entry: Entry,
+    extract: bool,
+    ahead: Option<ReadAhead>,
+    sink: &mut dyn Sink,
+) -> Result<(), JudgeGone> {
     let source = match entry {
         Entry::Read(source) => source,
         Entry::Unlisted(unlisted) => return sink.send(Message::Unreadable(unlisted.name, unlisted.error)),
         Entry::Skipped { name, kind } => return sink.send(Message::Skipped(name, kind)),
     };
     let name = source.name();
-    let reader = match source.open_decompressing() {
+    let opened = match ahead {
+        Some(ahead) => ahead.open(),
+        None => source.open_decompressing(),
+    };
+    let reader = match opened {
         Ok((reader, found)) => {
             if let Some(note) = found.and_then(|c| c.note()) {
                 sink.send(Message::Note(name.clone(), note))?;

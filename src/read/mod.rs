@@ -10,6 +10,7 @@
 //! items with the right framer, for every command that reads. Nothing here judges a callback; only
 //! `extract` knows that one has an `EventType`.
 
+pub mod ahead;
 pub mod archive;
 pub mod capture;
 pub mod extract;
