@@ -1,11 +1,12 @@
 //! Fuzzes parsing, validation and the signature check, and the JSON Lines printer on the result:
-//! every report must be valid JSON with the contract's fields.
+//! every report must be valid JSON with the contract's fields, and the fast writer of callback
+//! lines must write what the serde types write, byte for byte.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tiwhook::read::framing::Documents;
 use tiwhook::render::Printer;
-use tiwhook::render::contract::CALLBACK_FIELDS;
+use tiwhook::render::contract::{CALLBACK_FIELDS, CallbackLine, Line};
 use tiwhook::render::json::JsonPrinter;
 use tiwhook::judge::signature::Key;
 use tiwhook::judge::{self, Policy};
@@ -26,6 +27,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(finding.at.line >= 1 && finding.at.column >= 1);
             assert!(finding.path.is_empty() || finding.path.starts_with('/'));
         }
+        let (mut slow, mut fast) = (Vec::new(), Vec::new());
+        Line::Callback(CallbackLine::new(&report)).write_to(&mut slow).expect("writing to a Vec cannot fail");
+        CallbackLine::new(&report).write_fast(&mut fast);
+        assert_eq!(fast, slow, "the fast writer and the serde types differ");
         printer.callback(&report).expect("writing to a Vec cannot fail");
     }
     drop(printer);

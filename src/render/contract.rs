@@ -901,6 +901,108 @@ mod tests {
         assert!(lines > 1000, "{lines} lines compared");
     }
 
+    /// Writes `bytes`' documents both ways, judged as `source` with and without a key, expected
+    /// or not, with `arrival` on the expected ones; each pair must be byte for byte the same.
+    fn assert_fast_is_serde(bytes: &[u8], source: &str, arrival: &crate::judge::report::Arrival) {
+        let keyless = crate::judge::Policy::default();
+        let keyed = crate::judge::Policy {
+            keys: vec![crate::judge::signature::Key::new("tiwhook-test-key", "test")],
+            now: 1_764_072_000,
+            ..crate::judge::Policy::default()
+        };
+        let mut documents = crate::read::framing::Documents::new(bytes);
+        while let Ok(Some(item)) = documents.next_item() {
+            for policy in [&keyless, &keyed] {
+                for expected in [None, Some(crate::judge::report::Verdict::Valid)] {
+                    let mut report = crate::judge::judge_item(source, &item, policy);
+                    report.expected = expected;
+                    if expected.is_some() {
+                        report.arrival = Some(arrival);
+                    }
+                    let (mut slow, mut fast) = (Vec::new(), Vec::new());
+                    Line::Callback(CallbackLine::new(&report)).write_to(&mut slow).unwrap();
+                    CallbackLine::new(&report).write_fast(&mut fast);
+                    assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&slow));
+                }
+            }
+        }
+    }
+
+    /// Any JSON value, with strings that need every kind of escape.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::String),
+            "[a-z\\\\\"\u{0}-\u{1f}\u{7f}-\u{9f}\u{202e}\u{4e2d}]{0,6}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..4)
+                    .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A callback of a known event (or of any name), its declared fields and others holding any
+    /// values, with an envelope of any values.
+    fn any_callback() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let events = crate::judge::events::EVENTS;
+        (
+            0..events.len() + 1,
+            any::<String>(),
+            proptest::collection::vec(
+                (any::<bool>(), any::<prop::sample::Index>(), any::<String>(), any_json()),
+                0..8,
+            ),
+            proptest::collection::vec(any_json(), 5),
+        )
+            .prop_map(move |(event, other_name, members, envelope)| {
+                let (name, fields) = match events.get(event) {
+                    Some(event) => (event.name.to_string(), event.fields),
+                    None => (other_name, &[][..]),
+                };
+                let mut data = serde_json::Map::new();
+                for (declared, index, key, value) in members {
+                    let key = match fields.get(index.index(fields.len().max(1))) {
+                        Some(field) if declared => field.name.to_string(),
+                        _ => key,
+                    };
+                    data.insert(key, value);
+                }
+                let mut root = serde_json::Map::new();
+                root.insert("EventType".into(), name.into());
+                root.insert("EventData".into(), data.into());
+                for (key, value) in
+                    ["SdkAppId", "Timestamp", "ExpireTime", "Sign", "Extra"].into_iter().zip(envelope)
+                {
+                    root.insert(key.into(), value);
+                }
+                serde_json::Value::Object(root)
+            })
+    }
+
+    proptest::proptest! {
+        /// The fast writer is the serde one for arbitrary callbacks, source names and arrivals:
+        /// every value kind, keys that need escapes, nested members.
+        #[test]
+        fn the_fast_callback_line_is_the_serde_one_for_any_callback(
+            callback in any_callback(),
+            source in proptest::prelude::any::<String>(),
+            received_at in proptest::prelude::any::<String>(),
+            peer in proptest::prelude::any::<String>(),
+        ) {
+            let arrival = crate::judge::report::Arrival { received_at, peer };
+            assert_fast_is_serde(&serde_json::to_vec(&callback).unwrap(), &source, &arrival);
+        }
+    }
+
     #[test]
     fn a_callback_line_has_every_member() {
         let bytes = br#"{"EventType":"WhiteboardPushStarted","EventData":{}}"#;
