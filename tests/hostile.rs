@@ -63,10 +63,39 @@ fn run_json_bytes(input: Vec<u8>) -> (Vec<serde_json::Value>, serde_json::Value,
 
 #[test]
 fn every_truncation_of_a_real_callback_gets_a_verdict() {
+    // In process, through the library's pipeline (one file per cut), not one process per cut;
+    // the binary reads the same pipeline, and the cut at half the length goes through it too.
     let full = read_fixture("signed/push-stopped-exception.json");
     let bytes = full.as_bytes();
+    let dir = temp_dir("truncations");
+    let policy = tiwhook::judge::Policy { now: 1_764_072_000, ..tiwhook::judge::Policy::default() };
     for cut in 0..bytes.len() {
-        let (lines, summary, code) = run_json_bytes(bytes[..cut].to_vec());
+        let path = dir.join("cut.json");
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let paths = [path];
+        let inputs = tiwhook::pipeline::Inputs {
+            paths: &paths,
+            extract: false,
+            allow_empty: false,
+            threads: 1 + cut % 2,
+        };
+        let mut out = Vec::new();
+        let mut printer = tiwhook::render::json::JsonPrinter::new(&mut out);
+        let (_, code) =
+            tiwhook::pipeline::run(inputs, &policy, None, &mut printer, &mut std::io::sink()).unwrap();
+        drop(printer);
+        let mut lines = json_lines(&out);
+        let summary = lines.pop().expect("a summary");
+        let code = code as i32;
+        if cut == bytes.len() / 2 {
+            let (mut binary_lines, binary_summary, binary_code) = run_json_bytes(bytes[..cut].to_vec());
+            // The same but for the name of the input (stdin there).
+            for line in &mut binary_lines {
+                line["source"] = lines[0]["source"].clone();
+            }
+            assert_eq!((&binary_lines, binary_code), (&lines, code), "cut at {cut}");
+            assert_eq!(binary_summary["callbacks"], summary["callbacks"]);
+        }
         let blank = bytes[..cut].iter().all(u8::is_ascii_whitespace);
         let whole = bytes[..cut].trim_ascii() == bytes.trim_ascii();
         if whole {
@@ -80,6 +109,7 @@ fn every_truncation_of_a_real_callback_gets_a_verdict() {
             assert_eq!(lines[0]["verdict"], "invalid", "cut at {cut}");
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
