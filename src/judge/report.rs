@@ -65,8 +65,10 @@ pub enum SignatureStatus {
     Missing,
     /// `Sign` is not 32 hexadecimal digits.
     Malformed,
-    /// No key was given.
+    /// The callback carries a `Sign`, and no key was given to check it with.
     Unchecked,
+    /// No key was given, and the callback carries no `Sign`.
+    Unsigned,
 }
 
 impl SignatureStatus {
@@ -76,7 +78,8 @@ impl SignatureStatus {
             SignatureStatus::Mismatch => "mismatch",
             SignatureStatus::Missing => "missing",
             SignatureStatus::Malformed => "malformed",
-            SignatureStatus::Unchecked => "unchecked",
+            // The contract says `unchecked` whenever no key was given.
+            SignatureStatus::Unchecked | SignatureStatus::Unsigned => "unchecked",
         }
     }
 }
@@ -218,20 +221,13 @@ pub struct Envelope<'a> {
     pub sdk_app_id: Detail<'a>,
     pub event_time: Detail<'a>,
     pub expire_time: Detail<'a>,
-    /// Whether the callback carries a `Sign` member at all.
-    pub has_sign: bool,
 }
 
 impl Envelope<'_> {
     /// An envelope with nothing in it, its fields named as the event table names them.
     pub fn empty(names: [&'static Name; 3]) -> Self {
         let detail = |name| Detail { name, value: Value::Missing };
-        Envelope {
-            sdk_app_id: detail(names[0]),
-            event_time: detail(names[1]),
-            expire_time: detail(names[2]),
-            has_sign: false,
-        }
+        Envelope { sdk_app_id: detail(names[0]), event_time: detail(names[1]), expire_time: detail(names[2]) }
     }
 
     /// The three fields in the order `details` lists them.
@@ -456,7 +452,7 @@ impl Summary {
         if matches!(report.signature, SignatureStatus::Valid { .. }) {
             self.signatures_valid = true;
         }
-        if report.signature == SignatureStatus::Unchecked && report.envelope.has_sign {
+        if report.signature == SignatureStatus::Unchecked {
             self.signatures_unchecked += 1;
         }
     }

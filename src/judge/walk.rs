@@ -46,7 +46,7 @@ pub fn judge_broken<'a>(source: &'a str, broken: &Broken) -> Report<'a> {
         event: None,
         fields: Vec::new(),
         envelope: empty_envelope(),
-        signature: SignatureStatus::Unchecked,
+        signature: SignatureStatus::Unsigned,
         expire_time: None,
         expired: None,
         findings: vec![Finding {
@@ -96,7 +96,7 @@ pub fn judge_reusing<'a>(
         event: None,
         fields: crate::judge::report::recycle(fields),
         envelope: empty_envelope(),
-        signature: SignatureStatus::Unchecked,
+        signature: SignatureStatus::Unsigned,
         expire_time: None,
         expired: None,
         findings: Vec::new(),
@@ -131,7 +131,6 @@ pub fn judge_reusing<'a>(
         report.envelope.sdk_app_id.value = sdk_app_id.unwrap_or(Value::Missing);
         report.envelope.event_time.value = event_time.unwrap_or(Value::Missing);
         report.envelope.expire_time.value = expire_value.unwrap_or(Value::Missing);
-        report.envelope.has_sign = sign.is_some();
         report.event_type = event_type.and_then(Node::as_str);
         let type_path = Path::ROOT.key("EventType", 0);
         match (report.event_type, event) {
@@ -838,7 +837,13 @@ impl<'a> Validator<'a> {
             }
             _ => {}
         }
-        if policy.keys.is_empty() || report.signature == SignatureStatus::Malformed {
+        if report.signature == SignatureStatus::Malformed {
+            return;
+        }
+        if policy.keys.is_empty() {
+            if sign.is_some() {
+                report.signature = SignatureStatus::Unchecked;
+            }
             return;
         }
         let Some(sign_bytes) = parsed else {

@@ -197,7 +197,7 @@ impl HumanRender {
             Verdict::Invalid => self.paint(Style::BoldRed, &["✗ invalid"])?,
         }
         // A valid verdict says nothing of a signature nobody checked: say so beside it.
-        if report.signature == SignatureStatus::Unchecked && report.envelope.has_sign {
+        if report.signature == SignatureStatus::Unchecked {
             self.out.write_all(b"  ")?;
             self.paint(Style::Yellow, &["signature unchecked (no key given)"])?;
         }
@@ -240,7 +240,6 @@ impl HumanRender {
         if !report.parsed {
             return Ok(());
         }
-        let has_sign = report.envelope.has_sign;
         match report.signature {
             SignatureStatus::Valid { key } => {
                 let origin = self.view.key_origins.get(key).map(String::as_str).unwrap_or("?");
@@ -259,12 +258,12 @@ impl HumanRender {
                 self.row("Signature", Style::Red, &["missing: a key was given, the callback has no Sign"])?
             }
             SignatureStatus::Malformed => self.row("Signature", Style::Red, &["malformed"])?,
-            SignatureStatus::Unchecked if has_sign => self.row(
+            SignatureStatus::Unchecked => self.row(
                 "Signature",
                 Style::Yellow,
                 &["not checked (no key: give --key, --key-file or TIW_CALLBACK_KEY)"],
             )?,
-            SignatureStatus::Unchecked => {
+            SignatureStatus::Unsigned => {
                 self.row("Signature", Style::Plain, &["none (unsigned callback)"])?
             }
         }
