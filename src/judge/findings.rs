@@ -145,6 +145,11 @@ pub static CODES: &[Code] = &[
         severity: Severity::Warning,
         when: "an input holds no callback while others do (`--strict` fails it)",
     },
+    Code {
+        code: "unexpected-verdict",
+        severity: Severity::Error,
+        when: "under `check --expect`, a callback whose verdict is not the one expected (at its start)",
+    },
 ];
 
 #[cfg(test)]

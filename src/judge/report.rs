@@ -317,6 +317,24 @@ impl<'a> Report<'a> {
 
     /// Hands back the storage of `fields`, emptied, for the next report to fill without
     /// allocating (see [`crate::judge::walk::judge_reusing`]).
+    /// The finding of a callback that did not meet the verdict `check --expect` asserts, decided
+    /// here for every view: an error at the callback's start.
+    pub fn unmet(&self) -> Option<Finding> {
+        let expected = self.expected?;
+        (expected != self.verdict).then(|| Finding {
+            severity: Severity::Error,
+            code: "unexpected-verdict",
+            path: String::new(),
+            message: format!(
+                "expected this callback to be {}, but it is {}",
+                expected.as_str(),
+                self.verdict.as_str()
+            ),
+            help: Vec::new(),
+            at: self.start,
+        })
+    }
+
     pub fn into_spare_fields(self) -> Vec<Detail<'static>> {
         recycle(self.fields)
     }

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Emitted, Printer, Render, Rendered, summary_line, unmet_message};
+use super::{Emitted, Printer, Render, Rendered, summary_line};
 use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
@@ -61,9 +61,9 @@ impl Render for CheckRender {
         if report.expected.is_some() && report.passed() {
             return Ok(());
         }
-        if let Some(message) = unmet_message(report) {
-            let (line, column) = (report.start.line, report.start.column);
-            self.line(report, line, column, Style::BoldRed, &["error[unexpected-verdict]"], &message)?;
+        if let Some(unmet) = report.unmet() {
+            let (line, column) = (unmet.at.line, unmet.at.column);
+            self.line(report, line, column, Style::BoldRed, &["error[", unmet.code, "]"], &unmet.message)?;
         }
         for finding in &report.findings {
             let (style, severity) = match finding.severity {

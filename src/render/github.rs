@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Emitted, Printer, Render, Rendered, summary_line, unmet_message};
+use super::{Emitted, Printer, Render, Rendered, summary_line};
 use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
@@ -64,9 +64,9 @@ impl Render for GithubRender {
         if report.expected.is_some() && report.passed() {
             return Ok(());
         }
-        if let Some(message) = unmet_message(report) {
-            let (line, column) = (report.start.line, report.start.column);
-            self.annotate("error", report, line, column, "tiwhook unexpected-verdict", &message)?;
+        if let Some(unmet) = report.unmet() {
+            let title = format!("tiwhook {}", unmet.code);
+            self.annotate("error", report, unmet.at.line, unmet.at.column, &title, &unmet.message)?;
         }
         for f in &report.findings {
             let level = match f.severity {

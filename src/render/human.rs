@@ -315,10 +315,10 @@ impl Render for HumanRender {
         self.header(report)?;
         self.event_fields(report)?;
         self.envelope(report)?;
-        if let Some(message) = super::unmet_message(report) {
+        if let Some(unmet) = report.unmet() {
             self.out.write_all(b"  ")?;
-            self.paint(Style::BoldRed, &["error[unexpected-verdict]"])?;
-            writeln!(self.out, " {message}")?;
+            self.paint(Style::BoldRed, &["error[", unmet.code, "]"])?;
+            writeln!(self.out, " {}", unmet.message)?;
         }
         self.findings(report)
     }

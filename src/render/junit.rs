@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Printer, unmet_message};
+use super::Printer;
 use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
@@ -72,8 +72,9 @@ impl<W: Write> Printer for JunitPrinter<W> {
         let _ =
             write!(suite.cases, "    <testcase classname=\"{}\" name=\"{}\"", xml(report.source), xml(&name));
         let mut lines = String::new();
-        if let Some(message) = unmet_message(report) {
-            let _ = writeln!(lines, "{message}");
+        let unmet = report.unmet();
+        if let Some(unmet) = &unmet {
+            let _ = writeln!(lines, "{}", unmet.message);
         }
         for f in &report.findings {
             // The pointer only when there is one: the whole document's is empty.
@@ -103,8 +104,8 @@ impl<W: Write> Printer for JunitPrinter<W> {
         suite.failures += 1;
         let first =
             report.findings.iter().find(|f| f.severity == Severity::Error).or(report.findings.first());
-        let (kind, message) = match (unmet_message(report), first) {
-            (Some(message), _) => ("unexpected-verdict".to_string(), message),
+        let (kind, message) = match (unmet, first) {
+            (Some(unmet), _) => (unmet.code.to_string(), unmet.message),
             (None, Some(f)) => (f.code.to_string(), f.message.clone()),
             (None, None) => ("invalid".to_string(), "invalid".to_string()),
         };

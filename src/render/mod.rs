@@ -284,14 +284,6 @@ pub fn summary_line(summary: &Summary) -> String {
     line
 }
 
-/// What a callback that did not meet `--expect` is told.
-pub fn unmet_message(report: &Report) -> Option<String> {
-    let expected = report.expected?;
-    (expected != report.verdict).then(|| {
-        format!("expected this callback to be {}, but it is {}", expected.as_str(), report.verdict.as_str())
-    })
-}
-
 /// Said once in a run where a signature was checked.
 pub const BODY_CAVEAT: &str = "a valid Sign proves only that the sender knew the key for that ExpireTime; \
                                it does not cover the body, which anyone who saw a signed callback can alter";
