@@ -22,6 +22,31 @@ pub struct Body<'b> {
     pub bytes: &'b [u8],
     pub encoding: Option<&'b [u8]>,
     pub arrival: Option<&'b Arrival>,
+    /// Where the body stands in a file that holds it (a capture line); `None` for a body of its
+    /// own (a request), whose positions count in the body.
+    pub placed: Option<Placement>,
+}
+
+/// Where a body stands in the line that holds it: every report on it starts at the line's start,
+/// and a finding on the body's first line is placed at its column in the line when the body
+/// stands there verbatim (else at the line's start).
+#[derive(Clone, Copy, Debug)]
+pub struct Placement {
+    pub start: Position,
+    /// The column of the line the body starts at, when it is kept there as it was sent.
+    pub body_column: Option<u64>,
+}
+
+impl Placement {
+    fn place(self, report: &mut Report<'_>) {
+        report.start = self.start;
+        for finding in &mut report.findings {
+            finding.at = match (self.body_column, finding.at.line) {
+                (Some(column), 1) => Position { column: column + finding.at.column - 1, ..self.start },
+                _ => self.start,
+            };
+        }
+    }
 }
 
 /// What a body held.
@@ -47,6 +72,9 @@ pub fn judge_body(
             let broken = Broken { index: 0, start, code: "undecodable-body", message, at: start, help: None };
             let mut report = judge_broken(source, &broken);
             report.arrival = body.arrival;
+            if let Some(placed) = body.placed {
+                placed.place(&mut report);
+            }
             each(report)?;
             return Ok(Judged { reports: 1, all_valid: false });
         }
@@ -71,6 +99,9 @@ pub fn judge_body(
             };
             report.findings.push(finding);
             settle_verdict(&mut report, policy);
+        }
+        if let Some(placed) = body.placed {
+            placed.place(&mut report);
         }
         judged.reports += 1;
         judged.all_valid &= report.passed();
@@ -97,7 +128,7 @@ mod tests {
 
     fn verdicts(bytes: &[u8], encoding: Option<&[u8]>, strict: bool) -> Vec<(Verdict, Vec<&'static str>)> {
         let mut out = Vec::new();
-        judge_body("t", Body { bytes, encoding, arrival: None }, &policy(strict), |r| {
+        judge_body("t", Body { bytes, encoding, arrival: None, placed: None }, &policy(strict), |r| {
             out.push((r.verdict, r.findings.iter().map(|f| f.code).collect()));
             Ok(())
         })

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 
 use crate::exit_codes::ExitCode;
-use crate::judge::body::{Body, judge_body};
+use crate::judge::body::{Body, Placement, judge_body};
 use crate::judge::report::{Arrival, Detail, InputProblem, Report, Summary, Verdict};
 use crate::judge::{self, Policy};
 use crate::read::capture;
@@ -293,27 +293,15 @@ fn judge_captured<'s>(
 }
 
 impl Expanded<'_> {
-    /// Hands `each` a report on each callback of the body, placed on the capture's line: a
-    /// finding's column counts in the line for a body kept verbatim, else it is the line's start.
-    fn each(
-        &self,
-        mut each: impl FnMut(crate::judge::report::Report<'_>) -> io::Result<()>,
-    ) -> io::Result<()> {
+    /// Hands `each` a report on each callback of the body, placed on the capture's line.
+    fn each(&self, each: impl FnMut(crate::judge::report::Report<'_>) -> io::Result<()>) -> io::Result<()> {
         let body = Body {
             bytes: &self.captured.body,
             encoding: self.captured.content_encoding.as_deref(),
             arrival: Some(&self.arrival),
+            placed: Some(Placement { start: self.start, body_column: self.body_column }),
         };
-        judge_body(self.source, body, self.policy, |mut report| {
-            report.start = self.start;
-            for finding in &mut report.findings {
-                finding.at = match (self.body_column, finding.at.line) {
-                    (Some(column), 1) => Position { column: column + finding.at.column - 1, ..self.start },
-                    _ => self.start,
-                };
-            }
-            each(report)
-        })?;
+        judge_body(self.source, body, self.policy, each)?;
         Ok(())
     }
 }

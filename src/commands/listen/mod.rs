@@ -715,7 +715,8 @@ fn judge_bodies(
         let now = judging.received.as_second();
         let policy = Policy { now, ..policy.clone() };
         let source = format!("#{} POST {}", judging.number, judging.path);
-        let body = Body { bytes: &judging.body, encoding: judging.encoding.as_deref(), arrival: None };
+        let body =
+            Body { bytes: &judging.body, encoding: judging.encoding.as_deref(), arrival: None, placed: None };
         let mut text = Vec::new();
         let mut shown_on_page = Vec::new();
         let judged = judge_body(&source, body, &policy, |report| {

@@ -182,7 +182,12 @@ impl Inspector {
         let now = entry.received.as_second();
         let policy = Policy { now, ..self.policy.clone() };
         let mut reports = Vec::new();
-        let body = Body { bytes: &entry.body, encoding: entry.content_encoding.as_deref(), arrival: None };
+        let body = Body {
+            bytes: &entry.body,
+            encoding: entry.content_encoding.as_deref(),
+            arrival: None,
+            placed: None,
+        };
         let _ = judge_body(&entry.label, body, &policy, |report| {
             reports.push(report_value(&report, &self.view, now));
             Ok(())
@@ -521,8 +526,12 @@ pub fn load_history(
         };
         let judged_at = Policy { now: received.as_second(), ..policy.clone() };
         let mut reports = Vec::new();
-        let body =
-            Body { bytes: &captured.body, encoding: captured.content_encoding.as_deref(), arrival: None };
+        let body = Body {
+            bytes: &captured.body,
+            encoding: captured.content_encoding.as_deref(),
+            arrival: None,
+            placed: None,
+        };
         let source = seen.label.clone();
         let _ = judge_body(&source, body, &judged_at, |report| {
             reports.push(report_summary(&report));
