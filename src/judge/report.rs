@@ -275,8 +275,17 @@ pub struct Report<'a> {
 pub struct Arrival {
     /// RFC 3339, UTC, with milliseconds, as the capture holds it.
     pub received_at: String,
+    /// The same, as Unix seconds, when it is a time (read once, here).
+    pub at: Option<u64>,
     /// `ip:port`.
     pub peer: String,
+}
+
+impl Arrival {
+    pub fn new(received_at: String, peer: String) -> Arrival {
+        let at = received_at.parse::<jiff::Timestamp>().ok().and_then(|t| u64::try_from(t.as_second()).ok());
+        Arrival { received_at, at, peer }
+    }
 }
 
 impl<'a> Report<'a> {

@@ -288,7 +288,7 @@ fn judge_captured<'s>(
         .verbatim_at
         .filter(|_| captured.content_encoding.is_none())
         .map(|at| start.advanced_by(&line[..at]).column);
-    let arrival = Arrival { received_at: captured.received_at.clone(), peer: captured.peer.clone() };
+    let arrival = Arrival::new(captured.received_at.clone(), captured.peer.clone());
     Expanded { source, start, body_column, captured, arrival, policy }
 }
 

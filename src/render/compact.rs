@@ -50,10 +50,7 @@ impl CompactRender {
             let clock = timefmt::local(now.max(0) as u64, &self.view.zone);
             return clock.get(11..19).unwrap_or(&clock).to_string();
         }
-        let arrived = report
-            .arrival
-            .and_then(|a| a.received_at.parse::<jiff::Timestamp>().ok())
-            .map(|t| t.as_second().max(0) as u64);
+        let arrived = report.arrival.and_then(|a| a.at);
         let event = match report.envelope.event_time.value {
             Value::Time(t) => Some(t),
             _ => None,

@@ -867,10 +867,8 @@ mod tests {
             now: 1_764_072_000,
             ..crate::judge::Policy::default()
         };
-        let arrival = crate::judge::report::Arrival {
-            received_at: "2025-11-25T04:00:01.123Z".into(),
-            peer: "203.0.113.9:51234".into(),
-        };
+        let arrival =
+            crate::judge::report::Arrival::new("2025-11-25T04:00:01.123Z".into(), "203.0.113.9:51234".into());
         let mut lines = 0;
         for bytes in &inputs {
             let mut documents = Documents::new(&bytes[..]);
@@ -998,7 +996,7 @@ mod tests {
             received_at in proptest::prelude::any::<String>(),
             peer in proptest::prelude::any::<String>(),
         ) {
-            let arrival = crate::judge::report::Arrival { received_at, peer };
+            let arrival = crate::judge::report::Arrival::new(received_at, peer);
             assert_fast_is_serde(&serde_json::to_vec(&callback).unwrap(), &source, &arrival);
         }
     }

@@ -218,12 +218,7 @@ impl HumanRender {
 
     fn envelope(&mut self, report: &Report) -> io::Result<()> {
         if let Some(arrival) = report.arrival {
-            let at = arrival
-                .received_at
-                .parse::<jiff::Timestamp>()
-                .ok()
-                .and_then(|t| u64::try_from(t.as_second()).ok());
-            let when = at.map_or_else(
+            let when = arrival.at.map_or_else(
                 || escape(&arrival.received_at).into_owned(),
                 |t| timefmt::local(t, &self.view.zone),
             );
