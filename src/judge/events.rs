@@ -89,6 +89,38 @@ pub struct Event {
     pub rules: &'static [Rule],
     /// Envelope fields this event's callbacks may lack (the alarms carry no `Timestamp`).
     pub optional_envelope: &'static [&'static str],
+    /// What its callbacks tell of a task on the timeline (`tiwhook timeline`), if anything.
+    pub task: Option<TaskRole>,
+}
+
+/// The kind of task an event belongs to on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    Push,
+    Record,
+}
+
+/// What a callback does to its task on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskStep {
+    /// The task began, at its `start` (or, `at_callback_time`, at the callback's own time).
+    Starts { at_callback_time: bool },
+    /// The task finished: its `start`, `stop`, finish reason and error.
+    Finishes,
+    /// The task stopped: its `stop` (or else the callback's time).
+    Stops,
+    /// Another callback of the task, which tells only its room.
+    Tells,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskRole {
+    pub kind: TaskKind,
+    pub step: TaskStep,
+}
+
+const fn role(kind: TaskKind, step: TaskStep) -> Option<TaskRole> {
+    Some(TaskRole { kind, step })
 }
 
 impl Event {
@@ -234,20 +266,24 @@ const TRANSCODE_PROGRESS_FIELDS: &[Field] = &[
 ];
 
 const fn event(name: &'static str, summary: &'static str, fields: &'static [Field]) -> Event {
-    Event { name, aliases: &[], summary, fields, rules: &[], optional_envelope: &[] }
+    Event { name, aliases: &[], summary, fields, rules: &[], optional_envelope: &[], task: None }
 }
 
 pub static EVENTS: &[Event] = &[
-    event(
-        "WhiteboardPushStarted",
-        "the push service is ready and has begun pushing",
-        &[TASK_ID, ROOM_ID, PUSH_USER_ID, PUSH_START_TIME],
-    ),
+    Event {
+        task: role(TaskKind::Push, TaskStep::Starts { at_callback_time: false }),
+        ..event(
+            "WhiteboardPushStarted",
+            "the push service is ready and has begun pushing",
+            &[TASK_ID, ROOM_ID, PUSH_USER_ID, PUSH_START_TIME],
+        )
+    },
     Event {
         rules: &[
             Rule::Span { earlier: "PushStartTime", later: "PushStopTime", shown: span("Duration") },
             Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
         ],
+        task: role(TaskKind::Push, TaskStep::Finishes),
         ..event(
             "WhiteboardPushStopped",
             "the push ended",
@@ -279,13 +315,20 @@ pub static EVENTS: &[Event] = &[
             ],
         )
     },
-    event("OnlineRecordStarted", "real-time recording has started", &[TASK_ID, ROOM_ID, RECORD_USER_ID]),
-    event("OnlineRecordStopped", "real-time recording has stopped", &[TASK_ID, ROOM_ID, RECORD_USER_ID]),
+    Event {
+        task: role(TaskKind::Record, TaskStep::Starts { at_callback_time: true }),
+        ..event("OnlineRecordStarted", "real-time recording has started", &[TASK_ID, ROOM_ID, RECORD_USER_ID])
+    },
+    Event {
+        task: role(TaskKind::Record, TaskStep::Stops),
+        ..event("OnlineRecordStopped", "real-time recording has stopped", &[TASK_ID, ROOM_ID, RECORD_USER_ID])
+    },
     Event {
         rules: &[
             Rule::Span { earlier: "RecordStartTime", later: "RecordStopTime", shown: span("Duration") },
             Rule::ErrorGoesWith { field: "FinishReason", value: "EXCEPTION" },
         ],
+        task: role(TaskKind::Record, TaskStep::Finishes),
         ..event(
             "OnlineRecordFinished",
             "the recording is finished and its videos are ready",
@@ -321,6 +364,7 @@ pub static EVENTS: &[Event] = &[
     },
     Event {
         rules: &[Rule::Span { earlier: "PauseTime", later: "EstimateStopTime", shown: span("Stops after") }],
+        task: role(TaskKind::Record, TaskStep::Tells),
         ..event(
             "OnlineRecordLongPauseWarning",
             "recording has been paused for 20 minutes; it stops itself at 30",
@@ -342,6 +386,7 @@ pub static EVENTS: &[Event] = &[
     },
     Event {
         rules: &[Rule::Span { earlier: "PauseTime", later: "StopTime", shown: span("Paused for") }],
+        task: role(TaskKind::Record, TaskStep::Stops),
         ..event(
             "OnlineRecordLongPauseForceStopped",
             "recording stopped itself after a long pause",

@@ -12,11 +12,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::judge::report::{ERROR_KEY, Report, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TaskKind {
-    Push,
-    Record,
-}
+pub use crate::judge::events::TaskKind;
+use crate::judge::events::TaskStep;
 
 impl TaskKind {
     pub fn as_str(self) -> &'static str {
@@ -164,7 +161,7 @@ pub enum TaskCallback {
 
 #[derive(Clone, Debug)]
 pub struct TaskFacts {
-    event: &'static str,
+    step: TaskStep,
     kind: TaskKind,
     id: String,
     /// The callback's content, hashed: the same one delivered twice is a duplicate.
@@ -180,11 +177,9 @@ pub struct TaskFacts {
 impl TaskCallback {
     /// The facts of one valid callback; `scratch` is reused for its hash.
     pub fn of(report: &Report, scratch: &mut Vec<u8>) -> TaskCallback {
-        let Some(event) = report.event else { return TaskCallback::Other };
-        let kind = match event {
-            "WhiteboardPushStarted" | "WhiteboardPushStopped" => TaskKind::Push,
-            name if name.starts_with("OnlineRecord") => TaskKind::Record,
-            _ => return TaskCallback::Other,
+        // The event table says what each event's callbacks do to their task.
+        let Some(role) = report.event.and_then(crate::judge::events::find).and_then(|e| e.task) else {
+            return TaskCallback::Other;
         };
         // A failed task's callback may hold nothing but its Error: no task to file it under.
         let Some(id) = report.field("task_id").as_text() else { return TaskCallback::Other };
@@ -194,8 +189,8 @@ impl TaskCallback {
         scratch.hash(&mut hasher);
         let number = |key| report.field(key).as_number();
         TaskCallback::Of(TaskFacts {
-            event,
-            kind,
+            step: role.step,
+            kind: role.kind,
             id: id.to_string(),
             hash: hasher.finish(),
             room: number("room_id"),
@@ -221,7 +216,7 @@ impl Timeline {
             self.other_callbacks += 1;
             return;
         };
-        let TaskFacts { event, kind, ref id, hash, room, start, stop, timestamp, .. } = *facts;
+        let TaskFacts { step, kind, ref id, hash, room, start, stop, timestamp, .. } = *facts;
         let order = self.tasks.len() as u64;
         let task = self.tasks.entry(id.clone()).or_insert_with(|| Task {
             id: id.clone(),
@@ -245,18 +240,13 @@ impl Timeline {
             return;
         }
         task.seen.push(hash);
-        match event {
-            "WhiteboardPushStarted" => {
+        match step {
+            TaskStep::Starts { at_callback_time } => {
                 task.set_room(room, "start");
-                task.set_start(start, "start");
+                task.set_start(if at_callback_time { timestamp } else { start }, "start");
                 task.started_seen = true;
             }
-            "OnlineRecordStarted" => {
-                task.set_room(room, "start");
-                task.set_start(timestamp, "start");
-                task.started_seen = true;
-            }
-            "WhiteboardPushStopped" | "OnlineRecordFinished" => {
+            TaskStep::Finishes => {
                 // Push and recording times alike are `start` and `stop` in the details.
                 if task.stop_seen.is_some_and(|h| h != hash) && task.finish_reason.is_some() {
                     task.warnings.push(TaskWarning::TwoStops);
@@ -273,7 +263,7 @@ impl Timeline {
                 }
                 task.stop_seen = Some(hash);
             }
-            "OnlineRecordStopped" | "OnlineRecordLongPauseForceStopped" => {
+            TaskStep::Stops => {
                 task.set_room(room, "stop");
                 let stop = stop.or(timestamp);
                 if task.stop.is_none() {
@@ -281,7 +271,7 @@ impl Timeline {
                 }
                 task.stop_seen.get_or_insert(hash);
             }
-            _ => task.set_room(room, "callback"),
+            TaskStep::Tells => task.set_room(room, "callback"),
         }
     }
 
