@@ -52,7 +52,7 @@ pub struct Task {
     pub room: Option<u64>,
     pub start: Option<u64>,
     pub stop: Option<u64>,
-    pub finish_reason: Option<String>,
+    pub finish_reason: Option<FinishReason>,
     /// `Code: Message` of the task's `Error`.
     pub error: Option<String>,
     /// Callbacks delivered for it, duplicates included.
@@ -150,6 +150,37 @@ fn error_text(value: &Value) -> Option<String> {
     Some(format!("{}: {}", part("code"), part("message")))
 }
 
+/// How a task finished, as its `FinishReason` says (typed here once, for every view).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FinishReason {
+    Auto,
+    UserCall,
+    Exception,
+    /// A value Tencent's docs do not list, kept as sent.
+    Other(String),
+}
+
+impl FinishReason {
+    pub fn from_text(text: &str) -> FinishReason {
+        match text {
+            "AUTO" => FinishReason::Auto,
+            "USER_CALL" => FinishReason::UserCall,
+            "EXCEPTION" => FinishReason::Exception,
+            other => FinishReason::Other(other.to_string()),
+        }
+    }
+
+    /// As Tencent sends it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FinishReason::Auto => "AUTO",
+            FinishReason::UserCall => "USER_CALL",
+            FinishReason::Exception => "EXCEPTION",
+            FinishReason::Other(text) => text,
+        }
+    }
+}
+
 /// What one valid callback tells the timeline, taken from its report. It owns what it holds, so
 /// that it can be taken where the callback is judged and folded, in input order, elsewhere.
 #[derive(Clone, Debug)]
@@ -170,7 +201,7 @@ pub struct TaskFacts {
     start: Option<u64>,
     stop: Option<u64>,
     timestamp: Option<u64>,
-    finish_reason: Option<String>,
+    finish_reason: Option<FinishReason>,
     error: Option<String>,
 }
 
@@ -197,7 +228,7 @@ impl TaskCallback {
             start: number("start"),
             stop: number("stop"),
             timestamp: report.envelope.event_time.value.as_number(),
-            finish_reason: report.field("finish_reason").as_text().map(str::to_string),
+            finish_reason: report.field("finish_reason").as_text().map(FinishReason::from_text),
             error: error_text(report.field(ERROR_KEY)),
         })
     }
@@ -325,7 +356,7 @@ pub fn totals(tasks: &[&Task]) -> Totals {
             }
         }
         if let Some(reason) = &task.finish_reason {
-            *reasons.entry(reason.clone()).or_default() += 1;
+            *reasons.entry(reason.as_str().to_string()).or_default() += 1;
         }
     }
     totals.by_room = rooms.into_iter().map(|(room, (n, s))| (room, n, s)).collect();

@@ -12,7 +12,7 @@ use super::contract::{Line, TASK_FIELDS, TaskLine, TotalsLine};
 use super::style::{Style, paint};
 use super::{Printer, Render, Rendered, plural};
 use crate::judge::report::{Report, Summary};
-use crate::judge::tasks::{State, Task, TaskCallback, Timeline, Totals, totals};
+use crate::judge::tasks::{FinishReason, State, Task, TaskCallback, Timeline, Totals, totals};
 use crate::sanitize::{display_width, escape};
 use crate::timefmt;
 
@@ -97,7 +97,7 @@ fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) ->
             start: task.start,
             stop: if running { None } else { task.stop },
             duration_seconds: if running { None } else { task.duration() },
-            finish_reason: task.finish_reason.as_deref(),
+            finish_reason: task.finish_reason.as_ref().map(FinishReason::as_str),
             callbacks: task.callbacks,
             duplicates: task.duplicates,
             warnings: task.warnings.iter().map(|w| w.text(timefmt::rfc3339)).collect(),
@@ -141,7 +141,7 @@ fn csv(out: &mut impl Write, tasks: &[&Task]) -> io::Result<()> {
             time(task.start),
             if running { String::new() } else { time(task.stop) },
             if running { String::new() } else { number(task.duration()) },
-            task.finish_reason.as_deref().map(csv_text).unwrap_or_default(),
+            task.finish_reason.as_ref().map(|r| csv_text(r.as_str())).unwrap_or_default(),
             task.callbacks.to_string(),
             task.duplicates.to_string(),
         ];
@@ -229,7 +229,7 @@ fn human(
                 t.start.map_or("-".into(), short),
                 if running { "-".into() } else { t.stop.map_or("-".into(), short) },
                 if running { "running".into() } else { t.duration().map_or("-".into(), timefmt::duration) },
-                t.finish_reason.as_deref().map_or("-".into(), |r| escape(r).into_owned()),
+                t.finish_reason.as_ref().map_or("-".into(), |r| escape(r.as_str()).into_owned()),
                 t.state().as_str().into(),
             ]
         })
@@ -305,11 +305,11 @@ fn human(
                     task.stop.map_or(begins, |s| s as i64)
                 };
                 let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
-                let (style, glyph) = match (task.state(), task.finish_reason.as_deref()) {
+                let (style, glyph) = match (task.state(), &task.finish_reason) {
                     (State::Running, _) => (Style::Yellow, '>'),
-                    (_, Some("EXCEPTION")) => (Style::Red, '!'),
-                    (_, Some("USER_CALL")) => (Style::Green, '='),
-                    (_, Some("AUTO")) => (Style::Cyan, '-'),
+                    (_, Some(FinishReason::Exception)) => (Style::Red, '!'),
+                    (_, Some(FinishReason::UserCall)) => (Style::Green, '='),
+                    (_, Some(FinishReason::Auto)) => (Style::Cyan, '-'),
                     _ => (Style::Plain, '#'),
                 };
                 let glyph = if color { '█' } else { glyph };
@@ -369,7 +369,7 @@ fn human(
         writeln!(out, "{}", wrap(&format!("By finish reason: {}", reasons.join(", ")), o.width, "  "))?;
     }
     let abnormal: Vec<&&Task> =
-        tasks.iter().filter(|t| t.finish_reason.as_deref() == Some("EXCEPTION")).collect();
+        tasks.iter().filter(|t| t.finish_reason == Some(FinishReason::Exception)).collect();
     if !abnormal.is_empty() {
         paint(out, color, Style::BoldRed, &["Abnormal stops:"])?;
         out.write_all(b"\n")?;
