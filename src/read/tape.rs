@@ -567,8 +567,8 @@ mod fast {
         fn value(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
             self.skip_blanks();
             match self.peek()? {
-                b'{' => self.object(key, depth + 1),
-                b'[' => self.array(key, depth + 1),
+                b'{' => self.container(key, depth + 1, true),
+                b'[' => self.container(key, depth + 1, false),
                 b'"' => {
                     let text = self.string()?;
                     self.push(key, Value::Str(text));
@@ -621,31 +621,38 @@ mod fast {
             Some(Text::Raw { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
         }
 
-        fn object(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
+        /// An object (members keyed by strings) or an array (elements).
+        fn container(&mut self, key: Option<Text>, depth: usize, object: bool) -> Option<()> {
             if depth > DEPTH {
                 return None;
             }
+            let close = if object { b'}' } else { b']' };
             self.at += 1;
             let at = self.tape.entries.len();
             self.push(key, Value::Null);
             let mut len = 0u32;
             self.skip_blanks();
-            if self.peek()? == b'}' {
+            if self.peek()? == close {
                 self.at += 1;
             } else {
                 loop {
-                    self.skip_blanks();
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    let name = self.string()?;
-                    self.expect(b':')?;
-                    self.value(Some(name), depth)?;
+                    let name = if object {
+                        self.skip_blanks();
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        let name = self.string()?;
+                        self.expect(b':')?;
+                        Some(name)
+                    } else {
+                        None
+                    };
+                    self.value(name, depth)?;
                     len += 1;
                     self.skip_blanks();
                     match self.peek()? {
                         b',' => self.at += 1,
-                        b'}' => {
+                        byte if byte == close => {
                             self.at += 1;
                             break;
                         }
@@ -654,38 +661,8 @@ mod fast {
                 }
             }
             let end = u32::try_from(self.tape.entries.len()).ok()?;
-            self.tape.entries[at].value = Value::Object { len, end };
-            Some(())
-        }
-
-        fn array(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
-            if depth > DEPTH {
-                return None;
-            }
-            self.at += 1;
-            let at = self.tape.entries.len();
-            self.push(key, Value::Null);
-            let mut len = 0u32;
-            self.skip_blanks();
-            if self.peek()? == b']' {
-                self.at += 1;
-            } else {
-                loop {
-                    self.value(None, depth)?;
-                    len += 1;
-                    self.skip_blanks();
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            break;
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            let end = u32::try_from(self.tape.entries.len()).ok()?;
-            self.tape.entries[at].value = Value::Array { len, end };
+            self.tape.entries[at].value =
+                if object { Value::Object { len, end } } else { Value::Array { len, end } };
             Some(())
         }
     }
