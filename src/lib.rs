@@ -18,4 +18,6 @@ pub mod read;
 pub mod render;
 pub mod resign;
 pub mod sanitize;
+#[cfg(test)]
+mod testing;
 pub mod timefmt;

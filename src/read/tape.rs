@@ -726,7 +726,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_fast_path_agrees_with_serde_json_on_any_value(value in json_value(), pretty: bool, cut in 0usize..400, noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3)) {
+        fn the_fast_path_agrees_with_serde_json_on_any_value(value in crate::testing::any_json(), pretty: bool, cut in 0usize..400, noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3)) {
             let text = if pretty { serde_json::to_vec_pretty(&value).unwrap() } else { serde_json::to_vec(&value).unwrap() };
             assert_fast_is_slow(&text);
             // Cut short, and with a few bytes of noise spliced in.
@@ -737,25 +737,6 @@ mod tests {
             spliced.extend_from_slice(&text[cut..]);
             assert_fast_is_slow(&spliced);
         }
-    }
-
-    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::Bool),
-            any::<u64>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            (-1e6f64..1e6).prop_map(serde_json::Value::from),
-            "[a-zA-Z0-9 \\\\\"\u{0}-\u{1f}\u{e9}\u{4e2d}\u{1F600}]{0,8}".prop_map(serde_json::Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 6, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
-                proptest::collection::vec(("[a-zA-Z\\\"]{0,5}", inner), 0..5)
-                    .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
-            ]
-        })
     }
 
     fn parse(json: &str) -> (Tape, usize) {

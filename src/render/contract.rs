@@ -926,27 +926,6 @@ mod tests {
         }
     }
 
-    /// Any JSON value, with strings that need every kind of escape.
-    fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::Bool),
-            any::<u64>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
-            any::<String>().prop_map(serde_json::Value::String),
-            "[a-z\\\\\"\u{0}-\u{1f}\u{7f}-\u{9f}\u{202e}\u{4e2d}]{0,6}".prop_map(serde_json::Value::String),
-        ];
-        leaf.prop_recursive(3, 24, 5, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
-                proptest::collection::vec((any::<String>(), inner), 0..4)
-                    .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
-            ]
-        })
-    }
-
     /// A callback of a known event (or of any name), its declared fields and others holding any
     /// values, with an envelope of any values.
     fn any_callback() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
@@ -956,10 +935,10 @@ mod tests {
             0..events.len() + 1,
             any::<String>(),
             proptest::collection::vec(
-                (any::<bool>(), any::<prop::sample::Index>(), any::<String>(), any_json()),
+                (any::<bool>(), any::<prop::sample::Index>(), any::<String>(), crate::testing::any_json()),
                 0..8,
             ),
-            proptest::collection::vec(any_json(), 5),
+            proptest::collection::vec(crate::testing::any_json(), 5),
         )
             .prop_map(move |(event, other_name, members, envelope)| {
                 let (name, fields) = match events.get(event) {
