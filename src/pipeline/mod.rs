@@ -220,9 +220,7 @@ impl Sink for ToJudgingThread {
     }
 
     fn fresh(&mut self, source: &str) -> Batch {
-        let mut batch = self.recycled.try_recv().unwrap_or_default();
-        batch.reset(source);
-        batch
+        Batch::reused(&self.recycled, source)
     }
 }
 

@@ -69,13 +69,16 @@ pub(super) fn run(
     let (slots, in_order) = mpsc::sync_channel::<Slot>(2 * renderers.len() + 2);
     let stop = AtomicBool::new(false);
     let ahead = renderers.len();
+    // Batches the reading thread framed come back to it once judged.
+    let (returns, recycled) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         for render in renderers {
-            let (waiting, stop) = (&waiting, &stop);
-            scope.spawn(move || work(waiting, render, policy, expected, stop));
+            let (waiting, stop, returns) = (&waiting, &stop, returns.clone());
+            scope.spawn(move || work(waiting, render, policy, expected, stop, returns));
         }
+        drop(returns);
         scope.spawn(move || {
-            let mut sink = ToWorkers { jobs, slots };
+            let mut sink = ToWorkers { jobs, slots, recycled };
             reading::read_stage(paths, extract, ahead, &mut sink)
         });
         let written = write_in_order(in_order, summary, printer, diagnostics);
@@ -163,6 +166,7 @@ struct Carry {
 struct ToWorkers {
     jobs: mpsc::Sender<Job>,
     slots: mpsc::SyncSender<Slot>,
+    recycled: mpsc::Receiver<Batch>,
 }
 
 impl ToWorkers {
@@ -182,9 +186,7 @@ impl Sink for ToWorkers {
     }
 
     fn fresh(&mut self, source: &str) -> Batch {
-        let mut batch = Batch::default();
-        batch.reset(source);
-        batch
+        Batch::reused(&self.recycled, source)
     }
 
     fn read_input(&mut self, input: Opened) -> Result<(), JudgeGone> {
@@ -253,14 +255,12 @@ fn read_in_pieces(
             None if buf.len() > piece_max => {
                 // No line starts a document in all this: framed here from where the pieces
                 // stopped, as one stream.
-                let state = pieces.stop()?;
-                let mut bytes = state.as_ref().map_or_else(Vec::new, |carry| carry.bytes.clone());
+                let (mut bytes, start) = match pieces.stop()? {
+                    Some(carry) => (carry.bytes, Start::Resumed(carry.state)),
+                    None => (Vec::new(), Start::Fresh { extract: false, live }),
+                };
                 bytes.append(&mut buf);
                 let rest = io::Cursor::new(bytes).chain(reader);
-                let start = match state {
-                    Some(carry) => Start::Resumed(carry.state),
-                    None => Start::Fresh { extract: false, live },
-                };
                 return reading::frame_input(sink, name, rest, start);
             }
             None => {}
@@ -354,6 +354,7 @@ fn work(
     policy: &Policy,
     expected: Option<Verdict>,
     stop: &AtomicBool,
+    returns: mpsc::Sender<Batch>,
 ) {
     let _drain = DrainOnPanic { waiting, stop };
     let mut spare = Vec::new();
@@ -401,6 +402,10 @@ fn work(
         let part = std::mem::replace(render.rendered(), next_part());
         if judged.is_ok() && send(part).is_ok() {
             let _ = done.send(Output::Done { tally, items });
+        }
+        if let Some(batch) = framed_elsewhere {
+            // The reader may be gone already; then the batch is simply dropped.
+            let _ = returns.send(batch);
         }
     }
 }

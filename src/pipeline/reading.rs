@@ -63,6 +63,14 @@ impl Batch {
         self.items.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
     }
 
+    /// A batch for documents of `source`: one judged and sent back, if there is one (its buffers
+    /// are reused, and freed where they were made), else a new one.
+    pub fn reused(recycled: &std::sync::mpsc::Receiver<Batch>, source: &str) -> Batch {
+        let mut batch = recycled.try_recv().unwrap_or_default();
+        batch.reset(source);
+        batch
+    }
+
     /// Empties the batch for documents of `source`, keeping its buffers.
     pub fn reset(&mut self, source: &str) {
         self.source.clear();
