@@ -164,8 +164,8 @@ pub struct SignArgs {
     pub keys: KeyArgs,
 
     /// The new ExpireTime: Unix seconds or RFC 3339
-    #[arg(long, value_name = "TIME")]
-    pub expire_at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub expire_at: Option<i64>,
 
     /// The new ExpireTime as a time from the clock: 90s, 1h, 30d, 10y (a year is 365 days; a
     /// bare number is seconds)
@@ -173,8 +173,8 @@ pub struct SignArgs {
     pub expire_in: Option<i64>,
 
     /// The clock --expire-in counts from: Unix seconds or RFC 3339 [default: now]
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub now: Option<i64>,
 
     /// Write each file back in place (atomically) instead of to stdout
     #[arg(long)]
@@ -196,8 +196,8 @@ pub struct ExampleArgs {
     pub keys: KeyArgs,
 
     /// The clock the sample's times are set around: Unix seconds or RFC 3339 [default: now]
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub now: Option<i64>,
 
     /// The TaskId [default: a fresh random-looking one]
     #[arg(long, value_name = "ID")]
@@ -255,8 +255,8 @@ pub struct ListenArgs {
 
     /// Pass each body on to this http:// URL, after Tencent has been answered, in arrival order,
     /// and show the answer
-    #[arg(long, value_name = "URL")]
-    pub forward_to: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = forward_url)]
+    pub forward_to: Option<hyper::Uri>,
 
     /// How long the application has to answer one forward: 500ms, 5s, 2m (a bare number is
     /// seconds)
@@ -304,13 +304,8 @@ pub struct ListenArgs {
     #[arg(short = 'c', long)]
     pub compact: bool,
 
-    /// Color output: auto, always or never
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
-    /// Time zone for displayed times: an IANA name, UTC, local, or an offset such as +08:00
-    #[arg(long, value_name = "ZONE", default_value = "local", allow_hyphen_values = true)]
-    pub tz: String,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,12 +328,12 @@ pub struct TimelineArgs {
     pub room: Option<u64>,
 
     /// Only tasks running at or after this time: Unix seconds or RFC 3339
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub since: Option<i64>,
 
     /// Only tasks running at or before this time: Unix seconds or RFC 3339
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub until: Option<i64>,
 
     /// Columns to fit the table and chart in, 40 to 1000 [default: the terminal's width, else
     /// $COLUMNS, else 120]
@@ -369,8 +364,8 @@ every --retry-interval, as Tencent does. Exit status: 0 every callback accepted,
 #[derive(Args, Debug, Clone)]
 pub struct SendArgs {
     /// The receiver: an http:// or https:// URL
-    #[arg(value_name = "URL")]
-    pub url: String,
+    #[arg(value_name = "URL", value_parser = receiver_url)]
+    pub url: hyper::Uri,
 
     /// Files or directories of callbacks (gzip and zstd are decompressed; capture files of
     /// `listen --save` send their bodies as received); none, or `-`, reads stdin
@@ -397,8 +392,8 @@ pub struct SendArgs {
     pub expire_in: i64,
 
     /// The clock for --resign: Unix seconds or RFC 3339 [default: now]
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub now: Option<i64>,
 
     /// How long a receiver has to answer one attempt (Tencent's: 10s); 500ms, 10s, 1m
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
@@ -420,9 +415,9 @@ pub struct SendArgs {
     #[arg(long, value_name = "SEED", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
     pub shuffle: Option<Option<u64>>,
 
-    /// Pace the deliveries: 10/s, 30/m
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
+    /// Pace the deliveries: 10/s, 30/m, 100/h
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub rate: Option<Rate>,
 
     /// Deliveries in flight at once
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -516,8 +511,8 @@ pub struct ReadArgs {
     pub keys: KeyArgs,
 
     /// The clock for expiry: Unix seconds or RFC 3339 [default: now]
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::timefmt::parse_time)]
+    pub now: Option<i64>,
 
     /// Fail callbacks whose signature has expired (by default an expiry is only reported)
     #[arg(long)]
@@ -545,14 +540,21 @@ pub struct ReadArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// How reports are shown, for every command that shows them.
+#[derive(Args, Debug, Clone)]
+pub struct DisplayArgs {
     /// Color output: auto (when stdout is a terminal and NO_COLOR is unset), always or never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     /// Time zone for displayed times: an IANA name such as Asia/Shanghai, UTC, local, or an offset
     /// such as +08:00
-    #[arg(long, value_name = "ZONE", default_value = "local", allow_hyphen_values = true)]
-    pub tz: String,
+    #[arg(long, value_name = "ZONE", default_value = "local", allow_hyphen_values = true, value_parser = crate::timefmt::parse_zone)]
+    pub tz: jiff::tz::TimeZone,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -630,6 +632,52 @@ pub fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
     found.next().ok_or_else(|| format!("`{text}` names no address"))
 }
 
+/// The receiver `send` delivers to: http or https, with a host.
+pub fn receiver_url(text: &str) -> Result<hyper::Uri, String> {
+    let uri: Result<hyper::Uri, _> = text.parse();
+    match uri {
+        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => Ok(uri),
+        _ if !text.contains("://")
+            && format!("http://{text}").parse::<hyper::Uri>().is_ok_and(|u| u.host().is_some()) =>
+        {
+            Err(format!("`{text}` is not an http:// or https:// URL; did you mean http://{text} ?"))
+        }
+        Ok(_) => Err(format!("`{text}` is not an http:// or https:// URL")),
+        Err(error) => Err(format!("`{text}` is not a URL ({error})")),
+    }
+}
+
+/// Where `listen` forwards: only plain HTTP, to the team's own application.
+pub fn forward_url(text: &str) -> Result<hyper::Uri, String> {
+    let uri: hyper::Uri = text.parse().map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http") if uri.host().is_some() => Ok(uri),
+        Some("https") => Err("only http:// is supported; forward to your application's local address".into()),
+        _ => Err(format!("`{text}` is not an http:// URL; try http://{text}")),
+    }
+}
+
+/// A pace, `--rate R/s` (or `R/m`, `R/h`): carried as the pause between the starts of two
+/// deliveries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub pause: std::time::Duration,
+}
+
+pub fn rate(text: &str) -> Result<Rate, String> {
+    let error = || format!("`{text}` is not a rate such as 10/s or 30/m");
+    let (count, per) = text.split_once('/').ok_or_else(error)?;
+    let count: f64 =
+        count.trim().parse().ok().filter(|c: &f64| *c > 0.0 && c.is_finite()).ok_or_else(error)?;
+    let period = match per.trim() {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(error()),
+    };
+    Ok(Rate { pause: std::time::Duration::from_secs_f64(period / count) })
+}
+
 /// A duration option in whole seconds, such as a signature's validity: `90s`, `1h30m`, `10y`; a
 /// bare number is seconds.
 pub fn whole_seconds(text: &str) -> Result<i64, String> {
@@ -674,6 +722,22 @@ mod tests {
         assert_eq!(duration("2m").unwrap(), std::time::Duration::from_secs(120));
         assert!(duration("0s").is_err());
         assert!(duration("soon").is_err());
+    }
+
+    #[test]
+    fn urls_and_rates() {
+        assert!(receiver_url("http://127.0.0.1:3000/tiw").is_ok());
+        assert!(receiver_url("https://example.com/tiw").is_ok());
+        assert!(receiver_url("ftp://example.com/").is_err());
+        assert!(receiver_url("localhost:3000").unwrap_err().contains("did you mean http://localhost:3000"));
+        assert!(!receiver_url("not a url").unwrap_err().contains("did you mean"));
+        assert!(forward_url("http://127.0.0.1:3000/hook").is_ok());
+        assert!(forward_url("https://example.com/").is_err());
+        assert!(forward_url("localhost:3000").is_err());
+        assert_eq!(rate("10/s").unwrap().pause, std::time::Duration::from_millis(100));
+        assert_eq!(rate("30/m").unwrap().pause, std::time::Duration::from_secs(2));
+        assert!(rate("fast").is_err());
+        assert!(rate("0/s").is_err());
     }
 
     #[test]

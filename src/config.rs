@@ -12,7 +12,6 @@ use jiff::tz::TimeZone;
 use crate::cli::{ColorChoice, KeyArgs, ReadArgs};
 use crate::judge::signature::Key;
 use crate::judge::walk::Policy;
-use crate::timefmt;
 
 /// The resolved options of a reading command.
 #[derive(Clone, Debug)]
@@ -49,19 +48,16 @@ pub fn resolve(args: &ReadArgs, env: &Environment) -> Result<Config, String> {
     if args.require_signature && keys.is_empty() {
         return Err("no callback key: --require-signature needs --key, --key-file or TIW_CALLBACK_KEY".into());
     }
-    let now = clock(args.now.as_deref(), env)?;
-    let zone = timefmt::parse_zone(&args.tz).map_err(|e| format!("--tz: {e}"))?;
-    let color = color(args.color, env);
+    let now = clock(args.now, env);
+    let zone = args.display.tz.clone();
+    let color = color(args.display.color, env);
     let policy = Policy { keys, now, enforce_expiry: args.enforce_expiry, strict: args.strict };
     Ok(Config { policy, zone, color })
 }
 
 /// The clock: `--now` when given, else the real one.
-pub fn clock(now: Option<&str>, env: &Environment) -> Result<i64, String> {
-    match now {
-        Some(text) => timefmt::parse_time(text).map_err(|e| format!("--now: {e}")),
-        None => Ok(env.now),
-    }
+pub fn clock(now: Option<i64>, env: &Environment) -> i64 {
+    now.unwrap_or(env.now)
 }
 
 /// Keys in the order they are numbered: `--key` options, `--key-file` lines, the environment.
@@ -185,6 +181,7 @@ mod tests {
     fn the_clock_defaults_to_the_environment() {
         assert_eq!(resolve(&args(&[]), &env(&[], false)).unwrap().policy.now, 1_000);
         assert_eq!(resolve(&args(&["--now", "7"]), &env(&[], false)).unwrap().policy.now, 7);
-        assert!(resolve(&args(&["--now", "soon"]), &env(&[], false)).is_err());
+        let refused = crate::cli::Cli::try_parse_from(["tiwhook", "inspect", "--now", "soon"]).unwrap_err();
+        assert_eq!(refused.kind(), clap::error::ErrorKind::ValueValidation);
     }
 }

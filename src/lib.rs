@@ -7,6 +7,7 @@
 //! [`cli`] and resolved once in [`config`].
 
 pub mod cli;
+pub mod codes;
 pub mod commands;
 pub mod config;
 pub mod delivery;

@@ -55,11 +55,10 @@ fn each_subcommand_has_a_man_page_and_the_reading_ones_list_every_finding_code()
         let lists_codes = page.contains(".SH FINDINGS");
         assert_eq!(lists_codes, matches!(command, "check" | "inspect" | "timeline"), "{command}");
         if lists_codes {
-            for code in tiwhook::judge::findings::CODES {
+            for code in tiwhook::codes::Code::ALL {
                 assert!(
-                    page.contains(&format!("\\fB{}\\fR ({})", code.code, code.severity.as_str())),
-                    "{}",
-                    code.code
+                    page.contains(&format!("\\fB{}\\fR ({})", code.as_str(), code.severity().as_str())),
+                    "{code}"
                 );
             }
         }

@@ -384,6 +384,29 @@ fn hostile_strings_never_reach_the_terminal_raw() {
 }
 
 #[test]
+fn color_follows_the_option_over_the_environment_and_is_never_forced_on_by_it_alone() {
+    let input = started_line("colored");
+    let run = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut cmd = tiwhook();
+        cmd.args(args).args(["--tz", "UTC", "--now", NOW]).write_stdin(input.clone());
+        for (name, value) in vars {
+            cmd.env(name, value);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    for view in [&[][..], &["check"], &["--compact"], &["timeline"]] {
+        let always = run(&[view, &["--color", "always"][..]].concat(), &[("NO_COLOR", "1")]);
+        assert!(always.contains("\x1b[1") && always.contains("\x1b[0m"), "{view:?}: {always:?}");
+        let never = run(&[view, &["--color", "never"][..]].concat(), &[("CLICOLOR_FORCE", "1")]);
+        assert!(!never.contains('\x1b'), "{view:?}: {never:?}");
+        let forced = run(view, &[("CLICOLOR_FORCE", "1")]);
+        assert!(forced.contains("\x1b["), "{view:?}: CLICOLOR_FORCE colors a pipe: {forced:?}");
+        let auto = run(view, &[]);
+        assert!(!auto.contains('\x1b'), "{view:?}: a pipe is not colored: {auto:?}");
+    }
+}
+
+#[test]
 fn a_callback_over_the_size_limit_is_refused_and_the_next_one_read() {
     let big = format!("{{\"EventType\":\"{}\"}}\n{}\n", "x".repeat(17 * 1024 * 1024), started_line("after"));
     let (lines, summary, code) = run_json(&["check", "--key", KEY], Some(&big));

@@ -13,6 +13,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::cli::CaptureBodiesArgs;
+use crate::codes::Code;
 use crate::exit_codes::ExitCode;
 use crate::read::capture;
 use crate::read::framing::{Item, MAX_DOCUMENT_BYTES};
@@ -43,7 +44,7 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
                 Err(error) => {
                     // Compressed data that breaks off, or a failed read: said where it stopped.
                     let message = corrupt_archive(&error).unwrap_or_else(|| format!("read error: {error}"));
-                    let broken = framer.broken_off("corrupt-archive", message.clone());
+                    let broken = framer.broken_off(Code::CorruptArchive, message.clone());
                     fail(diagnostics, broken.start, &message)?;
                     break;
                 }
@@ -56,7 +57,7 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
                 Ok(captured) => captured,
                 Err(at) => {
                     let message = match &item {
-                        Item::Broken(b) if b.code == "document-too-large" => b.message.as_str(),
+                        Item::Broken(b) if b.code == Code::DocumentTooLarge => b.message.as_str(),
                         _ => "not a capture line",
                     };
                     fail(diagnostics, at, message)?;

@@ -25,7 +25,7 @@ pub fn run(args: &ExampleArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         }
         return super::finished(listed.map(|()| ExitCode::Success));
     }
-    let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+    let now = config::clock(args.now, env);
     let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
     let key = keys.first().map(|k| k.secret_for_signing());
     // Fresh ids each call, unless a seed (or the ids themselves) are given.

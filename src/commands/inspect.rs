@@ -44,7 +44,6 @@ pub fn run(
         );
     }
     let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
-    colored::control::set_override(config.color);
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let view = View {
         zone: config.zone.clone(),

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use clap::CommandFactory;
 
 use crate::cli::Cli;
+use crate::codes::Code;
 use crate::exit_codes::ExitCode;
-use crate::judge::findings::CODES;
 
 pub fn run(command: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut cli = Cli::command().disable_help_subcommand(true);
@@ -48,10 +48,10 @@ pub fn run(command: Option<&str>) -> anyhow::Result<ExitCode> {
 fn findings_section(out: &mut Vec<u8>) -> io::Result<()> {
     writeln!(out, ".SH FINDINGS")?;
     writeln!(out, "Each problem a callback has is reported with one of these stable codes:")?;
-    for code in CODES {
+    for code in Code::ALL {
         writeln!(out, ".TP")?;
-        writeln!(out, "\\fB{}\\fR ({})", code.code, code.severity.as_str())?;
-        writeln!(out, "{}", roff_text(code.when))?;
+        writeln!(out, "\\fB{}\\fR ({})", code.as_str(), code.severity().as_str())?;
+        writeln!(out, "{}", roff_text(code.when()))?;
     }
     Ok(())
 }

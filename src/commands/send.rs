@@ -32,6 +32,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 
 use crate::cli::{SendArgs, SendFormat};
+use crate::codes::Code;
 use crate::config::{self, Environment};
 use crate::delivery;
 use crate::exit_codes::ExitCode;
@@ -111,8 +112,8 @@ impl Attempt {
 }
 
 pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
-    let url = parse_url(&args.url).map_err(anyhow::Error::msg)?;
-    let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+    let url = args.url.clone();
+    let now = config::clock(args.now, env);
     let resign = if args.resign {
         let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
         let Some(key) = keys.first() else {
@@ -123,10 +124,7 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let pause = match &args.rate {
-        Some(rate) => Some(parse_rate(rate).map_err(anyhow::Error::msg)?),
-        None => None,
-    };
+    let pause = args.rate.map(|rate| rate.pause);
     // Nothing is sent when an input is missing: a partial replay would mislead.
     let missing: Vec<String> = expand(&args.paths, args.extract)
         .into_iter()
@@ -215,36 +213,6 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Failure
     })
-}
-
-/// Checks the receiver's URL: http or https, with a host.
-pub fn parse_url(text: &str) -> Result<Uri, String> {
-    let uri: Result<Uri, _> = text.parse();
-    match uri {
-        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => Ok(uri),
-        _ if !text.contains("://")
-            && format!("http://{text}").parse::<Uri>().is_ok_and(|u| u.host().is_some()) =>
-        {
-            Err(format!("`{text}` is not an http:// or https:// URL; did you mean http://{text} ?"))
-        }
-        Ok(_) => Err(format!("`{text}` is not an http:// or https:// URL")),
-        Err(error) => Err(format!("`{text}` is not a URL ({error})")),
-    }
-}
-
-/// `--rate R/s` (or `R/m`): the pause between the starts of two deliveries.
-fn parse_rate(text: &str) -> Result<Duration, String> {
-    let error = || format!("--rate: `{text}` is not a rate such as 10/s or 30/m");
-    let (count, per) = text.split_once('/').ok_or_else(error)?;
-    let count: f64 =
-        count.trim().parse().ok().filter(|c: &f64| *c > 0.0 && c.is_finite()).ok_or_else(error)?;
-    let period = match per.trim() {
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(error()),
-    };
-    Ok(Duration::from_secs_f64(period / count))
 }
 
 /// What the reading thread found.
@@ -394,7 +362,7 @@ fn read_input(
             Ok(None) => return Ok(()),
             Err(error) => {
                 let message = corrupt_archive(&error).unwrap_or_else(|| format!("read error: {error}"));
-                let broken = framer.broken_off("corrupt-archive", message.clone());
+                let broken = framer.broken_off(Code::CorruptArchive, message.clone());
                 windows.read.not_json += 1;
                 let at = broken.start;
                 return writeln!(
@@ -1097,23 +1065,5 @@ fn write_summary(out: &mut dyn io::Write, format: SendFormat, tally: &Tally) -> 
             }
             writeln!(out, "{summary}")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_and_rates() {
-        assert!(parse_url("http://127.0.0.1:3000/tiw").is_ok());
-        assert!(parse_url("https://example.com/tiw").is_ok());
-        assert!(parse_url("ftp://example.com/").is_err());
-        assert!(parse_url("localhost:3000").unwrap_err().contains("did you mean http://localhost:3000"));
-        assert!(!parse_url("not a url").unwrap_err().contains("did you mean"));
-        assert_eq!(parse_rate("10/s").unwrap(), Duration::from_millis(100));
-        assert_eq!(parse_rate("30/m").unwrap(), Duration::from_secs(2));
-        assert!(parse_rate("fast").is_err());
-        assert!(parse_rate("0/s").is_err());
     }
 }

@@ -22,7 +22,6 @@ use crate::read::items::{OpenInput, read_streams};
 use crate::read::source;
 use crate::resign::{Edit, Signed, sign_all, write_edited};
 use crate::sanitize::escape;
-use crate::timefmt;
 
 pub fn run(args: &SignArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
@@ -30,9 +29,9 @@ pub fn run(args: &SignArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         bail!("sign needs a key: give --key, --key-file or --key-env (default TIW_CALLBACK_KEY)");
     };
     let expire = match (&args.expire_at, &args.expire_in) {
-        (Some(at), _) => timefmt::parse_time(at).map_err(anyhow::Error::msg).context("--expire-at")?,
+        (Some(at), _) => *at,
         (None, Some(duration)) => {
-            let now = config::clock(args.now.as_deref(), env).map_err(anyhow::Error::msg)?;
+            let now = config::clock(args.now, env);
             now.checked_add(*duration).context("--expire-in: the new ExpireTime is past the year 9999")?
         }
         (None, None) => bail!("give --expire-at or --expire-in"),

@@ -3,23 +3,15 @@
 
 use std::io;
 
-use anyhow::Context;
-
 use crate::cli::{TimelineArgs, TimelineFormat};
 use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::pipeline;
 use crate::render::timeline::TimelineView;
 use crate::render::timeline::{TimelineOptions, TimelinePrinter};
-use crate::timefmt;
 
 pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
-    colored::control::set_override(config.color);
-    let time = |option: &str, value: &Option<String>| -> anyhow::Result<Option<i64>> {
-        let parsed = value.as_deref().map(timefmt::parse_time).transpose().map_err(anyhow::Error::msg);
-        parsed.with_context(|| option.to_string())
-    };
     // `--width`, else the terminal's own width, else `$COLUMNS` (which shells set but seldom
     // export), else 120.
     let terminal = || terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| usize::from(w));
@@ -32,8 +24,8 @@ pub fn run(args: &TimelineArgs, env: &Environment) -> anyhow::Result<ExitCode> {
             TimelineFormat::Csv => TimelineView::Csv,
         },
         room: args.room,
-        since: time("--since", &args.since)?,
-        until: time("--until", &args.until)?,
+        since: args.since,
+        until: args.until,
         width,
         zone: config.zone.clone(),
         now: config.policy.now,

@@ -9,6 +9,7 @@
 
 use std::io;
 
+use crate::codes::Code;
 use crate::judge::report::{Arrival, Finding, Report, Severity};
 use crate::judge::walk::{Policy, judge_broken, judge_item, settle_verdict};
 use crate::read::capture;
@@ -69,7 +70,8 @@ pub fn judge_body(
         Ok(decoded) => decoded,
         Err(message) => {
             let start = Position::START;
-            let broken = Broken { index: 0, start, code: "undecodable-body", message, at: start, help: None };
+            let broken =
+                Broken { index: 0, start, code: Code::UndecodableBody, message, at: start, help: None };
             let mut report = judge_broken(source, &broken);
             report.arrival = body.arrival;
             if let Some(placed) = body.placed {
@@ -89,7 +91,7 @@ pub fn judge_body(
         if several && judged.reports == 0 {
             let finding = Finding {
                 severity: Severity::Warning,
-                code: "several-documents",
+                code: Code::SeveralDocuments,
                 path: String::new(),
                 message:
                     "this request's body holds more than one document; Tencent sends one callback per request"
@@ -126,7 +128,7 @@ mod tests {
         Policy { keys: Vec::new(), now: 0, enforce_expiry: false, strict }
     }
 
-    fn verdicts(bytes: &[u8], encoding: Option<&[u8]>, strict: bool) -> Vec<(Verdict, Vec<&'static str>)> {
+    fn verdicts(bytes: &[u8], encoding: Option<&[u8]>, strict: bool) -> Vec<(Verdict, Vec<Code>)> {
         let mut out = Vec::new();
         judge_body("t", Body { bytes, encoding, arrival: None, placed: None }, &policy(strict), |r| {
             out.push((r.verdict, r.findings.iter().map(|f| f.code).collect()));
@@ -141,8 +143,8 @@ mod tests {
         let two = br#"{"EventType":"X","EventData":{}} {"EventType":"Y","EventData":{}}"#;
         let lenient = verdicts(two, None, false);
         assert_eq!(lenient.len(), 2);
-        assert!(lenient[0].1.contains(&"several-documents"));
-        assert!(!lenient[1].1.contains(&"several-documents"));
+        assert!(lenient[0].1.contains(&Code::SeveralDocuments));
+        assert!(!lenient[1].1.contains(&Code::SeveralDocuments));
         let strict = verdicts(two, None, true);
         assert_eq!(strict[0].0, Verdict::Invalid, "{strict:?}");
     }
@@ -153,7 +155,7 @@ mod tests {
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gzip.write_all(b"[1]").unwrap();
         let gzip = gzip.finish().unwrap();
-        assert_eq!(verdicts(&gzip, Some(b"gzip"), false)[0].1, ["not-an-object"]);
-        assert_eq!(verdicts(b"[1]", Some(b"gzip"), false)[0].1, ["undecodable-body"]);
+        assert_eq!(verdicts(&gzip, Some(b"gzip"), false)[0].1, [Code::NotAnObject]);
+        assert_eq!(verdicts(b"[1]", Some(b"gzip"), false)[0].1, [Code::UndecodableBody]);
     }
 }

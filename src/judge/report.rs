@@ -5,30 +5,16 @@
 //! the event table gives it. A printer needs nothing else: it never sees the parsed document, the
 //! event table or the judge, so that all output formats agree by construction.
 
+pub use crate::codes::{Code, Severity};
 use crate::read::tape::Doc;
 use crate::read::window::Position;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
 
 /// One thing found wrong with a callback.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub severity: Severity,
     /// A short, stable, kebab-case id.
-    pub code: &'static str,
+    pub code: Code,
     /// A JSON Pointer to the offending value; `""` for the whole document.
     pub path: String,
     pub message: String,
@@ -332,7 +318,7 @@ impl<'a> Report<'a> {
         let expected = self.expected?;
         (expected != self.verdict).then(|| Finding {
             severity: Severity::Error,
-            code: "unexpected-verdict",
+            code: Code::UnexpectedVerdict,
             path: String::new(),
             message: format!(
                 "expected this callback to be {}, but it is {}",
@@ -375,7 +361,7 @@ impl InputProblem {
     pub fn code(&self) -> &'static str {
         match self {
             InputProblem::Unreadable { .. } => "unreadable",
-            InputProblem::Empty { .. } => "empty-input",
+            InputProblem::Empty { .. } => Code::EmptyInput.as_str(),
             InputProblem::NoCallbacks { .. } => "no-callbacks",
         }
     }

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use crate::codes::Code;
 use crate::judge::events::{self, Event, Field, Kind, MAX_FIELDS, Presence, Rule};
 use crate::judge::report::{
     Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus, UNCHECKED, Unchecked,
@@ -108,7 +109,7 @@ pub fn judge_reusing<'a>(
     if !root.is_object() {
         let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));
         if let Some(f) = v.error(
-            "not-an-object",
+            Code::NotAnObject,
             &Path::ROOT,
             Anchor::Value,
             format!("a callback is a JSON object; this is {}", root.type_name()),
@@ -137,7 +138,7 @@ pub fn judge_reusing<'a>(
             (Some(name), None) => match events::near_miss(name) {
                 Some(near) => {
                     v.error(
-                        "misspelt-event-type",
+                        Code::MisspeltEventType,
                         &type_path,
                         Anchor::Value,
                         format!("`{name}` is not an event type: did you mean `{}`?", near.name),
@@ -145,7 +146,7 @@ pub fn judge_reusing<'a>(
                 }
                 None => {
                     v.warning(
-                        "unknown-event-type",
+                        Code::UnknownEventType,
                         &type_path,
                         Anchor::Value,
                         format!(
@@ -156,7 +157,7 @@ pub fn judge_reusing<'a>(
             },
             (Some(name), Some(event)) if name != event.name => {
                 v.warning(
-                    "old-event-name",
+                    Code::OldEventName,
                     &type_path,
                     Anchor::Value,
                     format!("`{name}` is an older name of `{}`, checked as that event", event.name),
@@ -190,7 +191,7 @@ pub fn judge_reusing<'a>(
     }
     if document.from_repr {
         v.warning(
-            "python-repr",
+            Code::PythonRepr,
             &Path::ROOT,
             Anchor::Value,
             "decoded from a Python repr in the log, not the body Tencent sent: strings, numbers and \
@@ -371,7 +372,7 @@ impl<'a> Validator<'a> {
     fn finding(
         &mut self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         path: &Path,
         anchor: Anchor,
         message: String,
@@ -387,23 +388,11 @@ impl<'a> Validator<'a> {
         self.findings.last_mut()
     }
 
-    fn error(
-        &mut self,
-        code: &'static str,
-        path: &Path,
-        anchor: Anchor,
-        message: String,
-    ) -> Option<&mut Finding> {
+    fn error(&mut self, code: Code, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
         self.finding(Severity::Error, code, path, anchor, message)
     }
 
-    fn warning(
-        &mut self,
-        code: &'static str,
-        path: &Path,
-        anchor: Anchor,
-        message: String,
-    ) -> Option<&mut Finding> {
+    fn warning(&mut self, code: Code, path: &Path, anchor: Anchor, message: String) -> Option<&mut Finding> {
         self.finding(Severity::Warning, code, path, anchor, message)
     }
 
@@ -414,7 +403,7 @@ impl<'a> Validator<'a> {
             let at = self.start;
             self.findings.push(Finding {
                 severity: Severity::Warning,
-                code: "too-many-findings",
+                code: Code::TooManyFindings,
                 path: String::new(),
                 message: format!("{} more findings in this callback are not shown", self.dropped),
                 help: Vec::new(),
@@ -458,7 +447,7 @@ impl<'a> Validator<'a> {
                         Some(f) => format!("unknown field `{key}`: did you mean `{}`?", f.name),
                         None => format!("unknown field `{key}`"),
                     };
-                    self.warning("unknown-field", &here, Anchor::Key, message);
+                    self.warning(Code::UnknownField, &here, Anchor::Key, message);
                     self.check_duplicates(node, &here);
                 }
             }
@@ -478,8 +467,8 @@ impl<'a> Validator<'a> {
             };
             let message = || format!("`{}` is missing ({})", field.name, field.meaning);
             match presence {
-                Presence::Required => self.error("missing-field", path, Anchor::Value, message()),
-                Presence::Expected => self.warning("missing-field", path, Anchor::Value, message()),
+                Presence::Required => self.error(Code::MissingField, path, Anchor::Value, message()),
+                Presence::Expected => self.warning(Code::MissingField, path, Anchor::Value, message()),
                 Presence::Optional => None,
             };
         }
@@ -494,7 +483,7 @@ impl<'a> Validator<'a> {
         }
         let nth = object.members().take(member).filter(|(k, _)| k.is(key)).count() as u32;
         self.error(
-            "duplicate-key",
+            Code::DuplicateKey,
             &path.key(key, nth),
             Anchor::Key,
             format!("`{key}` appears more than once in this object; receivers disagree on which one counts"),
@@ -540,7 +529,7 @@ impl<'a> Validator<'a> {
             Kind::TextId => match node.as_str() {
                 None => self.wrong_type(node, name, "a string", path).1,
                 Some("") => {
-                    self.error("empty-value", path, Anchor::Value, format!("`{name}` is empty"));
+                    self.error(Code::EmptyValue, path, Anchor::Value, format!("`{name}` is empty"));
                     Value::Text("")
                 }
                 Some(text) => Value::Text(text),
@@ -557,7 +546,7 @@ impl<'a> Validator<'a> {
                 Some(text) if text.is_empty() || is_date_time(text.as_bytes()) => Value::DateText(text),
                 Some(text) => {
                     self.error(
-                        "bad-format",
+                        Code::BadFormat,
                         path,
                         Anchor::Value,
                         format!("`{name}` is `{text}`, not a time like 2023-03-14 15:00:00"),
@@ -579,7 +568,7 @@ impl<'a> Validator<'a> {
                     } else {
                         let message =
                             format!("each of `{name}` should be an object, but is {}", element.type_name());
-                        self.error("wrong-type", &here, Anchor::Value, message);
+                        self.error(Code::WrongType, &here, Anchor::Value, message);
                         rows.push(None);
                     }
                 }
@@ -600,7 +589,7 @@ impl<'a> Validator<'a> {
                         let value = node.as_str().unwrap_or_default();
                         let known: Vec<_> = choices.iter().map(|c| c.value).collect();
                         self.warning(
-                            "unknown-value",
+                            Code::UnknownValue,
                             path,
                             Anchor::Value,
                             format!(
@@ -637,7 +626,7 @@ impl<'a> Validator<'a> {
         match node.value() {
             Json::UInt(n) if too_large(n) => {
                 self.error(
-                    "out-of-range",
+                    Code::OutOfRange,
                     path,
                     Anchor::Value,
                     format!("`{name}` is {n}, past the year 9999: not a Unix time in seconds"),
@@ -652,16 +641,16 @@ impl<'a> Validator<'a> {
             },
             Json::Int(n) if matches!(field.kind, Kind::Integer) => Value::Negative(n),
             Json::Int(n) => {
-                self.error("negative-value", path, Anchor::Value, format!("`{name}` is {n}, below zero"));
+                self.error(Code::NegativeValue, path, Anchor::Value, format!("`{name}` is {n}, below zero"));
                 invalid(node)
             }
             Json::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
-                self.error("negative-value", path, Anchor::Value, format!("`{name}` is {f}, below zero"));
+                self.error(Code::NegativeValue, path, Anchor::Value, format!("`{name}` is {f}, below zero"));
                 invalid(node)
             }
             Json::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
                 self.error(
-                    "out-of-range",
+                    Code::OutOfRange,
                     path,
                     Anchor::Value,
                     format!("`{name}` is too large for a 64-bit integer"),
@@ -689,7 +678,7 @@ impl<'a> Validator<'a> {
             (Json::UInt(n), _) => n,
             (_, Some((text, Ok(n)))) => {
                 self.warning(
-                    "progress-as-string",
+                    Code::ProgressAsString,
                     path,
                     Anchor::Value,
                     format!("`{name}` is the string \"{text}\"; Tencent's samples send an integer"),
@@ -700,7 +689,7 @@ impl<'a> Validator<'a> {
         };
         if percent > 100 {
             self.error(
-                "out-of-range",
+                Code::OutOfRange,
                 path,
                 Anchor::Value,
                 format!("`{name}` is {percent}, past 100 percent"),
@@ -718,7 +707,7 @@ impl<'a> Validator<'a> {
         path: &Path<'_, 'a>,
     ) -> (Option<&mut Finding>, Value<'a>) {
         let message = format!("`{name}` should be {expected}, but is {}", node.type_name());
-        (self.error("wrong-type", path, Anchor::Value, message), invalid(node))
+        (self.error(Code::WrongType, path, Anchor::Value, message), invalid(node))
     }
 
     fn check_rules(&mut self, event: &Event, found: &Found<'a>, path: &Path<'_, 'a>) {
@@ -730,7 +719,7 @@ impl<'a> Validator<'a> {
                         && to < from
                     {
                         self.error(
-                            "stop-before-start",
+                            Code::StopBeforeStart,
                             &path.key(later, 0),
                             Anchor::Value,
                             format!("`{later}` ({to}) is {} s before `{earlier}` ({from})", from - to),
@@ -743,7 +732,7 @@ impl<'a> Validator<'a> {
                         && let Some(actual) = actual.filter(|a| *a != value)
                     {
                         self.warning(
-                            "error-without-exception",
+                            Code::ErrorWithoutException,
                             &path.key("Error", 0),
                             Anchor::Key,
                             format!("an `Error` is present, but `{field}` is {actual}, not {value}"),
@@ -772,7 +761,7 @@ impl<'a> Validator<'a> {
                 SignForm::Malformed => {
                     report.signature = SignatureStatus::Malformed;
                     self.error(
-                        "sign-malformed",
+                        Code::SignMalformed,
                         &sign_path,
                         Anchor::Value,
                         format!(
@@ -784,7 +773,7 @@ impl<'a> Validator<'a> {
                 }
                 SignForm::Uppercase(bytes) => {
                     self.warning(
-                        "sign-uppercase",
+                        Code::SignUppercase,
                         &sign_path,
                         Anchor::Value,
                         "`Sign` has upper-case hexadecimal digits; Tencent sends lower case".into(),
@@ -801,7 +790,7 @@ impl<'a> Validator<'a> {
             if expired
                 && policy.enforce_expiry
                 && let Some(f) = self.error(
-                    "signature-expired",
+                    Code::SignatureExpired,
                     &Path::ROOT.key("ExpireTime", 0),
                     Anchor::Value,
                     format!(
@@ -821,7 +810,7 @@ impl<'a> Validator<'a> {
         match (sign, expire_time) {
             (Some(_), None) => {
                 self.error(
-                    "missing-field",
+                    Code::MissingField,
                     &Path::ROOT,
                     Anchor::Value,
                     "`ExpireTime` is missing, but `Sign` is present: the signature covers ExpireTime".into(),
@@ -829,7 +818,7 @@ impl<'a> Validator<'a> {
             }
             (None, Some(_)) => {
                 self.warning(
-                    "expire-time-without-sign",
+                    Code::ExpireTimeWithoutSign,
                     &Path::ROOT.key("ExpireTime", 0),
                     Anchor::Value,
                     "`ExpireTime` is present without `Sign`; Tencent sends both or neither".into(),
@@ -850,7 +839,7 @@ impl<'a> Validator<'a> {
             if sign.is_none() {
                 report.signature = SignatureStatus::Missing;
                 if let Some(f) = self.error(
-                    "signature-missing",
+                    Code::SignatureMissing,
                     &Path::ROOT,
                     Anchor::Value,
                     "a key was given, but this callback has no `Sign`".into(),
@@ -875,7 +864,7 @@ impl<'a> Validator<'a> {
                     n => format!("any of the {n} keys given"),
                 };
                 if let Some(f) = self.error(
-                    "signature-mismatch",
+                    Code::SignatureMismatch,
                     &sign_path,
                     Anchor::Value,
                     format!("`Sign` is not md5(key + ExpireTime) for {tried}"),

@@ -20,6 +20,7 @@ use std::sync::{Mutex, mpsc};
 
 use super::reading::{self, Batch, BatchItem, JudgeGone, Message, Opened, Sink, Start};
 use super::{judge_batch, told};
+use crate::codes::Code;
 use crate::judge::Policy;
 use crate::judge::report::{Summary, Verdict};
 use crate::read::framing::{Broken, Documents, Item, Resume};
@@ -456,7 +457,7 @@ fn frame_piece(piece: Piece, batch: &mut Batch) -> Option<u64> {
         let broken = Broken {
             index: next_index,
             start,
-            code: "corrupt-archive",
+            code: Code::CorruptArchive,
             message: message.clone(),
             at: framed.end,
             help: None,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
+use crate::codes::Code;
 use crate::read::ahead::ReadAhead;
 use crate::read::archive::ArchiveError;
 use crate::read::framing::{Broken, Document, Documents, Item, Resume};
@@ -249,7 +250,7 @@ pub(super) fn frame_input(
             // every callback before it; reading goes on with the next input.
             Err(error) if ArchiveError::of(&error).is_some() => {
                 items += 1;
-                let broken = documents.broken_off("corrupt-archive", error.to_string());
+                let broken = documents.broken_off(Code::CorruptArchive, error.to_string());
                 pending.borrow_mut().items.push(BatchItem::Broken(broken));
                 break;
             }

@@ -22,6 +22,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 
+use crate::codes::Code;
 use crate::read::framing::{Broken, Document, Item, MAX_DOCUMENT_BYTES};
 use crate::read::locate::callback_start;
 use crate::read::tape::{self, Node, Parsed, Tape, Value as Json};
@@ -160,7 +161,7 @@ impl<R: Read> Extracted<R> {
 
     /// The piece left when the input failed part way; see
     /// [`crate::read::framing::Documents::broken_off`].
-    pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
+    pub fn broken_off(&mut self, code: Code, message: String) -> Broken {
         let (start, at) = self.frames.consume_rest();
         let index = self.next_index();
         Broken { index, start, code, message, at, help: None }
@@ -464,7 +465,7 @@ impl<R: Read> Extracted<R> {
     /// Adds a broken piece, `invalid-json`, to what the line gave.
     fn push_broken(&mut self, start: Position, message: String, at: Position) {
         let index = self.next_index();
-        let broken = Broken { index, start, code: "invalid-json", message, at, help: None };
+        let broken = Broken { index, start, code: Code::InvalidJson, message, at, help: None };
         self.found.push_back(Found::Broken(broken));
     }
 }

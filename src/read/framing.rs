@@ -8,6 +8,7 @@
 
 use std::io::{self, Read};
 
+use crate::codes::Code;
 use crate::read::locate;
 use crate::read::tape::{self, Doc, Parsed, Tape};
 use crate::read::window::{Position, Window};
@@ -32,7 +33,7 @@ pub struct Broken {
     pub index: u64,
     pub start: Position,
     /// A stable kebab-case code: `invalid-json` or `document-too-large`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Where the problem was found.
     pub at: Position,
@@ -215,7 +216,7 @@ impl<R: Read> Documents<R> {
                         let at = self.frames.position();
                         Some(Item::Broken(self.broken(
                             opened,
-                            "invalid-json",
+                            Code::InvalidJson,
                             format!(
                                 "the input ends inside the array opened at line {}, column {}",
                                 opened.line, opened.column
@@ -243,7 +244,7 @@ impl<R: Read> Documents<R> {
                 (Mode::ArrayAfterElement { .. }, _) => {
                     let broken = self.broken(
                         at,
-                        "invalid-json",
+                        Code::InvalidJson,
                         "expected `,` or `]` after an element of the array".into(),
                         at,
                     );
@@ -251,7 +252,7 @@ impl<R: Read> Documents<R> {
                     return Ok(Some(Item::Broken(broken)));
                 }
                 (Mode::ArrayElement { first: false, .. }, b']') => {
-                    let broken = self.broken(at, "invalid-json", "trailing comma before `]`".into(), at);
+                    let broken = self.broken(at, Code::InvalidJson, "trailing comma before `]`".into(), at);
                     self.frames.consume(1);
                     self.mode = Mode::TopLevel;
                     return Ok(Some(Item::Broken(broken)));
@@ -327,7 +328,7 @@ impl<R: Read> Documents<R> {
                         self.ran_out = true;
                         self.ran_out_in_document = true;
                         let message = "the input ends inside this document".into();
-                        return Ok(Some(Item::Broken(self.broken(start, "invalid-json", message, at))));
+                        return Ok(Some(Item::Broken(self.broken(start, Code::InvalidJson, message, at))));
                     }
                 }
                 Parsed::Invalid { message, offset } => {
@@ -339,13 +340,13 @@ impl<R: Read> Documents<R> {
                         let at = self.frames.position_of(end);
                         let next = at.line + 1;
                         let message = format!("cut off before its end: line {next} starts another document");
-                        let broken = self.broken(start, "invalid-json", message, at);
+                        let broken = self.broken(start, Code::InvalidJson, message, at);
                         self.resynchronise_next = true;
                         return Ok(Some(Item::Broken(broken)));
                     }
                     let at = self.frames.position_of(offset);
                     let utf16 = looks_like_utf16(window);
-                    let mut broken = self.broken(start, "invalid-json", message, at);
+                    let mut broken = self.broken(start, Code::InvalidJson, message, at);
                     broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
@@ -357,7 +358,7 @@ impl<R: Read> Documents<R> {
     /// The piece left when the input failed part way (a compressed input that breaks off, say):
     /// from the start of what was read and not yet taken to where the text stopped, numbered as
     /// the next item. What it held is dropped.
-    pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
+    pub fn broken_off(&mut self, code: Code, message: String) -> Broken {
         let (start, at) = self.frames.consume_rest();
         self.broken(start, code, message, at)
     }
@@ -407,10 +408,10 @@ impl<R: Read> Documents<R> {
         } else {
             format!("this document is larger than the {limit} bytes allowed for one callback")
         };
-        self.broken(start, "document-too-large", message, start)
+        self.broken(start, Code::DocumentTooLarge, message, start)
     }
 
-    fn broken(&mut self, start: Position, code: &'static str, message: String, at: Position) -> Broken {
+    fn broken(&mut self, start: Position, code: Code, message: String, at: Position) -> Broken {
         if let Mode::ArrayElement { opened, .. } = self.mode {
             self.mode = Mode::ArrayAfterElement { opened };
         }
@@ -541,10 +542,10 @@ mod tests {
         let mut codes = Vec::new();
         while let Some(item) = docs.next_item().unwrap() {
             codes.push(match item {
-                Item::Document(_) => "ok",
-                Item::Broken(b) => b.code,
+                Item::Document(_) => None,
+                Item::Broken(b) => Some(b.code),
             });
         }
-        assert_eq!(codes, ["document-too-large", "ok"]);
+        assert_eq!(codes, [Some(Code::DocumentTooLarge), None]);
     }
 }

@@ -10,6 +10,7 @@
 use std::io::{self, Read};
 use std::path::PathBuf;
 
+use crate::codes::Code;
 use crate::read::archive::{self, ArchiveError};
 use crate::read::extract::Extracted;
 use crate::read::framing::{Broken, Documents, Item};
@@ -43,7 +44,7 @@ impl<R: Read> Framer<R> {
         }
     }
 
-    pub fn broken_off(&mut self, code: &'static str, message: String) -> Broken {
+    pub fn broken_off(&mut self, code: Code, message: String) -> Broken {
         match self {
             Framer::Json(documents) => documents.broken_off(code, message),
             Framer::Log(log) => log.broken_off(code, message),

@@ -63,7 +63,14 @@ impl Render for CheckRender {
         }
         if let Some(unmet) = report.unmet() {
             let (line, column) = (unmet.at.line, unmet.at.column);
-            self.line(report, line, column, Style::BoldRed, &["error[", unmet.code, "]"], &unmet.message)?;
+            self.line(
+                report,
+                line,
+                column,
+                Style::BoldRed,
+                &["error[", unmet.code.as_str(), "]"],
+                &unmet.message,
+            )?;
         }
         for finding in &report.findings {
             let (style, severity) = match finding.severity {
@@ -71,7 +78,14 @@ impl Render for CheckRender {
                 Severity::Warning => (Style::BoldYellow, "warning"),
             };
             let (line, column) = (finding.at.line, finding.at.column);
-            self.line(report, line, column, style, &[severity, "[", finding.code, "]"], &finding.message)?;
+            self.line(
+                report,
+                line,
+                column,
+                style,
+                &[severity, "[", finding.code.as_str(), "]"],
+                &finding.message,
+            )?;
             for help in &finding.help {
                 let from = self.out.here();
                 self.out.write_all(b"  = ")?;

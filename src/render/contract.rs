@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
+use crate::codes::Code;
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::sanitize::push_json_str;
 use crate::timefmt;
@@ -216,7 +217,7 @@ pub struct Findings<'r> {
 
 #[derive(serde::Serialize)]
 struct FindingLine<'r> {
-    code: &'static str,
+    code: Code,
     /// A JSON Pointer; `""` for the whole document.
     path: &'r str,
     message: &'r str,
@@ -244,7 +245,7 @@ impl Findings<'_> {
         out.push(b'[');
         for (i, f) in self.findings.iter().filter(|f| f.severity == self.severity).enumerate() {
             out.extend_from_slice(if i == 0 { b"{\"code\":" } else { b",{\"code\":" });
-            push_json_str(out, f.code);
+            push_json_str(out, f.code.as_str());
             out.extend_from_slice(b",\"path\":");
             push_json_str(out, &f.path);
             out.extend_from_slice(b",\"message\":");

@@ -284,7 +284,7 @@ impl HumanRender {
                 Severity::Warning => (Style::BoldYellow, "warning"),
             };
             self.out.write_all(b"  ")?;
-            self.paint(style, &[severity, "[", f.code, "]"])?;
+            self.paint(style, &[severity, "[", f.code.as_str(), "]"])?;
             let path = if f.path.is_empty() { String::new() } else { format!(" {}", escape(&f.path)) };
             let place = format!("{path} (line {}, column {}):", f.at.line, f.at.column);
             self.paint(Style::Dim, &[&place])?;
@@ -312,7 +312,7 @@ impl Render for HumanRender {
         self.envelope(report)?;
         if let Some(unmet) = report.unmet() {
             self.out.write_all(b"  ")?;
-            self.paint(Style::BoldRed, &["error[", unmet.code, "]"])?;
+            self.paint(Style::BoldRed, &["error[", unmet.code.as_str(), "]"])?;
             writeln!(self.out, " {}", unmet.message)?;
         }
         self.findings(report)

@@ -1,12 +1,13 @@
-//! Terminal colors for the printers, through the `colored` crate.
+//! Terminal colors for the printers: the styles are `colored`'s, the decision is ours.
 //!
 //! Whether to color is decided once per run (from `--color`, `NO_COLOR` and `CLICOLOR_FORCE`, in
-//! `config`): the binary sets `colored`'s override from it, and each printer is handed the same
-//! answer when it is made. Without color, text is written as it is, with no work at all.
+//! `config`) and carried by each printer (its `View`, or the flag it is made with), as ripgrep's
+//! printers carry theirs: nothing global is switched, so two printers in one process may differ
+//! and a test can render both ways. Without color, text is written as it is, with no work at all.
 
 use std::io::{self, Write};
 
-use colored::{ColoredString, Colorize};
+use colored::Color;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
@@ -23,27 +24,35 @@ pub enum Style {
 }
 
 impl Style {
-    fn apply(self, text: String) -> ColoredString {
-        match self {
-            Style::Plain => text.normal(),
-            Style::Bold => text.bold(),
-            Style::Dim => text.dimmed(),
-            Style::Red => text.red(),
-            Style::Green => text.green(),
-            Style::Yellow => text.yellow(),
-            Style::Cyan => text.cyan(),
-            Style::BoldRed => text.red().bold(),
-            Style::BoldGreen => text.green().bold(),
-            Style::BoldYellow => text.yellow().bold(),
-        }
+    /// The SGR parameters that open the style, as `colored` writes them (weight first, then the
+    /// foreground), or `None` for plain text.
+    fn parameters(self) -> Option<String> {
+        let (weight, foreground) = match self {
+            Style::Plain => return None,
+            Style::Bold => (Some("1"), None),
+            Style::Dim => (Some("2"), None),
+            Style::Red => (None, Some(Color::Red)),
+            Style::Green => (None, Some(Color::Green)),
+            Style::Yellow => (None, Some(Color::Yellow)),
+            Style::Cyan => (None, Some(Color::Cyan)),
+            Style::BoldRed => (Some("1"), Some(Color::Red)),
+            Style::BoldGreen => (Some("1"), Some(Color::Green)),
+            Style::BoldYellow => (Some("1"), Some(Color::Yellow)),
+        };
+        let foreground = foreground.map(|color| color.to_fg_str());
+        Some(weight.into_iter().chain(foreground.as_deref()).collect::<Vec<_>>().join(";"))
     }
 }
 
 /// Writes `pieces` in `style` (styled only when `color` is on).
 pub fn paint(out: &mut (impl Write + ?Sized), color: bool, style: Style, pieces: &[&str]) -> io::Result<()> {
-    if color && style != Style::Plain {
-        write!(out, "{}", style.apply(pieces.concat()))
-    } else {
-        pieces.iter().try_for_each(|piece| out.write_all(piece.as_bytes()))
+    let opened = if color { style.parameters() } else { None };
+    if let Some(parameters) = &opened {
+        write!(out, "\x1b[{parameters}m")?;
     }
+    pieces.iter().try_for_each(|piece| out.write_all(piece.as_bytes()))?;
+    if opened.is_some() {
+        out.write_all(b"\x1b[0m")?;
+    }
+    Ok(())
 }

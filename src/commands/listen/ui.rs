@@ -343,7 +343,7 @@ impl Inspector {
             return json!({"error": "no callback named"});
         };
         let target = match asked["url"].as_str().filter(|u| !u.trim().is_empty()) {
-            Some(url) => match super::parse_forward_url(url.trim()) {
+            Some(url) => match crate::cli::forward_url(url.trim()) {
                 Ok(uri) => uri,
                 Err(error) => return json!({"error": error}),
             },
