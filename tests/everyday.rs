@@ -38,9 +38,9 @@ fn a_zone_may_be_a_fixed_offset() {
 #[test]
 fn listen_takes_a_port_alone_on_loopback() {
     for addr in [":0", "0"] {
-        let (mut child, _, first) = listen_at(addr, &[]);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let running = Running::listen(&["--addr", addr]);
+        let first = running.first.clone();
+        assert_eq!(running.stop(), 0);
         assert!(first.starts_with("listening on http://127.0.0.1:"), "{addr}: {first}");
     }
 }

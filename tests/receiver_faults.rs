@@ -7,68 +7,25 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
 use predicates::str::contains;
 
-/// A receiver started through `sh`, so that limits (`ulimit`) can be set first; its stdout is
-/// read line by line on a thread, unless `read_stdout` is false (a pipe nobody reads).
-struct Receiver {
-    child: Child,
-    address: String,
+/// POSTs a callback to `/tiw`; the status and how long the answer took.
+fn post(receiver: &Running, body: &[u8]) -> (u16, Duration) {
+    let started = Instant::now();
+    let (status, _) = receiver.post_json("/tiw", body);
+    (status, started.elapsed())
 }
 
-impl Receiver {
-    fn start(limits: &str, args: &[&str], read_stdout: bool) -> Receiver {
-        let mut command = Command::new("sh");
-        let script = format!("{limits} exec \"$0\" listen --addr 127.0.0.1:0 --color never --tz UTC \"$@\"");
-        command.arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_tiwhook")).args(args);
-        let mut child = command
-            .env_remove("TIW_CALLBACK_KEY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let address = first.trim().strip_prefix("listening on http://").expect("the address").to_string();
-        if read_stdout {
-            std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
-        } else {
-            // Keep the pipe open and never read it: the receiver's writes fill it and block.
-            std::mem::forget(stdout);
-        }
-        Receiver { child, address }
-    }
-
-    fn post(&self, body: &[u8]) -> (u16, Duration) {
-        let started = Instant::now();
-        let mut stream = TcpStream::connect(&self.address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        write!(stream, "POST /tiw HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        (status, started.elapsed())
-    }
-
-    fn stop(mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "the receiver did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+/// A receiver started after `limits` (`ulimit …;`), its stdout read, or left unread (a pipe
+/// nobody reads) when `read_stdout` is false.
+fn start(limits: &str, args: &[&str], read_stdout: bool) -> Running {
+    let stdout = if read_stdout { Stream::Read } else { Stream::NeverRead };
+    Running::start(limits, args, stdout, Stream::Read)
 }
 
 #[test]
@@ -77,17 +34,14 @@ fn a_full_disk_leaves_no_fragment_and_the_next_request_is_saved_whole() {
     let save = dir.join("save.ndjson");
     // A file-size limit stands in for a full disk: writes past it fail (EFBIG), as on ENOSPC.
     // The limit is in 512-byte blocks; SIGXFSZ is ignored so that the write fails instead.
-    let receiver = Receiver::start(
-        "trap '' XFSZ; ulimit -f 4;",
-        &["--key", KEY, "--save", save.to_str().unwrap()],
-        true,
-    );
+    let receiver =
+        start("trap '' XFSZ; ulimit -f 4;", &["--key", KEY, "--save", save.to_str().unwrap()], true);
     let small = started_line("small");
     let big = format!("{{\"EventType\":\"WhiteboardPushStarted\",\"Padding\":\"{}\"}}", "x".repeat(3000));
-    assert_eq!(receiver.post(small.as_bytes()).0, 200);
-    assert_eq!(receiver.post(big.as_bytes()).0, 500, "a line that does not fit is refused");
-    assert_eq!(receiver.post(small.replace("small", "again").as_bytes()).0, 200, "space for a small one");
-    receiver.stop();
+    assert_eq!(post(&receiver, small.as_bytes()).0, 200);
+    assert_eq!(post(&receiver, big.as_bytes()).0, 500, "a line that does not fit is refused");
+    assert_eq!(post(&receiver, small.replace("small", "again").as_bytes()).0, 200, "space for a small one");
+    assert_eq!(receiver.stop(), 1, "a request went unsaved");
     let saved = std::fs::read_to_string(&save).unwrap();
     assert_eq!(saved.lines().count(), 2, "{saved}");
     let (lines, summary, code) = run_json(&["check", "--key", KEY, save.to_str().unwrap()], None);
@@ -107,20 +61,20 @@ fn a_slow_or_silent_application_does_not_delay_the_answer() {
             held.push(stream);
         }
     });
-    let receiver = Receiver::start(
+    let receiver = start(
         "",
         &["--key", KEY, "--forward-to", &target, "--forward-timeout", "30", "--drain-timeout", "1s"],
         true,
     );
     for i in 0..5 {
-        let (status, took) = receiver.post(started_line(&format!("t{i}")).as_bytes());
+        let (status, took) = post(&receiver, started_line(&format!("t{i}")).as_bytes());
         assert_eq!(status, 200);
         assert!(
             took < Duration::from_secs(20),
             "answered after {took:?}, not after the 30 s forward timeout"
         );
     }
-    receiver.stop();
+    assert_eq!(receiver.stop(), 1, "nothing was forwarded");
 }
 
 #[test]
@@ -129,19 +83,19 @@ fn a_blocked_output_drops_display_lines_not_requests() {
     let save = dir.join("save.ndjson");
     let stderr = dir.join("stderr.txt");
     let redirect = format!("exec 2>{};", stderr.display());
-    let receiver = Receiver::start(&redirect, &["--key", KEY, "--save", save.to_str().unwrap()], false);
+    let receiver = start(&redirect, &["--key", KEY, "--save", save.to_str().unwrap()], false);
     // Far more than a pipe holds (each detailed view is some 700 bytes) and than the display
     // queue holds: the output blocks, and intake must go on.
     let count = 1500;
     for i in 0..count {
-        let (status, took) = receiver.post(started_line(&format!("t{i}")).as_bytes());
+        let (status, took) = post(&receiver, started_line(&format!("t{i}")).as_bytes());
         assert_eq!(status, 200);
         assert!(took < Duration::from_secs(20), "request {i} answered after {took:?}");
     }
     // One body of many documents shows one report and counts the rest.
     let body: String = (0..50).map(|i| format!("{}\n", started_line(&format!("many{i}")))).collect();
-    assert_eq!(receiver.post(body.as_bytes()).0, 200);
-    receiver.stop();
+    assert_eq!(post(&receiver, body.as_bytes()).0, 200);
+    assert_eq!(receiver.stop(), 0);
     let saved = std::fs::read_to_string(&save).unwrap();
     assert_eq!(saved.lines().count(), count + 1, "every request saved once");
     let said = std::fs::read_to_string(&stderr).unwrap();
@@ -151,21 +105,19 @@ fn a_blocked_output_drops_display_lines_not_requests() {
 
 #[test]
 fn one_body_shows_one_report_and_counts_the_rest() {
-    let (child, mut stdout, first) = listen(&["--key", KEY, "--compact"]);
-    let receiver = Receiver { child, address: first.strip_prefix("listening on http://").unwrap().into() };
+    let receiver = Running::listen(&["--key", KEY, "--compact"]);
     let body: String = (0..3).map(|i| format!("{}\n", started_line(&format!("many{i}")))).collect();
-    assert_eq!(receiver.post(body.as_bytes()).0, 200);
-    let (mut report, mut rest) = (String::new(), String::new());
-    stdout.read_line(&mut report).unwrap();
-    stdout.read_line(&mut rest).unwrap();
+    assert_eq!(post(&receiver, body.as_bytes()).0, 200);
+    let shown = receiver.wait_for_lines(2, |_| true);
+    let (report, rest) = (&shown[0], &shown[1]);
     assert!(report.contains("task many0") && report.contains("warning[several-documents]"), "{report}");
     assert_eq!(rest.trim_end(), "  … and 2 more documents in the same body, not shown");
-    receiver.stop();
+    assert_eq!(receiver.stop(), 0);
 }
 
 #[test]
 fn at_the_descriptor_limit_the_receiver_pauses_and_recovers() {
-    let receiver = Receiver::start("ulimit -n 24;", &["--key", KEY], true);
+    let receiver = start("ulimit -n 24;", &["--key", KEY], true);
     // Take every descriptor the receiver has left, and some.
     let hogs: Vec<TcpStream> = (0..40).filter_map(|_| TcpStream::connect(&receiver.address).ok()).collect();
     std::thread::sleep(Duration::from_millis(500));
@@ -180,9 +132,9 @@ fn at_the_descriptor_limit_the_receiver_pauses_and_recovers() {
     // Clock ticks (100 a second): a spinning accept loop would take the whole second.
     assert!(spent < 50, "{spent} ticks of CPU in one second at the limit");
     drop(hogs);
-    let (status, _) = receiver.post(started_line("after").as_bytes());
+    let (status, _) = post(&receiver, started_line("after").as_bytes());
     assert_eq!(status, 200, "served again once descriptors are free");
-    receiver.stop();
+    assert_eq!(receiver.stop(), 0);
 }
 
 #[test]
@@ -209,7 +161,7 @@ fn the_save_file_must_be_a_regular_file() {
 fn captures_keep_every_body_byte_for_byte_and_read_back_as_callbacks() {
     let dir = temp_dir("capture");
     let save = dir.join("save.ndjson");
-    let receiver = Receiver::start("", &["--key", KEY, "--save", save.to_str().unwrap()], true);
+    let receiver = start("", &["--key", KEY, "--save", save.to_str().unwrap()], true);
     let bodies: Vec<Vec<u8>> = vec![
         started_line("verbatim").into_bytes(),
         read_fixture("signed/push-stopped.json").into_bytes(),
@@ -217,9 +169,9 @@ fn captures_keep_every_body_byte_for_byte_and_read_back_as_callbacks() {
         b"\xff\xfe not UTF-8".to_vec(),
     ];
     for body in &bodies {
-        assert_eq!(receiver.post(body).0, 200);
+        assert_eq!(post(&receiver, body).0, 200);
     }
-    receiver.stop();
+    assert_eq!(receiver.stop(), 0);
     let saved = std::fs::read_to_string(&save).unwrap();
     let lines: Vec<serde_json::Value> = saved.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 4);
@@ -260,15 +212,12 @@ fn captures_keep_every_body_byte_for_byte_and_read_back_as_callbacks() {
 
 #[test]
 fn the_detailed_view_says_when_and_from_where_each_callback_came() {
-    let (child, mut stdout, first) = listen(&["--key", KEY]);
-    let receiver = Receiver { child, address: first.strip_prefix("listening on http://").unwrap().into() };
-    assert_eq!(receiver.post(started_line("arrival").as_bytes()).0, 200);
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    line.clear();
-    stdout.read_line(&mut line).unwrap();
+    let receiver = Running::listen(&["--key", KEY]);
+    assert_eq!(post(&receiver, started_line("arrival").as_bytes()).0, 200);
+    let shown = receiver.wait_for_lines(2, |_| true);
+    let line = &shown[1];
     assert!(line.starts_with("received 20") && line.contains(" +00:00 from 127.0.0.1:"), "{line}");
-    receiver.stop();
+    assert_eq!(receiver.stop(), 0);
 }
 
 #[test]

@@ -5,44 +5,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 
 use common::*;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-/// A server on loopback that answers the n-th request (from 0) with `answer(n)`: a status and a
-/// body, or `None` to hold the connection open without answering. Returns its URL and the bodies
-/// it received.
-fn server(
-    answer: impl Fn(usize) -> Option<(u16, &'static str)> + Send + 'static,
-) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/tiw", listener.local_addr().unwrap());
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let sink = received.clone();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let body = read_request(&mut reader).map(|r| r.body).unwrap_or_default();
-            sink.lock().unwrap().push(body);
-            match answer(n) {
-                Some((status, text)) => {
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                        text.len()
-                    );
-                }
-                None => held.push(stream),
-            }
-        }
-    });
-    (url, received)
+/// A receiver on loopback whose n-th request (from 0) gets `answer(n)`: a status and a body, or
+/// `None` to hold the connection open without answering.
+fn server(answer: impl Fn(usize) -> Option<(u16, &'static str)> + Send + 'static) -> TestApp {
+    TestApp::start(Answers::Each(Box::new(answer)), "/tiw")
 }
 
 fn send(url: &str, args: &[&str]) -> assert_cmd::Command {
@@ -53,8 +26,8 @@ fn send(url: &str, args: &[&str]) -> assert_cmd::Command {
 
 #[test]
 fn a_receiver_that_fails_twice_then_accepts_is_retried_like_tencent_does() {
-    let (url, received) = server(|n| Some(if n < 2 { (500, "oops") } else { (200, "{\"error_code\":0}") }));
-    send(&url, &[&fixture("signed/push-started.json")])
+    let app = server(|n| Some(if n < 2 { (500, "oops") } else { (200, "{\"error_code\":0}") }));
+    send(&app.url, &[&fixture("signed/push-started.json")])
         .assert()
         .code(0)
         .stdout(contains(
@@ -62,7 +35,7 @@ fn a_receiver_that_fails_twice_then_accepts_is_retried_like_tencent_does() {
         ))
         .stdout(contains("accepted after 3 attempts (500, 500, 200)"))
         .stdout(contains("1 delivery sent: 1 accepted, 0 failed, 1 retried"));
-    let received = received.lock().unwrap();
+    let received = app.bodies();
     assert_eq!(received.len(), 3);
     let fixture_bytes = read_fixture("signed/push-started.json");
     assert_eq!(received[0], fixture_bytes.trim_end().as_bytes(), "the body goes byte for byte");
@@ -70,11 +43,11 @@ fn a_receiver_that_fails_twice_then_accepts_is_retried_like_tencent_does() {
 
 #[test]
 fn a_receiver_that_never_answers_fails_each_attempt_within_the_timeout() {
-    let (url, _) = server(|_| None);
+    let app = server(|_| None);
     let output = tiwhook()
         .args([
             "send",
-            &url,
+            &app.url,
             "--timeout",
             "200ms",
             "--retries",
@@ -111,8 +84,8 @@ fn a_receiver_that_never_answers_fails_each_attempt_within_the_timeout() {
 
 #[test]
 fn an_answer_other_than_error_code_zero_is_a_warning_not_a_failure() {
-    let (url, _) = server(|_| Some((200, "{\"error_code\":1}")));
-    send(&url, &[&fixture("signed/push-started.json")])
+    let app = server(|_| Some((200, "{\"error_code\":1}")));
+    send(&app.url, &[&fixture("signed/push-started.json")])
         .assert()
         .code(0)
         .stdout(contains("warning: the answer was `{\"error_code\":1}`, not {\"error_code\":0}"));
@@ -120,9 +93,9 @@ fn an_answer_other_than_error_code_zero_is_a_warning_not_a_failure() {
 
 #[test]
 fn duplicates_are_delivered_and_a_changed_answer_is_reported() {
-    let (url, received) =
+    let app =
         server(|n| Some(if n == 0 { (200, "{\"error_code\":0}") } else { (200, "{\"error_code\":7}") }));
-    let output = send(&url, &["--duplicate", "2", "-f", "json", &fixture("signed/push-started.json")])
+    let output = send(&app.url, &["--duplicate", "2", "-f", "json", &fixture("signed/push-started.json")])
         .output()
         .unwrap();
     let lines = json_lines(&output.stdout);
@@ -130,15 +103,15 @@ fn duplicates_are_delivered_and_a_changed_answer_is_reported() {
         lines.iter().filter(|l| l["type"] == "delivery").map(|l| l["copy"].as_u64().unwrap()).collect();
     assert_eq!(copies, [0, 1, 2]);
     assert_eq!(lines[1]["answer_changed"], true);
-    assert_eq!(received.lock().unwrap().len(), 3);
+    assert_eq!(app.bodies().len(), 3);
 }
 
 #[test]
 fn shuffling_with_a_seed_repeats_its_order() {
     let order = |seed: &str| -> Vec<String> {
-        let (url, received) = server(|_| Some((200, "{\"error_code\":0}")));
-        send(&url, &[&format!("--shuffle={seed}"), &fixture("timeline/day.ndjson")]).output().unwrap();
-        received.lock().unwrap().iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+        let app = server(|_| Some((200, "{\"error_code\":0}")));
+        send(&app.url, &[&format!("--shuffle={seed}"), &fixture("timeline/day.ndjson")]).output().unwrap();
+        app.bodies().iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
     };
     let (first, again, other) = (order("7"), order("7"), order("8"));
     assert_eq!(first, again);
@@ -149,12 +122,12 @@ fn shuffling_with_a_seed_repeats_its_order() {
 
 #[test]
 fn what_is_not_json_is_not_sent_unless_raw() {
-    let (url, received) = server(|_| Some((200, "{\"error_code\":0}")));
+    let app = server(|_| Some((200, "{\"error_code\":0}")));
     let input = format!("{}\nnot json\n", started_line("ok"));
-    send(&url, &[]).write_stdin(input.clone()).assert().code(1).stderr(contains("not sent"));
-    assert_eq!(received.lock().unwrap().len(), 1);
-    send(&url, &["--raw"]).write_stdin(input).assert().code(0);
-    assert_eq!(received.lock().unwrap().last().unwrap(), b"not json");
+    send(&app.url, &[]).write_stdin(input.clone()).assert().code(1).stderr(contains("not sent"));
+    assert_eq!(app.bodies().len(), 1);
+    send(&app.url, &["--raw"]).write_stdin(input).assert().code(0);
+    assert_eq!(app.bodies().last().unwrap(), b"not json");
 }
 
 #[test]
@@ -172,9 +145,8 @@ fn a_bad_url_or_no_key_to_resign_with_is_a_usage_error() {
 fn examples_sent_into_listen_are_saved_and_verify_from_the_capture() {
     let dir = temp_dir("send-listen");
     let save = dir.join("received.ndjson");
-    let (mut child, stdout, first) = listen(&["--key", "k", "--save", save.to_str().unwrap(), "--compact"]);
-    std::thread::spawn(move || for _ in stdout.lines().map_while(Result::ok) {});
-    let url = format!("{}/tiw", first.strip_prefix("listening on ").unwrap());
+    let receiver = Running::listen(&["--key", "k", "--save", save.to_str().unwrap(), "--compact"]);
+    let url = format!("http://{}/tiw", receiver.address);
     let mut examples = String::new();
     for event in ["WhiteboardPushStarted", "WhiteboardPushStopped"] {
         let out = tiwhook()
@@ -186,10 +158,7 @@ fn examples_sent_into_listen_are_saved_and_verify_from_the_capture() {
     send(&url, &[]).write_stdin(examples).assert().code(0).stdout(contains("2 deliveries sent: 2 accepted"));
     // A stored fixture, signed with another key long ago, re-signed on the way.
     send(&url, &["--resign", "--key", "k", &fixture("signed/push-stopped.json")]).assert().code(0);
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    child.wait().unwrap();
+    assert_eq!(receiver.stop(), 0);
     let (reports, summary, code) =
         run_json(&["check", "--require-signature", "--key", "k", save.to_str().unwrap()], None);
     assert_eq!((code, summary["valid"].as_u64()), (0, Some(3)), "{reports:?}");
@@ -219,18 +188,19 @@ fn examples_get_fresh_ids_unless_seeded() {
 
 #[test]
 fn ctrl_c_stops_cleanly_with_the_report_so_far() {
-    let (url, _) = server(|n| if n == 0 { Some((200, "{\"error_code\":0}")) } else { None });
+    let app = server(|n| if n == 0 { Some((200, "{\"error_code\":0}")) } else { None });
     let input = format!("{}\n{}\n", started_line("one"), started_line("two"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-        .args(["send", &url, "--timeout", "60s", "--retries", "0"])
+        .args(["send", &app.url, "--timeout", "60s", "--retries", "0"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    // The first is accepted; the second hangs on a server that never answers.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // The first is accepted; the second hangs on a server that never answers: interrupted once
+    // it has arrived.
+    assert_eq!(app.wait_for(2, std::time::Duration::from_secs(30)).len(), 2, "both requests arrive");
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }

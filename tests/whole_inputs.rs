@@ -51,22 +51,18 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{\"error_code\"
 fn send_reports_each_delivery_while_it_runs() {
     // The second request is answered only once the first delivery's line has been read: a
     // sender that prints at the end never shows it, and the test times out.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/tiw", listener.local_addr().unwrap());
     let (release, gate) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            read_request(&mut reader);
+    let gate = std::sync::Mutex::new(gate);
+    let app = TestApp::start(
+        Answers::Each(Box::new(move |n| {
             if n > 0 {
-                let _ = gate.recv();
+                let _ = gate.lock().unwrap().recv();
             }
-            let _ = stream.write_all(OK);
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-        }
-    });
-    let (mut child, lines) = spawn(&["send", &url], &callbacks(2));
+            Some((200, "{\"error_code\":0}"))
+        })),
+        "/tiw",
+    );
+    let (mut child, lines) = spawn(&["send", &app.url], &callbacks(2));
     let first =
         lines.recv_timeout(Duration::from_secs(30)).expect("the first delivery, while the second waits");
     assert!(first.starts_with("✓ -:1  WhiteboardPushStarted  task t00000  accepted"), "{first}");

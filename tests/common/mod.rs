@@ -103,34 +103,6 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// A listening `tiwhook listen`: the child, the rest of its stdout, and its first line.
-pub type Listening = (std::process::Child, std::io::BufReader<std::process::ChildStdout>, String);
-
-/// `tiwhook listen` on a free loopback port with `args`, with its stdout piped and its first line
-/// (`listening on http://ADDR`) read.
-pub fn listen(args: &[&str]) -> Listening {
-    listen_at("127.0.0.1:0", args)
-}
-
-/// [`listen`] on `--addr addr`.
-pub fn listen_at(addr: &str, args: &[&str]) -> Listening {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiwhook"))
-        .args(["listen", "--addr", addr, "--color", "never", "--tz", "UTC"])
-        .args(args)
-        .env_remove("TIW_CALLBACK_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    (child, stdout, first.trim().to_string())
-}
-
 /// One request an application under test received: its head (request line and headers, as
 /// sent) and its body.
 #[derive(Clone, Debug)]
@@ -173,16 +145,19 @@ pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Received> {
 }
 
 /// How a test application answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answers {
     /// 200 to every request, one connection at a time (as Python's single-threaded
     /// `http.server`), with an accept backlog of `backlog` connections.
     OneAtATime { backlog: i32 },
     /// Accepts connections and reads what comes, but never answers.
     Never,
+    /// The n-th request (from 0) gets `answer(n)`: a status and a body, or `None` to hold the
+    /// connection open without answering; one connection at a time.
+    Each(Box<dyn Fn(usize) -> Option<(u16, &'static str)> + Send>),
 }
 
-/// An application on a loopback port, recording what it receives.
+/// An application on a loopback port, recording what it receives: the one stand-in for a
+/// receiver or an application behind `listen` that the tests share.
 pub struct TestApp {
     pub url: String,
     pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
@@ -191,9 +166,12 @@ pub struct TestApp {
 impl TestApp {
     pub fn start(answers: Answers, path: &str) -> TestApp {
         use std::io::{BufReader, Write};
-        let backlog = match answers {
-            Answers::OneAtATime { backlog } => backlog,
-            Answers::Never => 128,
+        type Answer = Box<dyn Fn(usize) -> Option<(u16, &'static str)> + Send>;
+        let never = matches!(answers, Answers::Never);
+        let (backlog, answer): (i32, Answer) = match answers {
+            Answers::OneAtATime { backlog } => (backlog, Box::new(|_| Some((200, "{\"error_code\":0}")))),
+            Answers::Never => (128, Box::new(|_| None)),
+            Answers::Each(answer) => (128, answer),
         };
         let listener = listener_with_backlog(backlog);
         let url = format!("http://{}{path}", listener.local_addr().unwrap());
@@ -201,22 +179,35 @@ impl TestApp {
         let sink = received.clone();
         std::thread::spawn(move || {
             let mut held = Vec::new();
-            for stream in listener.incoming() {
+            for (n, stream) in listener.incoming().enumerate() {
                 let Ok(mut stream) = stream else { continue };
-                if answers == Answers::Never {
+                if never {
+                    // Not even read: a black hole.
                     held.push(stream);
                     continue;
                 }
                 // One request per connection, then close it, as `http.server` does by default.
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let Some(received) = read_request(&mut reader) else { continue };
-                sink.lock().unwrap().push(received);
-                let answer =
-                    "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Length: 16\r\n\r\n{\"error_code\":0}";
-                let _ = stream.write_all(answer.as_bytes());
+                let Some(request) = read_request(&mut reader) else { continue };
+                sink.lock().unwrap().push(request);
+                match answer(n) {
+                    Some((status, text)) => {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                            text.len()
+                        );
+                    }
+                    None => held.push(stream),
+                }
             }
         });
         TestApp { url, received }
+    }
+
+    /// The bodies received so far, in order.
+    pub fn bodies(&self) -> Vec<Vec<u8>> {
+        self.received.lock().unwrap().iter().map(|r| r.body.clone()).collect()
     }
 
     /// Waits up to `within` until at least `n` requests have arrived; returns them all.
@@ -257,17 +248,26 @@ pub struct Running {
     pub child: std::process::Child,
     /// `ip:port` it listens on.
     pub address: String,
+    /// Its first line: `listening on http://ADDR`, or the `listening` JSON line.
+    pub first: String,
     pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Running {
-    /// Starts `tiwhook listen --addr 127.0.0.1:0 --color never --tz UTC ARGS` through `sh`
-    /// after `limits` (`ulimit …;` or nothing), and reads its first line for the address.
+    /// `tiwhook listen --addr 127.0.0.1:0 --color never --tz UTC ARGS`, both streams read.
+    pub fn listen(args: &[&str]) -> Running {
+        Running::start("", args, Stream::Read, Stream::Read)
+    }
+
+    /// Starts `tiwhook listen --color never --tz UTC ARGS` (on `--addr 127.0.0.1:0` unless ARGS
+    /// name an address) through `sh` after `limits` (`ulimit …;` or nothing), and reads its first
+    /// line for the address.
     pub fn start(limits: &str, args: &[&str], stdout: Stream, stderr: Stream) -> Running {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
-        let script = format!("{limits} exec \"$0\" listen --addr 127.0.0.1:0 --color never --tz UTC \"$@\"");
+        let addr = if args.contains(&"--addr") { "" } else { "--addr 127.0.0.1:0" };
+        let script = format!("{limits} exec \"$0\" listen {addr} --color never --tz UTC \"$@\"");
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(script)
@@ -303,23 +303,42 @@ impl Running {
         };
         let stdout = collect(Box::new(out), stdout);
         let stderr = collect(Box::new(child.stderr.take().unwrap()), stderr);
-        Running { child, address, stdout, stderr }
+        Running { child, address, first: first.trim().to_string(), stdout, stderr }
     }
 
-    /// POSTs `body` to `target` with `headers` (`Name: value` lines) on a connection of its own;
-    /// the status, or 0 when no answer came within 30 s.
-    pub fn post(&self, target: &str, headers: &str, body: &[u8]) -> u16 {
+    /// Sends one request with `headers` (`Name: value` lines) on a connection of its own; the
+    /// status (0 when no answer came within 30 s) and the body of the answer.
+    pub fn request(&self, method: &str, target: &str, headers: &str, body: &[u8]) -> (u16, String) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
         let head = format!(
-            "POST {target} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
             body.len()
         );
         let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, text.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_string())
+    }
+
+    /// POSTs `body` to `target` with `headers`; the status, as [`Running::request`].
+    pub fn post(&self, target: &str, headers: &str, body: &[u8]) -> u16 {
+        self.request("POST", target, headers, body).0
+    }
+
+    /// POSTs a JSON `body` to `target`; the status and the answer's body.
+    pub fn post_json(&self, target: &str, body: &[u8]) -> (u16, String) {
+        self.request("POST", target, "Content-Type: application/json\r\n", body)
+    }
+
+    /// Stops it with SIGTERM; its exit code (it must stop within 15 s).
+    pub fn stop(mut self) -> i32 {
+        self.signal(libc::SIGTERM);
+        self.wait(std::time::Duration::from_secs(15)).expect("the receiver stops on SIGTERM")
     }
 
     /// Sends `signal` to the receiver.
@@ -340,6 +359,19 @@ impl Running {
             if std::time::Instant::now() > deadline {
                 let _ = self.child.kill();
                 return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to 10 s until stdout holds `n` lines that satisfy `matching`; those lines.
+    pub fn wait_for_lines(&self, n: usize, matching: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found: Vec<String> =
+                self.stdout.lock().unwrap().iter().filter(|l| matching(l)).cloned().collect();
+            if found.len() >= n || std::time::Instant::now() > deadline {
+                return found;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
