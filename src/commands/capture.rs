@@ -34,7 +34,7 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
         let name = input.name;
         let mut framer = Framer::new(input.reader, false);
         let mut fail = |diagnostics: &mut dyn Write, at: Position, message: &str| {
-            code = ExitCode::Failure;
+            code = code.worse(ExitCode::Failure);
             writeln!(diagnostics, "tiwhook: {}:{}:{}: {}", escape(&name), at.line, at.column, escape(message))
         };
         loop {
@@ -89,11 +89,8 @@ pub fn bodies(args: &CaptureBodiesArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     })?;
-    if unreadable > 0 {
-        code = ExitCode::Usage;
-    }
     out.flush()?;
-    Ok(code)
+    Ok(code.with_unreadable(unreadable))
 }
 
 fn item_start(item: &Item<'_>) -> Position {

@@ -206,13 +206,9 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     }
     // A wait still blocked on the output is left behind, not waited for.
     runtime.shutdown_background();
-    Ok(if read.unreadable > 0 {
-        ExitCode::Usage
-    } else if tally.accepted == tally.deliveries && tally.not_sent() == 0 && !tally.interrupted {
-        ExitCode::Success
-    } else {
-        ExitCode::Failure
-    })
+    let delivered = tally.accepted == tally.deliveries && tally.not_sent() == 0 && !tally.interrupted;
+    let code = if delivered { ExitCode::Success } else { ExitCode::Failure };
+    Ok(code.with_unreadable(read.unreadable))
 }
 
 /// What the reading thread found.

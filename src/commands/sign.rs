@@ -72,7 +72,7 @@ fn sign_inputs(
             Ok(signed) => signed,
             Err(error) => {
                 writeln!(diagnostics, "tiwhook: {}: {error}", escape(&name))?;
-                code = ExitCode::Usage;
+                code = code.worse(ExitCode::Usage);
                 return Ok(());
             }
         };
@@ -85,20 +85,15 @@ fn sign_inputs(
                 at.column,
                 escape(problem)
             )?;
-            if code == ExitCode::Success {
-                code = ExitCode::Failure;
-            }
+            code = code.worse(ExitCode::Failure);
         }
         for note in &signed.notes {
             writeln!(diagnostics, "tiwhook: {}: {note}", escape(&name))?;
         }
         Ok(())
     })?;
-    if unreadable > 0 {
-        code = ExitCode::Usage;
-    }
     out.flush()?;
-    Ok(code)
+    Ok(code.with_unreadable(unreadable))
 }
 
 /// Bytes that are no callback (between callbacks, or in a piece that is not one) passed through

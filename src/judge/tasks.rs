@@ -113,23 +113,26 @@ impl Task {
     }
 
     fn set_room(&mut self, room: Option<u64>, what: &'static str) {
-        match (self.room, room) {
-            (Some(known), Some(new)) if known != new => {
-                self.warnings.push(TaskWarning::OtherRoom { what, room: new, known });
-            }
-            (None, Some(new)) => self.room = Some(new),
-            _ => {}
-        }
+        let conflict = settle(&mut self.room, room);
+        self.warnings.extend(conflict.map(|(known, room)| TaskWarning::OtherRoom { what, room, known }));
     }
 
     fn set_start(&mut self, start: Option<u64>, what: &'static str) {
-        match (self.start, start) {
-            (Some(known), Some(new)) if known != new => {
-                self.warnings.push(TaskWarning::OtherStart { what, start: new, known });
-            }
-            (None, Some(new)) => self.start = Some(new),
-            _ => {}
+        let conflict = settle(&mut self.start, start);
+        self.warnings.extend(conflict.map(|(known, start)| TaskWarning::OtherStart { what, start, known }));
+    }
+}
+
+/// Fills `slot` with `told` when it is empty; when both are known and differ, the first told is
+/// kept and the pair `(known, told)` returned for a warning.
+fn settle(slot: &mut Option<u64>, told: Option<u64>) -> Option<(u64, u64)> {
+    match (*slot, told) {
+        (Some(known), Some(new)) if known != new => Some((known, new)),
+        (None, Some(new)) => {
+            *slot = Some(new);
+            None
         }
+        _ => None,
     }
 }
 

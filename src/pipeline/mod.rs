@@ -97,13 +97,8 @@ pub fn run(
         say(problem, printer, diagnostics)?;
     }
     printer.finish(&summary)?;
-    let code = if summary.unreadable > 0 {
-        ExitCode::Usage
-    } else if !summary.all_passed() {
-        ExitCode::Failure
-    } else {
-        ExitCode::Success
-    };
+    let judged = if summary.all_passed() { ExitCode::Success } else { ExitCode::Failure };
+    let code = judged.with_unreadable(summary.unreadable);
     Ok((summary, code))
 }
 

@@ -378,8 +378,10 @@ struct ValueSeed<'t> {
 }
 
 impl ValueSeed<'_> {
-    fn push(self, value: Value) {
+    /// Records a scalar: every `visit_` of a value without members ends here.
+    fn push<E>(self, value: Value) -> Result<(), E> {
         self.tape.entries.push(Entry { key: self.key, value });
+        Ok(())
     }
 
     fn child(&mut self, key: Option<Text>) -> ValueSeed<'_> {
@@ -419,40 +421,33 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.push(Value::Bool(v));
-        Ok(())
+        self.push(Value::Bool(v))
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.push(Value::Int(v));
-        Ok(())
+        self.push(Value::Int(v))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.push(Value::UInt(v));
-        Ok(())
+        self.push(Value::UInt(v))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.push(Value::Float(v));
-        Ok(())
+        self.push(Value::Float(v))
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.push(Value::Null);
-        Ok(())
+        self.push(Value::Null)
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
         let text = text_of(self.tape, self.base, self.len, v);
-        self.push(Value::Str(text));
-        Ok(())
+        self.push(Value::Str(text))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
         let text = copy_text(self.tape, v);
-        self.push(Value::Str(text));
-        Ok(())
+        self.push(Value::Str(text))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {

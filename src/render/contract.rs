@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::codes::Code;
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
+use crate::judge::tasks::Totals;
 use crate::sanitize::push_json_str;
 use crate::timefmt;
 
@@ -95,16 +96,14 @@ pub const CALLBACK_FIELDS: &[&str] = &[
     "met",
 ];
 
-/// The verdict on one callback.
+/// The verdict on one callback: its [`Report`] as the contract writes it. `source` and `index`
+/// are the report's; `line` and `column` are where the callback starts, 1-based (the column after
+/// a log line's prefix, with `--extract`).
 #[derive(serde::Serialize)]
 pub struct CallbackLine<'r> {
-    /// The input's name as given, `-` for stdin.
     pub source: &'r str,
-    /// 0-based position in the source.
     pub index: u64,
-    /// 1-based line where the callback starts.
     pub line: u64,
-    /// 1-based column where the callback starts (after a log line's prefix, with `--extract`).
     pub column: u64,
     pub event_type: Option<&'r str>,
     pub verdict: &'static str,
@@ -530,6 +529,24 @@ pub struct TotalsLine<'r> {
     pub by_reason: &'r [(String, u64)],
 }
 
+impl<'r> TotalsLine<'r> {
+    /// The line of `totals`, with the count of callbacks left out as invalid.
+    pub fn new(totals: &'r Totals, invalid: u64) -> Self {
+        TotalsLine {
+            tasks: totals.tasks,
+            finished: totals.finished,
+            running: totals.running,
+            stop_only: totals.stop_only,
+            duplicates: totals.duplicates,
+            push_seconds: totals.push_seconds,
+            record_seconds: totals.record_seconds,
+            invalid,
+            by_room: &totals.by_room,
+            by_reason: &totals.by_reason,
+        }
+    }
+}
+
 #[derive(serde::Serialize)]
 struct RoomFigures {
     tasks: u64,
@@ -746,19 +763,8 @@ mod tests {
             warnings: Vec::new(),
         };
         assert_eq!(keys(&Line::Task(task)), TASK_FIELDS);
-        let totals = TotalsLine {
-            tasks: 0,
-            finished: 0,
-            running: 0,
-            stop_only: 0,
-            duplicates: 0,
-            push_seconds: 0,
-            record_seconds: 0,
-            invalid: 0,
-            by_room: &[],
-            by_reason: &[],
-        };
-        assert_eq!(keys(&Line::Totals(totals)), TOTALS_FIELDS);
+        let totals = Totals::default();
+        assert_eq!(keys(&Line::Totals(TotalsLine::new(&totals, 0))), TOTALS_FIELDS);
         let forwards = ForwardSummaryLine {
             forwarded: 1,
             failed: 1,

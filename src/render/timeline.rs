@@ -106,19 +106,7 @@ fn json(out: &mut impl Write, tasks: &[&Task], totals: &Totals, invalid: u64) ->
         out.write_all(&line)?;
     }
     line.clear();
-    Line::Totals(TotalsLine {
-        tasks: totals.tasks,
-        finished: totals.finished,
-        running: totals.running,
-        stop_only: totals.stop_only,
-        duplicates: totals.duplicates,
-        push_seconds: totals.push_seconds,
-        record_seconds: totals.record_seconds,
-        invalid,
-        by_room: &totals.by_room,
-        by_reason: &totals.by_reason,
-    })
-    .write_to(&mut line)?;
+    Line::Totals(TotalsLine::new(totals, invalid)).write_to(&mut line)?;
     out.write_all(&line)
 }
 

@@ -180,18 +180,14 @@ impl Inspector {
         let ring = self.ring();
         let entry = ring.entries.iter().find(|e| e.id == id)?;
         let now = entry.received.as_second();
-        let policy = Policy { now, ..self.policy.clone() };
-        let mut reports = Vec::new();
-        let body = Body {
-            bytes: &entry.body,
-            encoding: entry.content_encoding.as_deref(),
-            arrival: None,
-            placed: None,
-        };
-        let _ = judge_body(&entry.label, body, &policy, |report| {
-            reports.push(report_value(&report, &self.view, now));
-            Ok(())
-        });
+        let reports = judged_again(
+            &entry.label,
+            &entry.body,
+            entry.content_encoding.as_deref(),
+            &self.policy,
+            now,
+            |report| report_value(report, &self.view, now),
+        );
         let mut full: Value = serde_json::from_str(&entry.summary).unwrap_or(Value::Null);
         full["request"] = json!({
             "peer": entry.peer,
@@ -524,23 +520,33 @@ pub fn load_history(
             body: &captured.body,
             saved: true,
         };
-        let judged_at = Policy { now: received.as_second(), ..policy.clone() };
-        let mut reports = Vec::new();
-        let body = Body {
-            bytes: &captured.body,
-            encoding: captured.content_encoding.as_deref(),
-            arrival: None,
-            placed: None,
-        };
-        let source = seen.label.clone();
-        let _ = judge_body(&source, body, &judged_at, |report| {
-            reports.push(report_summary(&report));
-            Ok(())
-        });
+        let encoding = captured.content_encoding.as_deref();
+        let now = received.as_second();
+        let reports = judged_again(&seen.label, &captured.body, encoding, policy, now, report_summary);
         inspector.record(&seen, &reports);
         loaded += 1;
     }
     Ok(loaded)
+}
+
+/// Judges a stored body again as it was when it arrived (`now`, its arrival), with `shown` made
+/// of each report.
+fn judged_again<T>(
+    label: &str,
+    body: &[u8],
+    encoding: Option<&[u8]>,
+    policy: &Policy,
+    now: i64,
+    shown: impl Fn(&Report) -> T,
+) -> Vec<T> {
+    let policy = Policy { now, ..policy.clone() };
+    let body = Body { bytes: body, encoding, arrival: None, placed: None };
+    let mut reports = Vec::new();
+    let _ = judge_body(label, body, &policy, |report| {
+        reports.push(shown(&report));
+        Ok(())
+    });
+    reports
 }
 
 /// The headers every answer carries: nothing but the page's own resources may load or run.
