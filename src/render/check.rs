@@ -7,32 +7,28 @@
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Emitted, Printer, Render, Rendered, summary_line};
+use super::{Emitted, Layout, Printing, Render, Rendered, summary_line};
 use crate::judge::report::{Report, Severity, Summary};
 use crate::sanitize::escape;
 
-pub struct CheckPrinter<W> {
-    out: W,
-    render: CheckRender,
-    quiet: bool,
-    emitted: Emitted,
-}
+/// The printer of `check`.
+pub type CheckPrinter<W> = Printing<CheckRender, W>;
 
 /// The lines of each callback, rendered apart from the printer (see [`Render`]).
 pub struct CheckRender {
     out: Rendered,
     color: bool,
+    quiet: bool,
 }
 
 impl<W: Write> CheckPrinter<W> {
     pub fn new(out: W, color: bool) -> Self {
-        let render = CheckRender { out: Rendered::default(), color };
-        CheckPrinter { out, render, quiet: false, emitted: Emitted::default() }
+        Printing::with(CheckRender { out: Rendered::default(), color, quiet: false }, out)
     }
 
     /// With `quiet`, a run where everything passed prints nothing at all (`--quiet`).
     pub fn quiet(self, quiet: bool) -> Self {
-        CheckPrinter { quiet, ..self }
+        self.adjust(|render| render.quiet = quiet)
     }
 }
 
@@ -104,32 +100,18 @@ impl Render for CheckRender {
     }
 }
 
-impl<W: Write> Printer for CheckPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
-        super::write_rendered(&mut self.render, report, &mut self.out, &mut self.emitted)
+impl Layout for CheckRender {
+    fn fresh(&self) -> Self {
+        CheckRender { out: Rendered::default(), ..*self }
     }
 
-    fn renderer(&self) -> Option<Box<dyn Render>> {
-        Some(Box::new(CheckRender { out: Rendered::default(), color: self.render.color }))
-    }
-
-    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
-        rendered.write_to(&mut self.out, &mut self.emitted)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, emitted: &Emitted, summary: &Summary) -> io::Result<()> {
         if self.quiet && summary.all_passed() {
-            return self.out.flush();
+            return Ok(());
         }
-        let color = self.render.color;
-        self.emitted.helps.write_repeated(&mut self.out, "  = ", color)?;
+        emitted.helps.write_repeated(out, "  = ", self.color)?;
         let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
-        paint(&mut self.out, color, style, &[&summary_line(summary)])?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        paint(out, self.color, style, &[&summary_line(summary)])?;
+        out.write_all(b"\n")
     }
 }

@@ -9,16 +9,13 @@
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Emitted, Printer, Render, Rendered, View, summary_line};
+use super::{Emitted, Layout, Printing, Render, Rendered, View, summary_line};
 use crate::judge::report::{Report, Summary, Value, Verdict};
 use crate::sanitize::escape;
 use crate::timefmt;
 
-pub struct CompactPrinter<W> {
-    out: W,
-    render: CompactRender,
-    quiet: bool,
-}
+/// The printer of `--compact`.
+pub type CompactPrinter<W> = Printing<CompactRender, W>;
 
 /// The line of each callback, rendered apart from the printer (see [`Render`]).
 pub struct CompactRender {
@@ -26,20 +23,17 @@ pub struct CompactRender {
     view: View,
     /// A receiver's clock: the time of day each callback arrived.
     clock: Option<i64>,
+    quiet: bool,
 }
 
 impl<W: Write> CompactPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        CompactPrinter {
-            out,
-            render: CompactRender { out: Rendered::default(), view, clock: None },
-            quiet: false,
-        }
+        Printing::with(CompactRender { out: Rendered::default(), view, clock: None, quiet: false }, out)
     }
 
     /// With `quiet`, no summary when all passed (`--quiet`).
     pub fn quiet(self, quiet: bool) -> Self {
-        CompactPrinter { quiet, ..self }
+        self.adjust(|render| render.quiet = quiet)
     }
 }
 
@@ -111,34 +105,26 @@ impl Render for CompactRender {
     }
 }
 
-impl<W: Write> Printer for CompactPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
-        super::write_rendered(&mut self.render, report, &mut self.out, &mut Emitted::default())?;
-        self.out.flush()
-    }
-
-    fn renderer(&self) -> Option<Box<dyn Render>> {
-        let CompactRender { view, clock, .. } = &self.render;
-        Some(Box::new(CompactRender { out: Rendered::default(), view: view.clone(), clock: *clock }))
-    }
-
-    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
-        rendered.write_to(&mut self.out, &mut Emitted::default())
+impl Layout for CompactRender {
+    fn fresh(&self) -> Self {
+        let CompactRender { view, clock, quiet, .. } = self;
+        CompactRender { out: Rendered::default(), view: view.clone(), clock: *clock, quiet: *quiet }
     }
 
     fn set_clock(&mut self, now: i64) {
-        self.render.view.now = now;
-        self.render.clock = Some(now);
+        self.view.now = now;
+        self.clock = Some(now);
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+    /// A line is shown as soon as it is rendered (`tail -f … | tiwhook -c`).
+    fn flushes_each(&self) -> bool {
+        true
     }
 
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        if !(self.quiet && summary.all_passed()) {
-            writeln!(self.out, "{}", summary_line(summary))?;
+    fn finish(&mut self, out: &mut dyn Write, _: &Emitted, summary: &Summary) -> io::Result<()> {
+        if self.quiet && summary.all_passed() {
+            return Ok(());
         }
-        self.out.flush()
+        writeln!(out, "{}", summary_line(summary))
     }
 }

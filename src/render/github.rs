@@ -7,14 +7,12 @@
 
 use std::io::{self, Write};
 
-use super::{Emitted, Printer, Render, Rendered, summary_line};
+use super::{Emitted, Layout, Printing, Render, Rendered, summary_line};
 use crate::judge::report::{InputProblem, Report, Severity, Summary};
 use crate::sanitize::escape;
 
-pub struct GithubPrinter<W> {
-    out: W,
-    render: GithubRender,
-}
+/// The printer of `--format github`.
+pub type GithubPrinter<W> = Printing<GithubRender, W>;
 
 /// The annotations of each callback, rendered apart from the printer (see [`Render`]).
 #[derive(Default)]
@@ -24,7 +22,7 @@ pub struct GithubRender {
 
 impl<W: Write> GithubPrinter<W> {
     pub fn new(out: W) -> Self {
-        GithubPrinter { out, render: GithubRender::default() }
+        Printing::with(GithubRender::default(), out)
     }
 }
 
@@ -89,39 +87,22 @@ impl Render for GithubRender {
     }
 }
 
-impl<W: Write> Printer for GithubPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
-        super::write_rendered(&mut self.render, report, &mut self.out, &mut Emitted::default())
+impl Layout for GithubRender {
+    fn fresh(&self) -> Self {
+        GithubRender::default()
     }
 
-    fn renderer(&self) -> Option<Box<dyn Render>> {
-        Some(Box::new(GithubRender::default()))
-    }
-
-    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
-        rendered.write_to(&mut self.out, &mut Emitted::default())
-    }
-
-    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
-        write!(self.out, "::{} ", problem.severity().as_str())?;
+    fn input_problem(&mut self, out: &mut dyn Write, problem: &InputProblem) -> io::Result<()> {
+        write!(out, "::{} ", problem.severity().as_str())?;
         if let Some(source) = problem.source().filter(|s| *s != "-") {
-            write!(self.out, "file={},", property(source))?;
+            write!(out, "file={},", property(source))?;
         }
-        writeln!(
-            self.out,
-            "title={}::{}",
-            property(&format!("tiwhook {}", problem.code())),
-            data(&problem.message())
-        )
+        let title = property(&format!("tiwhook {}", problem.code()));
+        writeln!(out, "title={title}::{}", data(&problem.message()))
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        writeln!(self.out, "{}", summary_line(summary))?;
-        self.out.flush()
+    fn finish(&mut self, out: &mut dyn Write, _: &Emitted, summary: &Summary) -> io::Result<()> {
+        writeln!(out, "{}", summary_line(summary))
     }
 }
 

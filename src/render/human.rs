@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::style::{Style, paint};
-use super::{Emitted, Printer, Render, Rendered, View, summary_line, value_text};
+use super::{Emitted, Layout, Printing, Render, Rendered, View, summary_line, value_text};
 use crate::judge::report::{
     DURATION_KEY, Detail, ERROR_KEY, Report, Severity, SignatureStatus, Summary, Value, Verdict,
 };
@@ -19,12 +19,8 @@ use crate::timefmt;
 /// Width of the label column.
 const LABEL_WIDTH: usize = 13;
 
-pub struct HumanPrinter<W> {
-    out: W,
-    render: HumanRender,
-    emitted: Emitted,
-    quiet: bool,
-}
+/// The printer of `inspect`'s detailed view.
+pub type HumanPrinter<W> = Printing<HumanRender, W>;
 
 /// The view of each callback, rendered apart from the printer (see [`Render`]).
 pub struct HumanRender {
@@ -32,21 +28,20 @@ pub struct HumanRender {
     view: View,
     /// Reused for values composed of several parts.
     scratch: String,
+    quiet: bool,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
-        let render = HumanRender { out: Rendered::default(), view, scratch: String::new() };
-        HumanPrinter { out, render, emitted: Emitted::default(), quiet: false }
+        Printing::with(
+            HumanRender { out: Rendered::default(), view, scratch: String::new(), quiet: false },
+            out,
+        )
     }
 
     /// With `quiet`, no note on what a signature proves, and no summary when all passed.
     pub fn quiet(self, quiet: bool) -> Self {
-        HumanPrinter { quiet, ..self }
-    }
-
-    fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
-        paint(&mut self.out, self.render.view.color, style, pieces)
+        self.adjust(|render| render.quiet = quiet)
     }
 }
 
@@ -323,42 +318,30 @@ impl Render for HumanRender {
     }
 }
 
-impl<W: Write> Printer for HumanPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
-        super::write_rendered(&mut self.render, report, &mut self.out, &mut self.emitted)
-    }
-
-    fn renderer(&self) -> Option<Box<dyn Render>> {
-        let view = self.render.view.clone();
-        Some(Box::new(HumanRender { out: Rendered::default(), view, scratch: String::new() }))
-    }
-
-    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
-        rendered.write_to(&mut self.out, &mut self.emitted)
+impl Layout for HumanRender {
+    fn fresh(&self) -> Self {
+        let view = self.view.clone();
+        HumanRender { out: Rendered::default(), view, scratch: String::new(), quiet: self.quiet }
     }
 
     fn set_clock(&mut self, now: i64) {
-        self.render.view.now = now;
+        self.view.now = now;
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, emitted: &Emitted, summary: &Summary) -> io::Result<()> {
         if self.quiet && summary.all_passed() {
-            return self.out.flush();
+            return Ok(());
         }
-        if self.emitted.helps.repeated().next().is_some() {
-            self.out.write_all(b"\n")?;
-            self.emitted.helps.write_repeated(&mut self.out, "", self.render.view.color)?;
+        if emitted.helps.repeated().next().is_some() {
+            out.write_all(b"\n")?;
+            emitted.helps.write_repeated(out, "", self.view.color)?;
         }
         if summary.callbacks > 1 || summary.unreadable > 0 || summary.signatures_unchecked > 0 {
-            self.out.write_all(b"\n")?;
+            out.write_all(b"\n")?;
             let style = if summary.all_passed() { Style::BoldGreen } else { Style::BoldRed };
-            self.paint(style, &[&summary_line(summary)])?;
-            self.out.write_all(b"\n")?;
+            paint(out, self.view.color, style, &[&summary_line(summary)])?;
+            out.write_all(b"\n")?;
         }
-        self.out.flush()
+        Ok(())
     }
 }

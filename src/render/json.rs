@@ -7,24 +7,15 @@
 use std::io::{self, Write};
 
 use super::contract::{CallbackLine, Line, SummaryLine};
-use super::{Emitted, Printer, Render, Rendered};
+use super::{Emitted, Layout, Printing, Render, Rendered};
 use crate::judge::report::{InputProblem, Report, Summary};
 
-pub struct JsonPrinter<W> {
-    out: W,
-    /// The line being written, reused: one write to `out` per callback.
-    line: Vec<u8>,
-}
+/// The printer of `--format json`.
+pub type JsonPrinter<W> = Printing<JsonRender, W>;
 
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W) -> Self {
-        JsonPrinter { out, line: Vec::with_capacity(1024) }
-    }
-
-    fn write(&mut self, line: &Line) -> io::Result<()> {
-        self.line.clear();
-        line.write_to(&mut self.line)?;
-        self.out.write_all(&self.line)
+        Printing::with(JsonRender::default(), out)
     }
 }
 
@@ -45,31 +36,23 @@ impl Render for JsonRender {
     }
 }
 
-impl<W: Write> Printer for JsonPrinter<W> {
-    fn callback(&mut self, report: &Report) -> io::Result<()> {
-        self.line.clear();
-        CallbackLine::new(report).write_fast(&mut self.line);
-        self.out.write_all(&self.line)
+impl Layout for JsonRender {
+    fn fresh(&self) -> Self {
+        JsonRender::default()
     }
 
-    fn renderer(&self) -> Option<Box<dyn Render>> {
-        Some(Box::new(JsonRender::default()))
+    fn input_problem(&mut self, out: &mut dyn Write, problem: &InputProblem) -> io::Result<()> {
+        write_line(out, &Line::of_problem(problem))
     }
 
-    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
-        rendered.write_to(&mut self.out, &mut Emitted::default())
+    fn finish(&mut self, out: &mut dyn Write, _: &Emitted, summary: &Summary) -> io::Result<()> {
+        write_line(out, &Line::Summary(SummaryLine::new(summary)))
     }
+}
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
-        self.write(&Line::of_problem(problem))
-    }
-
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        self.write(&Line::Summary(SummaryLine::new(summary)))?;
-        self.out.flush()
-    }
+/// Writes `line` to `out` in one piece.
+fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
+    let mut text = Vec::with_capacity(256);
+    line.write_to(&mut text)?;
+    out.write_all(&text)
 }

@@ -63,6 +63,79 @@ pub trait Render: Send {
     fn rendered(&mut self) -> &mut Rendered;
 }
 
+/// What a format that renders each callback on its own writes besides its callbacks: a fresh
+/// renderer for a worker, the clock, input problems and the end of the run. With it,
+/// [`Printing`] is the format's printer, so that every such format is printed alike.
+pub trait Layout: Render + Sized + 'static {
+    /// A renderer like this one, with nothing rendered yet, for another thread.
+    fn fresh(&self) -> Self;
+    /// Moves the clock the view shows times against (a live receiver's clock runs on).
+    fn set_clock(&mut self, _now: i64) {}
+    /// Whether each callback is sent on to the output at once, not only when the input waits.
+    fn flushes_each(&self) -> bool {
+        false
+    }
+    /// What an input that gave nothing to judge adds to the output (see
+    /// [`Printer::input_problem`]).
+    fn input_problem(&mut self, _out: &mut dyn io::Write, _problem: &InputProblem) -> io::Result<()> {
+        Ok(())
+    }
+    /// What ends the run, after every callback was written as `emitted` tells.
+    fn finish(&mut self, out: &mut dyn io::Write, emitted: &Emitted, summary: &Summary) -> io::Result<()>;
+}
+
+/// The printer of a [`Layout`]: its callbacks rendered by it (here, or on the workers and
+/// emitted here in input order), the rest as it says.
+pub struct Printing<R, W> {
+    render: R,
+    out: W,
+    emitted: Emitted,
+}
+
+impl<R: Layout, W: io::Write> Printing<R, W> {
+    pub fn with(render: R, out: W) -> Self {
+        Printing { render, out, emitted: Emitted::default() }
+    }
+
+    /// The printer with its renderer changed by `change` (a builder step, such as `quiet`).
+    pub fn adjust(mut self, change: impl FnOnce(&mut R)) -> Self {
+        change(&mut self.render);
+        self
+    }
+}
+
+impl<R: Layout, W: io::Write> Printer for Printing<R, W> {
+    fn callback(&mut self, report: &Report) -> io::Result<()> {
+        write_rendered(&mut self.render, report, &mut self.out, &mut self.emitted)?;
+        if self.render.flushes_each() { self.out.flush() } else { Ok(()) }
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(self.render.fresh()))
+    }
+
+    fn emit(&mut self, rendered: &Rendered) -> io::Result<()> {
+        rendered.write_to(&mut self.out, &mut self.emitted)
+    }
+
+    fn set_clock(&mut self, now: i64) {
+        self.render.set_clock(now);
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        self.render.input_problem(&mut self.out, problem)
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.render.finish(&mut self.out, &self.emitted, summary)?;
+        self.out.flush()
+    }
+}
+
 /// Renders `report` with `render` and writes it at once, as `emitted` decides its marked parts:
 /// what a printer that has a renderer does with a callback it is handed itself.
 pub fn write_rendered(
