@@ -176,13 +176,83 @@ const MIN_BAR: usize = 12;
 
 /// How the tasks are laid out in the width there is.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Layout {
+enum TableShape {
     /// The table, and a bar per task on an axis `bar_width` columns wide.
     Chart { bar_width: usize },
     /// The table alone.
     Table,
     /// Two lines per task, for a terminal narrower than the table.
     Narrow,
+}
+
+/// The time axis all bars share: from the first task's beginning to the last callback, or on
+/// to the clock while tasks run.
+struct Axis<'o> {
+    options: &'o TimelineOptions,
+    /// Where running tasks end: the clock, or `--until` when that comes first.
+    clock: i64,
+    start: i64,
+    /// The last time a callback told of.
+    data_end: i64,
+    end: i64,
+    running: u64,
+    /// Where a shown time starts in its RFC 3339 text: after the year when the axis stays in one.
+    from: usize,
+}
+
+impl<'o> Axis<'o> {
+    fn new(options: &'o TimelineOptions, tasks: &[&Task]) -> Self {
+        let clock = options.until.map_or(options.now, |until| until.min(options.now));
+        let start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(clock);
+        let data_end = tasks.iter().map(|t| t.stop.unwrap_or(t.begins()) as i64).max().unwrap_or(clock);
+        let running = tasks.iter().filter(|t| t.state() == State::Running).count() as u64;
+        let end = if running > 0 { data_end.max(clock) } else { data_end }.max(start + 1);
+        // Times show their date; across years, their year too.
+        let year = |t: i64| timefmt::local(t.max(0) as u64, &options.zone).get(0..4).map(str::to_string);
+        let from = if year(start) == year(end) { 5 } else { 0 };
+        Axis { options, clock, start, data_end, end, running, from }
+    }
+
+    /// A time as the table shows it.
+    fn short(&self, t: u64) -> String {
+        let full = timefmt::local(t, &self.options.zone);
+        full.get(self.from..19).unwrap_or(&full).to_string()
+    }
+
+    /// The zone's offset at the axis's start, such as `+08:00`.
+    fn zone_offset(&self) -> String {
+        let start = timefmt::local(self.start.max(0) as u64, &self.options.zone);
+        start.get(20..).unwrap_or("").to_string()
+    }
+
+    /// `11-25 07:00:00 .. 11-25 12:00:00 (+00:00)`.
+    fn text(&self) -> String {
+        let (start, end) = (self.short(self.start.max(0) as u64), self.short(self.end.max(0) as u64));
+        format!("{start} .. {end} ({})", self.zone_offset())
+    }
+
+    /// The column of time `t` on a bar `bar_width` wide.
+    fn column(&self, t: i64, bar_width: usize) -> usize {
+        let share = (t - self.start) as f64 / (self.end - self.start) as f64;
+        ((share * (bar_width - 1) as f64).round() as usize).min(bar_width - 1)
+    }
+}
+
+const HEADERS: [&str; 7] = ["Task", "Room", "Start", "Stop", "Duration", "Finish", "State"];
+
+/// The table's cells for `task`, in the order of [`HEADERS`].
+fn row(task: &Task, axis: &Axis) -> [String; 7] {
+    let running = task.state() == State::Running;
+    let time = |t: Option<u64>| t.map_or("-".into(), |t| axis.short(t));
+    [
+        escape(&task.id).into_owned(),
+        task.room.map_or("-".into(), |r| r.to_string()),
+        time(task.start),
+        if running { "-".into() } else { time(task.stop) },
+        if running { "running".into() } else { task.duration().map_or("-".into(), timefmt::duration) },
+        task.finish_reason.as_ref().map_or("-".into(), |r| escape(r.as_str()).into_owned()),
+        task.state().as_str().into(),
+    ]
 }
 
 /// The table with its bar chart, then the totals.
@@ -194,135 +264,128 @@ fn human(
     totals: &Totals,
     invalid: u64,
 ) -> io::Result<()> {
-    // Running tasks reach the clock, or `--until` when that comes first.
-    let clock = o.until.map_or(o.now, |until| until.min(o.now));
-    let axis_start = tasks.iter().map(|t| t.begins() as i64).min().unwrap_or(clock);
-    let data_end = tasks.iter().map(|t| t.stop.unwrap_or(t.begins()) as i64).max().unwrap_or(clock);
-    let running = tasks.iter().filter(|t| t.state() == State::Running).count() as u64;
-    let axis_end = if running > 0 { data_end.max(clock) } else { data_end }.max(axis_start + 1);
-    // Times show their date; across years, their year too.
-    let year = |t: i64| timefmt::local(t.max(0) as u64, &o.zone).get(0..4).map(str::to_string);
-    let from = if year(axis_start) == year(axis_end) { 5 } else { 0 };
-    let short = |t: u64| {
-        let full = timefmt::local(t, &o.zone);
-        full.get(from..19).unwrap_or(&full).to_string()
-    };
-    let rows: Vec<[String; 7]> = tasks
-        .iter()
-        .map(|t| {
-            let running = t.state() == State::Running;
-            [
-                escape(&t.id).into_owned(),
-                t.room.map_or("-".into(), |r| r.to_string()),
-                t.start.map_or("-".into(), short),
-                if running { "-".into() } else { t.stop.map_or("-".into(), short) },
-                if running { "running".into() } else { t.duration().map_or("-".into(), timefmt::duration) },
-                t.finish_reason.as_ref().map_or("-".into(), |r| escape(r.as_str()).into_owned()),
-                t.state().as_str().into(),
-            ]
-        })
-        .collect();
-    let headers = ["Task", "Room", "Start", "Stop", "Duration", "Finish", "State"];
+    let axis = Axis::new(o, tasks);
+    table(out, color, tasks, &axis)?;
+    axis_note(out, color, &axis)?;
+    out.write_all(b"\n")?;
+    totals_text(out, color, o.width, totals, invalid)?;
+    stops_and_warnings(out, color, o, tasks)
+}
+
+/// One row per task, fitted to the width: with a bar each when the chart fits beside the table,
+/// the table alone when it does not, two lines per task when the table itself does not fit.
+fn table(out: &mut impl Write, color: bool, tasks: &[&Task], axis: &Axis) -> io::Result<()> {
+    let width = axis.options.width;
+    let rows: Vec<[String; 7]> = tasks.iter().map(|task| row(task, axis)).collect();
     let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| display_width(&r[i])).chain([headers[i].len()]).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| display_width(&r[i])).chain([HEADERS[i].len()]).max().unwrap_or(0))
         .collect();
     let fixed: usize = widths.iter().map(|w| w + 2).sum();
-    let zone_offset = timefmt::local(axis_start.max(0) as u64, &o.zone);
-    let zone_offset = zone_offset.get(20..).unwrap_or("");
-    let axis =
-        format!("{} .. {} ({zone_offset})", short(axis_start.max(0) as u64), short(axis_end.max(0) as u64));
-    // The chart takes what the table leaves of the width; when that is too little, it steps
-    // aside, and when the table itself does not fit, each task takes two lines.
-    let layout = if fixed + MIN_BAR <= o.width {
-        Layout::Chart { bar_width: o.width - fixed }
-    } else if fixed <= o.width + 2 {
-        Layout::Table
+    let shape = if fixed + MIN_BAR <= width {
+        TableShape::Chart { bar_width: width - fixed }
+    } else if fixed <= width + 2 {
+        TableShape::Table
     } else {
-        Layout::Narrow
+        TableShape::Narrow
     };
-    let pad = |line: &mut String, cell: &str, i: usize| {
-        line.push_str(cell);
-        line.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(display_width(cell)) + 2));
-    };
-    match layout {
-        Layout::Narrow => {
-            let header = format!("Task  Room  State  Finish\n    Start .. Stop  Duration  ({zone_offset})");
-            paint(out, color, Style::Dim, &[&header])?;
-            out.write_all(b"\n")?;
-            for row in &rows {
-                writeln!(out, "{}  {}  {}  {}", row[0], row[1], row[6], row[5])?;
-                writeln!(out, "    {} .. {}  {}", row[2], row[3], row[4])?;
-            }
-        }
-        Layout::Table | Layout::Chart { .. } => {
-            let mut header = String::new();
-            for (i, h) in headers.iter().enumerate() {
-                pad(&mut header, h, i);
-            }
-            if let Layout::Chart { bar_width } = layout {
-                if display_width(&axis) <= bar_width {
-                    header.push_str(&axis);
-                } else {
-                    // The axis's ends on a line of their own, where the chart starts.
-                    let above =
-                        format!("{}{axis}", " ".repeat(fixed.min(o.width.saturating_sub(axis.len()))));
-                    paint(out, color, Style::Dim, &[&above])?;
-                    out.write_all(b"\n")?;
-                }
-            }
-            paint(out, color, Style::Dim, &[header.trim_end()])?;
-            out.write_all(b"\n")?;
-            for (task, row) in tasks.iter().zip(&rows) {
-                let mut line = String::new();
-                for (i, cell) in row.iter().enumerate() {
-                    pad(&mut line, cell, i);
-                }
-                let Layout::Chart { bar_width } = layout else {
-                    writeln!(out, "{}", line.trim_end())?;
-                    continue;
-                };
-                out.write_all(line.as_bytes())?;
-                let column = |t: i64| {
-                    ((t - axis_start) as f64 / (axis_end - axis_start) as f64 * (bar_width - 1) as f64)
-                        .round() as usize
-                };
-                let begins = task.begins() as i64;
-                let ends = if task.state() == State::Running {
-                    clock.max(begins)
-                } else {
-                    task.stop.map_or(begins, |s| s as i64)
-                };
-                let (from, to) = (column(begins).min(bar_width - 1), column(ends).min(bar_width - 1));
-                let (style, glyph) = match (task.state(), &task.finish_reason) {
-                    (State::Running, _) => (Style::Yellow, '>'),
-                    (_, Some(FinishReason::Exception)) => (Style::Red, '!'),
-                    (_, Some(FinishReason::UserCall)) => (Style::Green, '='),
-                    (_, Some(FinishReason::Auto)) => (Style::Cyan, '-'),
-                    _ => (Style::Plain, '#'),
-                };
-                let glyph = if color { '█' } else { glyph };
-                let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
-                out.write_all(" ".repeat(from).as_bytes())?;
-                paint(out, color, style, &[&bar])?;
-                out.write_all(b"\n")?;
-            }
-        }
-    }
-    // Data from long ago with tasks still running: most of the axis is the wait for the clock.
-    let stretched = clock - data_end;
-    if running > 0 && o.until.is_none() && stretched > (2 * (data_end - axis_start)).max(86_400) {
-        let last = timefmt::rfc3339(data_end.max(0) as u64);
-        let note = format!(
-            "note: the axis runs on to --now ({}), {} after the last callback, because {} still running; \
-             --until {last} ends it at the last callback",
-            timefmt::local(clock.max(0) as u64, &o.zone),
-            timefmt::age(data_end, clock),
-            if running == 1 { "1 task is".to_string() } else { format!("{running} tasks are") },
-        );
-        paint(out, color, Style::Dim, &[&wrap(&note, o.width, "  ")])?;
+    if shape == TableShape::Narrow {
+        let header =
+            format!("Task  Room  State  Finish\n    Start .. Stop  Duration  ({})", axis.zone_offset());
+        paint(out, color, Style::Dim, &[&header])?;
         out.write_all(b"\n")?;
+        for row in &rows {
+            writeln!(out, "{}  {}  {}  {}", row[0], row[1], row[6], row[5])?;
+            writeln!(out, "    {} .. {}  {}", row[2], row[3], row[4])?;
+        }
+        return Ok(());
     }
+    let padded = |cells: &[String]| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(display_width(cell)) + 2));
+        }
+        line
+    };
+    let mut header = padded(&HEADERS.map(String::from));
+    if let TableShape::Chart { bar_width } = shape {
+        let text = axis.text();
+        if display_width(&text) <= bar_width {
+            header.push_str(&text);
+        } else {
+            // The axis's ends on a line of their own, where the chart starts.
+            let above = format!("{}{text}", " ".repeat(fixed.min(width.saturating_sub(text.len()))));
+            paint(out, color, Style::Dim, &[&above])?;
+            out.write_all(b"\n")?;
+        }
+    }
+    paint(out, color, Style::Dim, &[header.trim_end()])?;
     out.write_all(b"\n")?;
+    for (task, row) in tasks.iter().zip(&rows) {
+        let line = padded(row);
+        match shape {
+            TableShape::Chart { bar_width } => {
+                out.write_all(line.as_bytes())?;
+                bar(out, color, task, axis, bar_width)?;
+            }
+            _ => writeln!(out, "{}", line.trim_end())?,
+        }
+    }
+    Ok(())
+}
+
+/// A task's bar: from its beginning to its stop (or the clock, while it runs), in the style of
+/// how it finished.
+fn bar(out: &mut impl Write, color: bool, task: &Task, axis: &Axis, bar_width: usize) -> io::Result<()> {
+    let begins = task.begins() as i64;
+    let ends = if task.state() == State::Running {
+        axis.clock.max(begins)
+    } else {
+        task.stop.map_or(begins, |s| s as i64)
+    };
+    let (from, to) = (axis.column(begins, bar_width), axis.column(ends, bar_width));
+    let (style, glyph) = match (task.state(), &task.finish_reason) {
+        (State::Running, _) => (Style::Yellow, '>'),
+        (_, Some(FinishReason::Exception)) => (Style::Red, '!'),
+        (_, Some(FinishReason::UserCall)) => (Style::Green, '='),
+        (_, Some(FinishReason::Auto)) => (Style::Cyan, '-'),
+        _ => (Style::Plain, '#'),
+    };
+    let glyph = if color { '█' } else { glyph };
+    let bar: String = std::iter::repeat_n(glyph, to.saturating_sub(from) + 1).collect();
+    out.write_all(" ".repeat(from).as_bytes())?;
+    paint(out, color, style, &[&bar])?;
+    out.write_all(b"\n")
+}
+
+/// Data from long ago with tasks still running: most of the axis is the wait for the clock, and
+/// a note says how to end it at the last callback instead.
+fn axis_note(out: &mut impl Write, color: bool, axis: &Axis) -> io::Result<()> {
+    let (o, clock, data_end, running) = (axis.options, axis.clock, axis.data_end, axis.running);
+    let stretched = clock - data_end;
+    if running == 0 || o.until.is_some() || stretched <= (2 * (data_end - axis.start)).max(86_400) {
+        return Ok(());
+    }
+    let last = timefmt::rfc3339(data_end.max(0) as u64);
+    let note = format!(
+        "note: the axis runs on to --now ({}), {} after the last callback, because {} still running; \
+         --until {last} ends it at the last callback",
+        timefmt::local(clock.max(0) as u64, &o.zone),
+        timefmt::age(data_end, clock),
+        if running == 1 { "1 task is".to_string() } else { format!("{running} tasks are") },
+    );
+    paint(out, color, Style::Dim, &[&wrap(&note, o.width, "  ")])?;
+    out.write_all(b"\n")
+}
+
+/// The figures over all tasks: counts, time pushed and recorded, by room and by finish reason.
+fn totals_text(
+    out: &mut impl Write,
+    color: bool,
+    width: usize,
+    totals: &Totals,
+    invalid: u64,
+) -> io::Result<()> {
     let mut line = format!(
         "{}: {} finished, {} running, {} stop-only; {}",
         plural(totals.tasks, "task", "tasks"),
@@ -334,7 +397,7 @@ fn human(
     if invalid > 0 {
         line.push_str(&format!("; {} left out", plural(invalid, "invalid callback", "invalid callbacks")));
     }
-    paint(out, color, Style::Bold, &[&wrap(&line, o.width, "  ")])?;
+    paint(out, color, Style::Bold, &[&wrap(&line, width, "  ")])?;
     out.write_all(b"\n")?;
     writeln!(out, "Pushed {} in all", timefmt::duration(totals.push_seconds))?;
     if totals.record_seconds > 0 {
@@ -343,19 +406,25 @@ fn human(
     if !totals.by_room.is_empty() {
         writeln!(out, "By room:")?;
         for (room, count, seconds) in &totals.by_room {
-            writeln!(
-                out,
-                "  {room:<12} {:<13} {}",
-                plural(*count, "task", "tasks"),
-                timefmt::duration(*seconds)
-            )?;
+            let tasks = plural(*count, "task", "tasks");
+            writeln!(out, "  {room:<12} {tasks:<13} {}", timefmt::duration(*seconds))?;
         }
     }
     if !totals.by_reason.is_empty() {
         let reasons: Vec<String> =
             totals.by_reason.iter().map(|(r, n)| format!("{} {n}", escape(r))).collect();
-        writeln!(out, "{}", wrap(&format!("By finish reason: {}", reasons.join(", ")), o.width, "  "))?;
+        writeln!(out, "{}", wrap(&format!("By finish reason: {}", reasons.join(", ")), width, "  "))?;
     }
+    Ok(())
+}
+
+/// The tasks that stopped abnormally, with their error, and every task's warnings.
+fn stops_and_warnings(
+    out: &mut impl Write,
+    color: bool,
+    o: &TimelineOptions,
+    tasks: &[&Task],
+) -> io::Result<()> {
     let abnormal: Vec<&&Task> =
         tasks.iter().filter(|t| t.finish_reason == Some(FinishReason::Exception)).collect();
     if !abnormal.is_empty() {
