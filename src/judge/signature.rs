@@ -9,6 +9,9 @@ use std::fmt;
 use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 
+use crate::codes::Code;
+use crate::judge::report::SignatureStatus;
+
 /// One callback key and where it came from (for messages; the key itself is never shown).
 #[derive(Clone)]
 pub struct Key {
@@ -158,6 +161,150 @@ fn mismatch_hints(keys: &[Key], sign: &[u8; 16], expire_time: u64) -> Vec<String
     hints
 }
 
+/// What a callback carries of its signature, as the walk found it.
+#[derive(Clone, Copy, Debug)]
+pub struct Carried<'a> {
+    /// `Sign`: `None` when absent, `Some(None)` when it is not a string.
+    pub sign: Option<Option<&'a [u8]>>,
+    /// Whether `ExpireTime` is present at all.
+    pub expire_time_present: bool,
+    /// `ExpireTime`, when it is a valid time.
+    pub expire_time: Option<u64>,
+}
+
+/// What the signature rules make of a callback's `Sign` and `ExpireTime` under some keys and a
+/// clock: its status, whether it expired, and the problems to report.
+#[derive(Debug)]
+pub struct Judged {
+    pub status: SignatureStatus,
+    /// Whether `ExpireTime` has passed; `None` without a valid one.
+    pub expired: Option<bool>,
+    pub problems: Vec<Problem>,
+}
+
+/// One problem with a signature, for the walk to place at the member it is about.
+#[derive(Debug)]
+pub struct Problem {
+    pub code: Code,
+    pub about: Member,
+    pub message: String,
+    pub help: Vec<String>,
+}
+
+/// The member a [`Problem`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    Sign,
+    ExpireTime,
+    /// The callback as a whole (a member that is missing).
+    Callback,
+}
+
+impl Judged {
+    fn problem(&mut self, code: Code, about: Member, message: String) -> &mut Problem {
+        self.problems.push(Problem { code, about, message, help: Vec::new() });
+        self.problems.last_mut().expect("just pushed")
+    }
+}
+
+/// The digest a `Sign` stands for, when it has the form of one; a malformed one is a problem
+/// and makes the status [`SignatureStatus::Malformed`], upper case is a warning.
+fn sign_digest(judged: &mut Judged, sign: Option<Option<&[u8]>>) -> Option<[u8; 16]> {
+    let text = match sign? {
+        Some(text) => text,
+        None => {
+            judged.status = SignatureStatus::Malformed;
+            return None;
+        }
+    };
+    match parse_sign(text) {
+        SignForm::Malformed => {
+            judged.status = SignatureStatus::Malformed;
+            let length = String::from_utf8_lossy(text).chars().count();
+            let message = format!("`Sign` should be 32 hexadecimal digits, but has {length} characters");
+            judged.problem(Code::SignMalformed, Member::Sign, message);
+            None
+        }
+        SignForm::Uppercase(digest) => {
+            let message = "`Sign` has upper-case hexadecimal digits; Tencent sends lower case";
+            judged.problem(Code::SignUppercase, Member::Sign, message.into());
+            Some(digest)
+        }
+        SignForm::Lowercase(digest) => Some(digest),
+    }
+}
+
+/// Judges a callback's signature: its form, its expiry (an error only with `enforce_expiry`),
+/// the two members going together, and, with keys, whether one of them signs it.
+pub fn judge(carried: Carried, keys: &[Key], now: i64, enforce_expiry: bool) -> Judged {
+    let mut judged = Judged { status: SignatureStatus::Unsigned, expired: None, problems: Vec::new() };
+    let digest = sign_digest(&mut judged, carried.sign);
+    if let Some(expire) = carried.expire_time {
+        let expired = now > expire as i64;
+        judged.expired = Some(expired);
+        if expired && enforce_expiry {
+            let message = format!(
+                "the signature expired at {} ({} before the clock) and --enforce-expiry is on",
+                crate::timefmt::rfc3339(expire),
+                crate::timefmt::age(expire as i64, now)
+            );
+            judged.problem(Code::SignatureExpired, Member::ExpireTime, message).help.push(
+                "a fixture gets a fresh signature with `tiwhook sign --expire-in 10y --in-place FILE`; \
+                 `tiwhook send --resign` signs what it sends"
+                    .into(),
+            );
+        }
+    }
+    match (carried.sign.is_some(), carried.expire_time_present) {
+        (true, false) => {
+            let message = "`ExpireTime` is missing, but `Sign` is present: the signature covers ExpireTime";
+            judged.problem(Code::MissingField, Member::Callback, message.into());
+        }
+        (false, true) => {
+            let message = "`ExpireTime` is present without `Sign`; Tencent sends both or neither";
+            judged.problem(Code::ExpireTimeWithoutSign, Member::ExpireTime, message.into());
+        }
+        _ => {}
+    }
+    if judged.status == SignatureStatus::Malformed {
+        return judged;
+    }
+    if keys.is_empty() {
+        if carried.sign.is_some() {
+            judged.status = SignatureStatus::Unchecked;
+        }
+        return judged;
+    }
+    let Some(digest) = digest else {
+        if carried.sign.is_none() {
+            judged.status = SignatureStatus::Missing;
+            let message = "a key was given, but this callback has no `Sign`";
+            judged
+                .problem(Code::SignatureMissing, Member::Callback, message.into())
+                .help
+                .push("Tencent signs callbacks only once a callback key is set for the feature".into());
+        }
+        return judged;
+    };
+    let Some(expire) = carried.expire_time else {
+        judged.status = SignatureStatus::Mismatch;
+        return judged;
+    };
+    match verify(keys, &digest, expire) {
+        Verification::Valid(key) => judged.status = SignatureStatus::Valid { key },
+        Verification::Mismatch(hints) => {
+            judged.status = SignatureStatus::Mismatch;
+            let tried = match keys.len() {
+                1 => "the key given".to_string(),
+                n => format!("any of the {n} keys given"),
+            };
+            let message = format!("`Sign` is not md5(key + ExpireTime) for {tried}");
+            judged.problem(Code::SignatureMismatch, Member::Sign, message).help = hints;
+        }
+    }
+    judged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +354,45 @@ mod tests {
     #[test]
     fn debug_never_shows_the_key() {
         assert!(!format!("{:?}", Key::new("s3cret", "env")).contains("s3cret"));
+    }
+
+    #[test]
+    fn judging_decides_status_expiry_and_problems_without_a_document() {
+        let keys = [Key::new(b"k".to_vec(), "--key #1")];
+        let valid = sign(b"k", 2_000);
+        fn carried(sign: Option<Option<&[u8]>>, expire: Option<u64>) -> Carried<'_> {
+            Carried { sign, expire_time_present: expire.is_some(), expire_time: expire }
+        }
+        let codes = |judged: &Judged| judged.problems.iter().map(|p| p.code).collect::<Vec<_>>();
+        let signed = carried(Some(Some(valid.as_bytes())), Some(2_000));
+        let judged = judge(signed, &keys, 1_000, false);
+        assert_eq!((judged.status, judged.expired), (SignatureStatus::Valid { key: 0 }, Some(false)));
+        assert!(judged.problems.is_empty());
+        let late = judge(signed, &keys, 3_000, true);
+        assert_eq!(codes(&late), [Code::SignatureExpired]);
+        assert_eq!(late.problems[0].about, Member::ExpireTime);
+        assert_eq!(judge(signed, &[], 1_000, false).status, SignatureStatus::Unchecked);
+        let upper = valid.to_uppercase();
+        let shouting = judge(carried(Some(Some(upper.as_bytes())), Some(2_000)), &keys, 1_000, false);
+        assert_eq!(
+            (shouting.status, codes(&shouting)),
+            (SignatureStatus::Valid { key: 0 }, vec![Code::SignUppercase])
+        );
+        let short = judge(carried(Some(Some(b"abc")), Some(2_000)), &keys, 1_000, false);
+        assert_eq!((short.status, codes(&short)), (SignatureStatus::Malformed, vec![Code::SignMalformed]));
+        let unsigned = judge(carried(None, None), &keys, 1_000, false);
+        assert_eq!(
+            (unsigned.status, codes(&unsigned)),
+            (SignatureStatus::Missing, vec![Code::SignatureMissing])
+        );
+        let alone = judge(carried(None, Some(2_000)), &[], 1_000, false);
+        assert_eq!(
+            (alone.status, codes(&alone)),
+            (SignatureStatus::Unsigned, vec![Code::ExpireTimeWithoutSign])
+        );
+        let other =
+            judge(carried(Some(Some(sign(b"x", 2_000).as_bytes())), Some(2_000)), &keys, 1_000, false);
+        assert_eq!((other.status, codes(&other)), (SignatureStatus::Mismatch, vec![Code::SignatureMismatch]));
+        assert!(!other.problems[0].help.is_empty(), "hints on what could be wrong");
     }
 }

@@ -12,10 +12,10 @@ use std::collections::HashSet;
 use crate::codes::Code;
 use crate::judge::events::{self, Event, Field, Kind, MAX_FIELDS, Presence, Rule};
 use crate::judge::report::{
-    Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus, UNCHECKED, Unchecked,
-    Value, Verdict,
+    Choice, Detail, Envelope, Finding, MAX_UNCHECKED_ROWS, Report, Severity, SignatureStatus, UNCHECKED,
+    Unchecked, Value, Verdict,
 };
-use crate::judge::signature::{self, Key, SignForm, Verification};
+use crate::judge::signature::{self, Key};
 use crate::read::framing::{Broken, Document, Item};
 use crate::read::locate::{self, Anchor, Step};
 use crate::read::tape::{Doc, Node, Value as Json};
@@ -106,88 +106,10 @@ pub fn judge_reusing<'a>(
         arrival: None,
         document: Some(document.doc),
     };
-    if !root.is_object() {
-        let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));
-        if let Some(f) = v.error(
-            Code::NotAnObject,
-            &Path::ROOT,
-            Anchor::Value,
-            format!("a callback is a JSON object; this is {}", root.type_name()),
-        ) && encoded_twice
-        {
-            f.help.push("the string holds JSON: was the callback encoded twice?".into());
-        }
+    if root.is_object() {
+        v.judge_object(&mut report, root, policy);
     } else {
-        // The event decides which envelope fields it may lack, so find it first.
-        let declared_type = root.get("EventType").and_then(Node::as_str);
-        let event = declared_type.and_then(events::find);
-        report.event = event.map(|e| e.name);
-        let relaxed = event.map_or(Relaxed::None, |e| Relaxed::Names(e.optional_envelope));
-        let envelope = v.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed, &mut report.fields);
-        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
-            [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
-        let mut values = report.fields.drain(..).map(|d| d.value);
-        let [_, _, sdk_app_id, event_time, expire_value, _] = std::array::from_fn(|_| values.next());
-        drop(values);
-        report.envelope.sdk_app_id.value = sdk_app_id.unwrap_or(Value::Missing);
-        report.envelope.event_time.value = event_time.unwrap_or(Value::Missing);
-        report.envelope.expire_time.value = expire_value.unwrap_or(Value::Missing);
-        report.event_type = event_type.and_then(Node::as_str);
-        let type_path = Path::ROOT.key("EventType", 0);
-        match (report.event_type, event) {
-            (Some(name), None) => match events::near_miss(name) {
-                Some(near) => {
-                    v.error(
-                        Code::MisspeltEventType,
-                        &type_path,
-                        Anchor::Value,
-                        format!("`{name}` is not an event type: did you mean `{}`?", near.name),
-                    );
-                }
-                None => {
-                    v.warning(
-                        Code::UnknownEventType,
-                        &type_path,
-                        Anchor::Value,
-                        format!(
-                            "`{name}` is not an event type tiwhook knows; its fields are shown unchecked"
-                        ),
-                    );
-                }
-            },
-            (Some(name), Some(event)) if name != event.name => {
-                v.warning(
-                    Code::OldEventName,
-                    &type_path,
-                    Anchor::Value,
-                    format!("`{name}` is an older name of `{}`, checked as that event", event.name),
-                );
-            }
-            _ => {}
-        }
-        let path = Path::ROOT.key("EventData", 0);
-        match (event, event_data) {
-            (Some(event), Some(data)) if data.is_object() => {
-                // A failed task's callback may hold nothing but its `Error`.
-                let only_error = event.field("Error").is_some()
-                    && data.members().count() == 1
-                    && data.get("Error").is_some();
-                let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
-                let found = v.check_fields(data, event.fields, &path, relaxed, &mut report.fields);
-                v.check_rules(event, &found, &path);
-                insert_spans(event, &found, &mut report.fields);
-            }
-            (Some(event), _) => report.fields.extend(event.fields.iter().map(missing)),
-            (None, Some(data)) => {
-                if data.is_object() {
-                    v.check_duplicates(data, &path);
-                }
-                report.fields.push(Detail { name: &UNCHECKED, value: unchecked(data) });
-            }
-            (None, None) => {}
-        }
-        report.expire_time = expire_time.and_then(unix_time);
-        v.check_signature(&mut report, sign, expire_time, policy);
+        v.not_an_object(root);
     }
     if document.from_repr {
         v.warning(
@@ -396,6 +318,95 @@ impl<'a> Validator<'a> {
         self.finding(Severity::Warning, code, path, anchor, message)
     }
 
+    fn not_an_object(&mut self, root: Node<'a>) {
+        let encoded_twice = root.as_str().is_some_and(|s| s.trim_start().starts_with('{'));
+        let message = format!("a callback is a JSON object; this is {}", root.type_name());
+        if let Some(f) = self.error(Code::NotAnObject, &Path::ROOT, Anchor::Value, message)
+            && encoded_twice
+        {
+            f.help.push("the string holds JSON: was the callback encoded twice?".into());
+        }
+    }
+
+    /// The envelope, the event type, the event's data and the signature of a callback that is an
+    /// object.
+    fn judge_object(&mut self, report: &mut Report<'a>, root: Node<'a>, policy: &Policy) {
+        // The event decides which envelope fields it may lack, so find it first.
+        let declared_type = root.get("EventType").and_then(Node::as_str);
+        let event = declared_type.and_then(events::find);
+        report.event = event.map(|e| e.name);
+        let relaxed = event.map_or(Relaxed::None, |e| Relaxed::Names(e.optional_envelope));
+        let envelope = self.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed, &mut report.fields);
+        let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
+            [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
+        let mut values = report.fields.drain(..).map(|d| d.value);
+        let [_, _, sdk_app_id, event_time, expire_value, _] = std::array::from_fn(|_| values.next());
+        drop(values);
+        report.envelope.sdk_app_id.value = sdk_app_id.unwrap_or(Value::Missing);
+        report.envelope.event_time.value = event_time.unwrap_or(Value::Missing);
+        report.envelope.expire_time.value = expire_value.unwrap_or(Value::Missing);
+        report.event_type = event_type.and_then(Node::as_str);
+        self.check_event_type(report.event_type, event);
+        self.check_event_data(event, event_data, &mut report.fields);
+        report.expire_time = expire_time.and_then(unix_time);
+        self.check_signature(report, sign, expire_time, policy);
+    }
+
+    /// An `EventType` that is no event's: a near miss, an unknown one, or an older name.
+    fn check_event_type(&mut self, declared: Option<&str>, event: Option<&'static Event>) {
+        let type_path = Path::ROOT.key("EventType", 0);
+        match (declared, event) {
+            (Some(name), None) => match events::near_miss(name) {
+                Some(near) => {
+                    let message = format!("`{name}` is not an event type: did you mean `{}`?", near.name);
+                    self.error(Code::MisspeltEventType, &type_path, Anchor::Value, message);
+                }
+                None => {
+                    let message = format!(
+                        "`{name}` is not an event type tiwhook knows; its fields are shown unchecked"
+                    );
+                    self.warning(Code::UnknownEventType, &type_path, Anchor::Value, message);
+                }
+            },
+            (Some(name), Some(event)) if name != event.name => {
+                let message = format!("`{name}` is an older name of `{}`, checked as that event", event.name);
+                self.warning(Code::OldEventName, &type_path, Anchor::Value, message);
+            }
+            _ => {}
+        }
+    }
+
+    /// `EventData` against the event's declared fields (each appended to `fields`), or shown
+    /// unchecked for an unknown event.
+    fn check_event_data(
+        &mut self,
+        event: Option<&'static Event>,
+        event_data: Option<Node<'a>>,
+        fields: &mut Vec<Detail<'a>>,
+    ) {
+        let path = Path::ROOT.key("EventData", 0);
+        match (event, event_data) {
+            (Some(event), Some(data)) if data.is_object() => {
+                // A failed task's callback may hold nothing but its `Error`.
+                let only_error = event.field("Error").is_some()
+                    && data.members().count() == 1
+                    && data.get("Error").is_some();
+                let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
+                let found = self.check_fields(data, event.fields, &path, relaxed, fields);
+                self.check_rules(event, &found, &path);
+                insert_spans(event, &found, fields);
+            }
+            (Some(event), _) => fields.extend(event.fields.iter().map(missing)),
+            (None, Some(data)) => {
+                if data.is_object() {
+                    self.check_duplicates(data, &path);
+                }
+                fields.push(Detail { name: &UNCHECKED, value: unchecked(data) });
+            }
+            (None, None) => {}
+        }
+    }
+
     /// The findings in the order they stand in the source.
     fn finish(mut self) -> Vec<Finding> {
         self.findings.sort_by_key(|f| (f.at.line, f.at.column));
@@ -541,39 +552,8 @@ impl<'a> Validator<'a> {
             | Kind::Bytes
             | Kind::Integer => self.check_integer(node, field, path),
             Kind::Progress => self.check_progress(node, field, path),
-            Kind::DateTimeText => match node.as_str() {
-                None => self.wrong_type(node, name, "a string", path).1,
-                Some(text) if text.is_empty() || is_date_time(text.as_bytes()) => Value::DateText(text),
-                Some(text) => {
-                    self.error(
-                        Code::BadFormat,
-                        path,
-                        Anchor::Value,
-                        format!("`{name}` is `{text}`, not a time like 2023-03-14 15:00:00"),
-                    );
-                    Value::DateText(text)
-                }
-            },
-            Kind::ArrayOf(fields) => {
-                if !matches!(node.value(), Json::Array { .. }) {
-                    return self.wrong_type(node, name, "an array", path).1;
-                }
-                let mut rows = Vec::new();
-                for (i, element) in node.elements().enumerate() {
-                    let here = path.index(i as u32);
-                    if element.is_object() {
-                        let mut row = Vec::with_capacity(fields.len());
-                        self.check_fields(element, fields, &here, Relaxed::None, &mut row);
-                        rows.push(Some(row.into_boxed_slice()));
-                    } else {
-                        let message =
-                            format!("each of `{name}` should be an object, but is {}", element.type_name());
-                        self.error(Code::WrongType, &here, Anchor::Value, message);
-                        rows.push(None);
-                    }
-                }
-                Value::Rows(rows.into_boxed_slice())
-            }
+            Kind::DateTimeText => self.check_date_text(node, name, path),
+            Kind::ArrayOf(fields) => self.check_rows(node, name, fields, path),
             Kind::Array => match node.value() {
                 Json::Array { len, .. } => {
                     self.check_duplicates(node, path);
@@ -581,26 +561,7 @@ impl<'a> Validator<'a> {
                 }
                 _ => self.wrong_type(node, name, "an array", path).1,
             },
-            Kind::Choice(choices) => match node.str_bytes() {
-                None => self.wrong_type(node, name, "a string", path).1,
-                Some(bytes) => match choices.iter().find(|c| c.value.as_bytes() == bytes) {
-                    Some(choice) => Value::Choice(choice),
-                    None => {
-                        let value = node.as_str().unwrap_or_default();
-                        let known: Vec<_> = choices.iter().map(|c| c.value).collect();
-                        self.warning(
-                            Code::UnknownValue,
-                            path,
-                            Anchor::Value,
-                            format!(
-                                "`{value}` is not a documented {name} (documented: {})",
-                                known.join(", ")
-                            ),
-                        );
-                        Value::Undocumented(value)
-                    }
-                },
-            },
+            Kind::Choice(choices) => self.check_choice(node, name, choices, path),
             Kind::Object(fields) => {
                 if node.is_object() {
                     let mut group = Vec::with_capacity(fields.len());
@@ -618,6 +579,67 @@ impl<'a> Validator<'a> {
                 Value::Missing
             }
         }
+    }
+
+    /// An alarm's `YYYY-MM-DD hh:mm:ss` time (or an empty one).
+    fn check_date_text(&mut self, node: Node<'a>, name: &str, path: &Path<'_, 'a>) -> Value<'a> {
+        match node.as_str() {
+            None => self.wrong_type(node, name, "a string", path).1,
+            Some(text) if text.is_empty() || is_date_time(text.as_bytes()) => Value::DateText(text),
+            Some(text) => {
+                let message = format!("`{name}` is `{text}`, not a time like 2023-03-14 15:00:00");
+                self.error(Code::BadFormat, path, Anchor::Value, message);
+                Value::DateText(text)
+            }
+        }
+    }
+
+    /// An array of objects, each checked against `fields` (a recording's videos).
+    fn check_rows(
+        &mut self,
+        node: Node<'a>,
+        name: &str,
+        fields: &'static [Field],
+        path: &Path<'_, 'a>,
+    ) -> Value<'a> {
+        if !matches!(node.value(), Json::Array { .. }) {
+            return self.wrong_type(node, name, "an array", path).1;
+        }
+        let mut rows = Vec::new();
+        for (i, element) in node.elements().enumerate() {
+            let here = path.index(i as u32);
+            if element.is_object() {
+                let mut row = Vec::with_capacity(fields.len());
+                self.check_fields(element, fields, &here, Relaxed::None, &mut row);
+                rows.push(Some(row.into_boxed_slice()));
+            } else {
+                let message = format!("each of `{name}` should be an object, but is {}", element.type_name());
+                self.error(Code::WrongType, &here, Anchor::Value, message);
+                rows.push(None);
+            }
+        }
+        Value::Rows(rows.into_boxed_slice())
+    }
+
+    /// One of the documented values; another is kept, with a warning that lists them.
+    fn check_choice(
+        &mut self,
+        node: Node<'a>,
+        name: &str,
+        choices: &'static [Choice],
+        path: &Path<'_, 'a>,
+    ) -> Value<'a> {
+        let Some(bytes) = node.str_bytes() else {
+            return self.wrong_type(node, name, "a string", path).1;
+        };
+        if let Some(choice) = choices.iter().find(|c| c.value.as_bytes() == bytes) {
+            return Value::Choice(choice);
+        }
+        let value = node.as_str().unwrap_or_default();
+        let known: Vec<_> = choices.iter().map(|c| c.value).collect();
+        let message = format!("`{value}` is not a documented {name} (documented: {})", known.join(", "));
+        self.warning(Code::UnknownValue, path, Anchor::Value, message);
+        Value::Undocumented(value)
     }
 
     fn check_integer(&mut self, node: Node<'a>, field: &Field, path: &Path<'_, 'a>) -> Value<'a> {
@@ -743,6 +765,8 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// Records what the signature rules of [`signature::judge`] make of the callback, each
+    /// problem placed at the member it is about.
     fn check_signature(
         &mut self,
         report: &mut Report<'a>,
@@ -750,127 +774,24 @@ impl<'a> Validator<'a> {
         expire_time: Option<Node<'a>>,
         policy: &Policy,
     ) {
-        let sign_path = Path::ROOT.key("Sign", 0);
-        let parsed = match sign.map(|s| (s, s.str_bytes())) {
-            None => None,
-            Some((_, None)) => {
-                report.signature = SignatureStatus::Malformed;
-                None
-            }
-            Some((_, Some(text))) => match signature::parse_sign(text) {
-                SignForm::Malformed => {
-                    report.signature = SignatureStatus::Malformed;
-                    self.error(
-                        Code::SignMalformed,
-                        &sign_path,
-                        Anchor::Value,
-                        format!(
-                            "`Sign` should be 32 hexadecimal digits, but has {} characters",
-                            String::from_utf8_lossy(text).chars().count()
-                        ),
-                    );
-                    None
-                }
-                SignForm::Uppercase(bytes) => {
-                    self.warning(
-                        Code::SignUppercase,
-                        &sign_path,
-                        Anchor::Value,
-                        "`Sign` has upper-case hexadecimal digits; Tencent sends lower case".into(),
-                    );
-                    Some(bytes)
-                }
-                SignForm::Lowercase(bytes) => Some(bytes),
-            },
+        let carried = signature::Carried {
+            sign: sign.map(|s| s.str_bytes()),
+            expire_time_present: expire_time.is_some(),
+            expire_time: report.expire_time,
         };
-        let expire = report.expire_time;
-        if let Some(expire) = expire {
-            let expired = policy.now > expire as i64;
-            report.expired = Some(expired);
-            if expired
-                && policy.enforce_expiry
-                && let Some(f) = self.error(
-                    Code::SignatureExpired,
-                    &Path::ROOT.key("ExpireTime", 0),
-                    Anchor::Value,
-                    format!(
-                        "the signature expired at {} ({} before the clock) and --enforce-expiry is on",
-                        crate::timefmt::rfc3339(expire),
-                        crate::timefmt::age(expire as i64, policy.now)
-                    ),
-                )
+        let judged = signature::judge(carried, &policy.keys, policy.now, policy.enforce_expiry);
+        report.signature = judged.status;
+        report.expired = judged.expired;
+        for problem in judged.problems {
+            let path = match problem.about {
+                signature::Member::Sign => Path::ROOT.key("Sign", 0),
+                signature::Member::ExpireTime => Path::ROOT.key("ExpireTime", 0),
+                signature::Member::Callback => Path::ROOT,
+            };
+            let severity = problem.code.severity();
+            if let Some(finding) = self.finding(severity, problem.code, &path, Anchor::Value, problem.message)
             {
-                f.help.push(
-                    "a fixture gets a fresh signature with `tiwhook sign --expire-in 10y --in-place FILE`; \
-                     `tiwhook send --resign` signs what it sends"
-                        .into(),
-                );
-            }
-        }
-        match (sign, expire_time) {
-            (Some(_), None) => {
-                self.error(
-                    Code::MissingField,
-                    &Path::ROOT,
-                    Anchor::Value,
-                    "`ExpireTime` is missing, but `Sign` is present: the signature covers ExpireTime".into(),
-                );
-            }
-            (None, Some(_)) => {
-                self.warning(
-                    Code::ExpireTimeWithoutSign,
-                    &Path::ROOT.key("ExpireTime", 0),
-                    Anchor::Value,
-                    "`ExpireTime` is present without `Sign`; Tencent sends both or neither".into(),
-                );
-            }
-            _ => {}
-        }
-        if report.signature == SignatureStatus::Malformed {
-            return;
-        }
-        if policy.keys.is_empty() {
-            if sign.is_some() {
-                report.signature = SignatureStatus::Unchecked;
-            }
-            return;
-        }
-        let Some(sign_bytes) = parsed else {
-            if sign.is_none() {
-                report.signature = SignatureStatus::Missing;
-                if let Some(f) = self.error(
-                    Code::SignatureMissing,
-                    &Path::ROOT,
-                    Anchor::Value,
-                    "a key was given, but this callback has no `Sign`".into(),
-                ) {
-                    f.help.push(
-                        "Tencent signs callbacks only once a callback key is set for the feature".into(),
-                    );
-                }
-            }
-            return;
-        };
-        let Some(expire) = expire else {
-            report.signature = SignatureStatus::Mismatch;
-            return;
-        };
-        match signature::verify(&policy.keys, &sign_bytes, expire) {
-            Verification::Valid(key) => report.signature = SignatureStatus::Valid { key },
-            Verification::Mismatch(hints) => {
-                report.signature = SignatureStatus::Mismatch;
-                let tried = match policy.keys.len() {
-                    1 => "the key given".to_string(),
-                    n => format!("any of the {n} keys given"),
-                };
-                if let Some(f) = self.error(
-                    Code::SignatureMismatch,
-                    &sign_path,
-                    Anchor::Value,
-                    format!("`Sign` is not md5(key + ExpireTime) for {tried}"),
-                ) {
-                    f.help = hints;
-                }
+                finding.help = problem.help;
             }
         }
     }
