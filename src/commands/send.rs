@@ -114,27 +114,10 @@ impl Attempt {
 pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let url = args.url.clone();
     let now = config::clock(args.now, env);
-    let resign = if args.resign {
-        let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
-        let Some(key) = keys.first() else {
-            bail!("no callback key: --resign needs --key, --key-file or TIW_CALLBACK_KEY");
-        };
-        let expire = u64::try_from(now.saturating_add(args.expire_in)).context("--expire-in: before 1970")?;
-        Some((key.secret_for_signing().to_vec(), expire))
-    } else {
-        None
-    };
+    let resign = if args.resign { Some(resigning_key(args, env, now)?) } else { None };
     let pause = args.rate.map(|rate| rate.pause);
     // Nothing is sent when an input is missing: a partial replay would mislead.
-    let missing: Vec<String> = expand(&args.paths, args.extract)
-        .into_iter()
-        .filter_map(|entry| match entry {
-            Entry::Unlisted(unlisted) => {
-                Some(format!("tiwhook: {}: {}", escape(&unlisted.name), unlisted.error))
-            }
-            _ => None,
-        })
-        .collect();
+    let missing = missing_inputs(args);
     if !missing.is_empty() {
         for line in missing {
             eprintln!("{line}");
@@ -161,16 +144,7 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         concurrency: usize::from(args.concurrency.max(1)),
         pause,
     };
-    // Ctrl-C is caught once, for the whole run: one that comes between two waits is not lost.
-    let stop = runtime.block_on(async {
-        let (stopped, stop) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            while tokio::signal::ctrl_c().await.is_ok() {
-                let _ = stopped.send(true);
-            }
-        });
-        stop
-    });
+    let stop = ctrl_c_watch(&runtime);
     let outcome = runtime.block_on(send_all(plan, received, reporter.clone(), interrupted, stop.clone()));
     let read = reading.join().unwrap_or_default();
     let mut tally = reporter.finish();
@@ -187,21 +161,7 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let mut summary = Vec::new();
     write_summary(&mut summary, args.format, &tally)?;
     reporter.write(&summary);
-    // Everything is written before the end, however slowly it is read; an interrupted run, or a
-    // Ctrl-C while the output is stuck, waits two seconds at most.
-    let written = match tally.interrupted {
-        true => reporter.writer.close(Some(OUTPUT_GRACE)),
-        false => runtime.block_on(async {
-            let writer = reporter.clone();
-            let all = tokio::task::spawn_blocking(move || writer.writer.close(None));
-            let mut stop = stop;
-            tokio::select! {
-                done = all => done.unwrap_or(false),
-                _ = stop.wait_for(|&stopped| stopped) => reporter.writer.close(Some(OUTPUT_GRACE)),
-            }
-        }),
-    };
-    if !written {
+    if !write_out(&runtime, &reporter, tally.interrupted, stop) {
         tally.interrupted = true;
     }
     // A wait still blocked on the output is left behind, not waited for.
@@ -209,6 +169,60 @@ pub fn run(args: &SendArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     let delivered = tally.accepted == tally.deliveries && tally.not_sent() == 0 && !tally.interrupted;
     let code = if delivered { ExitCode::Success } else { ExitCode::Failure };
     Ok(code.with_unreadable(read.unreadable))
+}
+
+/// The key and the new `ExpireTime` of `--resign`: the first key, `--expire-in` from the clock.
+fn resigning_key(args: &SendArgs, env: &Environment, now: i64) -> anyhow::Result<(Vec<u8>, u64)> {
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let Some(key) = keys.first() else {
+        bail!("no callback key: --resign needs --key, --key-file or TIW_CALLBACK_KEY");
+    };
+    let expire = u64::try_from(now.saturating_add(args.expire_in)).context("--expire-in: before 1970")?;
+    Ok((key.secret_for_signing().to_vec(), expire))
+}
+
+/// The inputs that cannot be listed, said as a line each.
+fn missing_inputs(args: &SendArgs) -> Vec<String> {
+    let unlisted = expand(&args.paths, args.extract).into_iter().filter_map(|entry| match entry {
+        Entry::Unlisted(unlisted) => Some(unlisted),
+        _ => None,
+    });
+    unlisted.map(|u| format!("tiwhook: {}: {}", escape(&u.name), u.error)).collect()
+}
+
+/// Ctrl-C, caught once for the whole run, so that one that comes between two waits is not lost:
+/// the receiver turns `true` at the first.
+fn ctrl_c_watch(runtime: &tokio::runtime::Runtime) -> tokio::sync::watch::Receiver<bool> {
+    runtime.block_on(async {
+        let (stopped, stop) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stopped.send(true);
+            }
+        });
+        stop
+    })
+}
+
+/// Writes out everything the reporter holds, however slowly it is read; an interrupted run, or a
+/// Ctrl-C while the output is stuck, waits two seconds at most. Whether it was all written.
+fn write_out(
+    runtime: &tokio::runtime::Runtime,
+    reporter: &Arc<Reporter>,
+    interrupted: bool,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    if interrupted {
+        return reporter.writer.close(Some(OUTPUT_GRACE));
+    }
+    runtime.block_on(async {
+        let writer = reporter.clone();
+        let all = tokio::task::spawn_blocking(move || writer.writer.close(None));
+        tokio::select! {
+            done = all => done.unwrap_or(false),
+            _ = stop.wait_for(|&stopped| stopped) => reporter.writer.close(Some(OUTPUT_GRACE)),
+        }
+    })
 }
 
 /// What the reading thread found.

@@ -77,44 +77,8 @@ pub const JUDGE_QUEUE: usize = 1024;
 pub const FORWARD_BACKLOG_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
-    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
-    let zone = args.display.tz.clone();
-    let color = config::color(args.display.color, env);
-    let forward_to = args.forward_to.clone();
-    let key_origins = keys.iter().map(|k| k.origin().to_string()).collect();
-    let view = View { zone, now: env.now, key_origins, color };
-    let format = match (args.format, args.compact) {
-        (ListenFormat::Json, _) => Format::Json,
-        (ListenFormat::Human, true) => Format::Compact,
-        (ListenFormat::Human, false) => Format::Human,
-    };
-    let save = match &args.save {
-        Some(path) => {
-            let file = SaveFile::open(path)
-                .with_context(|| format!("--save {}", escape(&path.to_string_lossy())))?;
-            Some((file, path.clone()))
-        }
-        None => None,
-    };
-    let mut options = Options {
-        read_timeout: args.read_timeout,
-        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
-        reject_invalid: args.reject_invalid,
-        save,
-        forward: forward_to.map(|target| Settings {
-            target,
-            timeout: args.forward_timeout,
-            retries: args.forward_retries,
-            interval: args.forward_interval,
-            concurrency: usize::from(args.forward_concurrency),
-            backlog: args.forward_backlog as usize,
-            backlog_bytes: FORWARD_BACKLOG_BYTES,
-        }),
-        drain_timeout: args.drain_timeout,
-        format,
-        view,
-        inspector: None,
-    };
+    let mut options = options(args, env)?;
+    let format = options.format;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -138,21 +102,7 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
         // Signals are caught from before the address is announced.
         let shutdown = shutdown_signal();
         let output = Output::start();
-        // JSON output is JSON Lines only, the address included.
-        let page = inspector.as_ref().map(|i| i.url());
-        let first = match format {
-            Format::Json => {
-                let mut line = Vec::new();
-                let _ = Line::Listening(ListeningLine { url: format!("http://{bound}"), inspector: page })
-                    .write_to(&mut line);
-                line
-            }
-            _ => match page {
-                Some(page) => format!("listening on http://{bound}\ninspector on {page}\n").into_bytes(),
-                None => format!("listening on http://{bound}\n").into_bytes(),
-            },
-        };
-        output.show(first, 0);
+        output.show(listening(format, bound, inspector.as_ref().map(|i| i.url())), 0);
         if !bound.ip().is_loopback() {
             output.say(format!("listening on {bound}: anyone who can reach it can post callbacks"));
         }
@@ -163,6 +113,63 @@ pub fn run(args: &ListenArgs, env: &Environment) -> anyhow::Result<ExitCode> {
     // Whatever still waits (a request that never ended, a blocked output) is left behind.
     runtime.shutdown_background();
     ended
+}
+
+/// The receiver's options, resolved from the command line and the environment.
+fn options(args: &ListenArgs, env: &Environment) -> anyhow::Result<Options> {
+    let keys = config::keys(&args.keys, env).map_err(anyhow::Error::msg)?;
+    let zone = args.display.tz.clone();
+    let color = config::color(args.display.color, env);
+    let forward_to = args.forward_to.clone();
+    let key_origins = keys.iter().map(|k| k.origin().to_string()).collect();
+    let view = View { zone, now: env.now, key_origins, color };
+    let format = match (args.format, args.compact) {
+        (ListenFormat::Json, _) => Format::Json,
+        (ListenFormat::Human, true) => Format::Compact,
+        (ListenFormat::Human, false) => Format::Human,
+    };
+    let save = match &args.save {
+        Some(path) => {
+            let file = SaveFile::open(path)
+                .with_context(|| format!("--save {}", escape(&path.to_string_lossy())))?;
+            Some((file, path.clone()))
+        }
+        None => None,
+    };
+    Ok(Options {
+        read_timeout: args.read_timeout,
+        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
+        reject_invalid: args.reject_invalid,
+        save,
+        forward: forward_to.map(|target| Settings {
+            target,
+            timeout: args.forward_timeout,
+            retries: args.forward_retries,
+            interval: args.forward_interval,
+            concurrency: usize::from(args.forward_concurrency),
+            backlog: args.forward_backlog as usize,
+            backlog_bytes: FORWARD_BACKLOG_BYTES,
+        }),
+        drain_timeout: args.drain_timeout,
+        format,
+        view,
+        inspector: None,
+    })
+}
+
+/// The first line: where the receiver listens (and its page, with `--ui`); with `--format json`,
+/// a `listening` line of the contract, as JSON output is JSON Lines only.
+fn listening(format: Format, bound: std::net::SocketAddr, page: Option<String>) -> Vec<u8> {
+    match (format, page) {
+        (Format::Json, inspector) => {
+            let mut line = Vec::new();
+            let _ = Line::Listening(ListeningLine { url: format!("http://{bound}"), inspector })
+                .write_to(&mut line);
+            line
+        }
+        (_, Some(page)) => format!("listening on http://{bound}\ninspector on {page}\n").into_bytes(),
+        (_, None) => format!("listening on http://{bound}\n").into_bytes(),
+    }
 }
 
 /// Binds the page of `--ui` (never on the callback port), fills it with the tail of the save
@@ -452,8 +459,16 @@ async fn finish(
         forwards,
         not_saved: app.not_saved.load(Ordering::Relaxed),
     };
+    say_how_it_ended(&app, &ended, save_path.as_deref());
+    app.output.flush(OUTPUT_GRACE);
+    ended
+}
+
+/// The closing lines: the tally, what was not shown or not saved, and what became of the
+/// forwards, with the command that replays the ones not forwarded.
+fn say_how_it_ended(app: &App, ended: &Ended, save_path: Option<&std::path::Path>) {
     let output = &app.output;
-    output.show(tally(&app.options, &ended), 0);
+    output.show(tally(&app.options, ended), 0);
     if ended.summary.signatures_valid {
         output.say(format!("note: {BODY_CAVEAT}"));
     }
@@ -468,20 +483,20 @@ async fn finish(
         ));
     }
     if let (Some(tally), Some(settings)) = (&ended.forwards, &app.options.forward) {
-        let replay = replay_command(tally, &settings.target, save_path.as_deref());
+        let replay = replay_command(tally, &settings.target, save_path);
         match app.options.format {
             Format::Json => {
-                let mut line = Vec::new();
-                let _ = Line::ForwardSummary(ForwardSummaryLine {
+                let line = ForwardSummaryLine {
                     forwarded: tally.forwarded,
                     failed: tally.failed,
                     skipped: tally.skipped,
                     abandoned: tally.abandoned,
                     not_forwarded: tally.not_forwarded(),
                     replay: replay.clone(),
-                })
-                .write_to(&mut line);
-                output.show(line, 0);
+                };
+                let mut text = Vec::new();
+                let _ = Line::ForwardSummary(line).write_to(&mut text);
+                output.show(text, 0);
             }
             _ => output.say(forward_tally_text(tally)),
         }
@@ -491,8 +506,6 @@ async fn finish(
             output.say("without --save, what was not forwarded cannot be replayed");
         }
     }
-    output.flush(OUTPUT_GRACE);
-    ended
 }
 
 /// The receiver's closing tally, always, as the chosen format writes it: in JSON the summary
