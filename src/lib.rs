@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod delivery;
 pub mod exit_codes;
+pub mod json_string;
 pub mod judge;
 pub mod pipeline;
 pub mod random;

@@ -7,7 +7,7 @@ use std::io;
 use std::ops::Range;
 
 use crate::judge::signature;
-use crate::read::framing::{Documents, Item};
+use crate::read::framing::{Item, JsonFramer};
 use crate::read::locate::{self, Step};
 use crate::read::window::Position;
 
@@ -110,7 +110,7 @@ fn sign_stream_slice(
     result: &mut Signed,
 ) -> io::Result<()> {
     let edit = Edit::new(key, expire_time);
-    let mut documents = Documents::new(input);
+    let mut documents = JsonFramer::new(input);
     let mut written = 0usize;
     while let Ok(Some(item)) = documents.next_item() {
         let Some((start, bytes, changes)) = edit.of_item(&item, result) else { continue };

@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use tiwhook::judge::signature::{self, Key, SignForm, Verification};
 use tiwhook::judge::{self, Policy};
 use tiwhook::read::archive::{self, ArchiveError};
-use tiwhook::read::extract::Extracted;
-use tiwhook::read::framing::{Documents, Item};
+use tiwhook::read::extract::LogFramer;
+use tiwhook::read::framing::{Item, JsonFramer};
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
@@ -58,7 +58,7 @@ proptest! {
         {
             let mut human = HumanPrinter::new(&mut human_out, view);
             let mut check = CheckPrinter::new(&mut check_out, true);
-            let mut documents = Documents::new(json.as_bytes());
+            let mut documents = JsonFramer::new(json.as_bytes());
             while let Some(item) = documents.next_item().unwrap() {
                 let report = judge::judge_item("p", &item, &policy);
                 human.callback(&report).unwrap();
@@ -92,7 +92,7 @@ proptest! {
             }).collect(),
         };
         let line = format!("{prefix}{body}\n");
-        let mut extracted = Extracted::new(line.as_bytes());
+        let mut extracted = LogFramer::new(line.as_bytes());
         let Ok(Some(Item::Document(document))) = extracted.next_item() else {
             return Err(TestCaseError::fail(format!("no callback in {line:?}")));
         };
@@ -142,7 +142,7 @@ proptest! {
 
 /// Every callback `--extract` finds in `log`, as JSON values.
 fn extracted(log: &[u8]) -> Vec<serde_json::Value> {
-    let mut extracted = Extracted::new(log);
+    let mut extracted = LogFramer::new(log);
     let mut found = Vec::new();
     while let Some(item) = extracted.next_item().unwrap() {
         if let Item::Document(d) = item {

@@ -7,12 +7,12 @@ use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
 use tiwhook::read::archive;
-use tiwhook::read::extract::Extracted;
+use tiwhook::read::extract::LogFramer;
 use tiwhook::read::framing::Item;
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let mut extracted = Extracted::new(data);
+    let mut extracted = LogFramer::new(data);
     let mut items = 0usize;
     while let Some(item) = extracted.next_item().expect("reading a slice cannot fail") {
         items += 1;

@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::read::framing::{Documents, Item};
+use tiwhook::read::framing::{JsonFramer, Item};
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
     // A small limit reaches the too-large path with small inputs.
-    let mut documents = Documents::with_limit(data, 256);
+    let mut documents = JsonFramer::with_limit(data, 256);
     let mut items = 0usize;
     while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
         items += 1;

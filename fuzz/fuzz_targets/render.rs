@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::read::framing::Documents;
+use tiwhook::read::framing::JsonFramer;
 use tiwhook::render::check::CheckPrinter;
 use tiwhook::render::human::HumanPrinter;
 use tiwhook::render::{Printer, View};
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     {
         let mut human = HumanPrinter::new(&mut human_out, view);
         let mut check = CheckPrinter::new(&mut check_out, true);
-        let mut documents = Documents::new(data);
+        let mut documents = JsonFramer::new(data);
         while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
             let report = judge::judge_item("fuzz\u{1b}[2J", &item, &policy);
             human.callback(&report).expect("writing to a Vec cannot fail");

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiwhook::read::framing::Documents;
+use tiwhook::read::framing::JsonFramer;
 use tiwhook::render::Printer;
 use tiwhook::render::contract::{CALLBACK_FIELDS, CallbackLine, Line};
 use tiwhook::render::json::JsonPrinter;
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut out = Vec::new();
     let mut printer = JsonPrinter::new(&mut out);
-    let mut documents = Documents::new(data);
+    let mut documents = JsonFramer::new(data);
     while let Some(item) = documents.next_item().expect("reading a slice cannot fail") {
         let report = judge::judge_item("fuzz", &item, &policy);
         for finding in &report.findings {

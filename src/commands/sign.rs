@@ -17,7 +17,7 @@ use crate::config::{self, Environment};
 use crate::exit_codes::ExitCode;
 use crate::judge::events::MAX_UNIX_TIME;
 use crate::read::archive;
-use crate::read::framing::{Documents, MAX_DOCUMENT_BYTES};
+use crate::read::framing::{JsonFramer, MAX_DOCUMENT_BYTES};
 use crate::read::items::{OpenInput, read_streams};
 use crate::read::source;
 use crate::resign::{Edit, Signed, sign_all, write_edited};
@@ -138,7 +138,7 @@ fn sign_stream(
     out: &mut dyn io::Write,
 ) -> io::Result<Signed> {
     let record = Rc::new(RefCell::new(Recorded::default()));
-    let mut documents = Documents::new(Recorder { inner: reader, record: record.clone() });
+    let mut documents = JsonFramer::new(Recorder { inner: reader, record: record.clone() });
     let edit = Edit::new(key, expire_time);
     let mut result = Signed::default();
     let mut failure = None;

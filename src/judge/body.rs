@@ -13,7 +13,7 @@ use crate::codes::Code;
 use crate::judge::report::{Arrival, Finding, Report, Severity};
 use crate::judge::walk::{Policy, judge_broken, judge_item, settle_verdict};
 use crate::read::capture;
-use crate::read::framing::{Broken, Documents, MAX_DOCUMENT_BYTES};
+use crate::read::framing::{Broken, JsonFramer, MAX_DOCUMENT_BYTES};
 use crate::read::window::Position;
 
 /// A body as it came: its bytes, the `Content-Encoding` it was sent with, and (for a capture
@@ -82,7 +82,7 @@ pub fn judge_body(
         }
     };
     let several = holds_several_documents(&decoded);
-    let mut documents = Documents::new(&decoded[..]);
+    let mut documents = JsonFramer::new(&decoded[..]);
     let mut judged = Judged { reports: 0, all_valid: true };
     // Reading a slice cannot fail.
     while let Ok(Some(item)) = documents.next_item() {
@@ -115,7 +115,7 @@ pub fn judge_body(
 
 /// Whether a body holds more than one document.
 fn holds_several_documents(body: &[u8]) -> bool {
-    let mut documents = Documents::new(body);
+    let mut documents = JsonFramer::new(body);
     matches!(documents.next_item(), Ok(Some(_))) && matches!(documents.next_item(), Ok(Some(_)))
 }
 

@@ -6,7 +6,7 @@
 //! event table or the judge, so that all output formats agree by construction.
 
 pub use crate::codes::{Code, Severity};
-use crate::read::tape::Doc;
+use crate::read::tape::JsonDoc;
 use crate::read::window::Position;
 
 /// One thing found wrong with a callback.
@@ -253,7 +253,7 @@ pub struct Report<'a> {
     /// When and from where it arrived, for a callback read from a capture line (`listen --save`).
     pub arrival: Option<&'a Arrival>,
     /// The parsed document, for [`Report::write_compact`].
-    pub(crate) document: Option<Doc<'a>>,
+    pub(crate) document: Option<JsonDoc<'a>>,
 }
 
 /// When and from where a captured callback arrived.

@@ -18,7 +18,7 @@ use crate::judge::report::{
 use crate::judge::signature::{self, Key};
 use crate::read::framing::{Broken, Document, Item};
 use crate::read::locate::{self, Anchor, Step};
-use crate::read::tape::{Doc, Node, Value as Json};
+use crate::read::tape::{JsonDoc, JsonValue, Node};
 use crate::read::window::Position;
 
 /// How callbacks are judged: the keys, the clock and the strictness asked for.
@@ -180,14 +180,14 @@ fn flatten(node: Node, prefix: String, rows: &mut Vec<(String, String)>) {
         return;
     }
     match node.value() {
-        Json::Object { len, .. } if len > 0 => {
+        JsonValue::Object { len, .. } if len > 0 => {
             for (key, child) in node.members() {
                 let key = key.as_str();
                 let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
                 flatten(child, path, rows);
             }
         }
-        Json::Array { len, .. } if len > 0 => {
+        JsonValue::Array { len, .. } if len > 0 => {
             for (i, child) in node.elements().enumerate() {
                 flatten(child, format!("{prefix}[{i}]"), rows);
             }
@@ -268,7 +268,7 @@ enum Relaxed {
 /// Where each declared field of one object was found: tape indexes in declared order, 0 (the
 /// root's, nobody's member) for a field that is absent.
 struct Found<'a> {
-    doc: Doc<'a>,
+    doc: JsonDoc<'a>,
     fields: &'static [Field],
     slots: [u32; MAX_FIELDS],
 }
@@ -284,7 +284,7 @@ impl<'a> Found<'a> {
 }
 
 struct Validator<'a> {
-    doc: Doc<'a>,
+    doc: JsonDoc<'a>,
     start: Position,
     findings: Vec<Finding>,
     dropped: usize,
@@ -504,7 +504,7 @@ impl<'a> Validator<'a> {
     /// Reports every repeated key in `node` and below it (for values without declarations).
     fn check_duplicates(&mut self, node: Node<'a>, path: &Path<'_, 'a>) {
         match node.value() {
-            Json::Object { .. } => {
+            JsonValue::Object { .. } => {
                 let mut keys = KeySet::default();
                 for (member, (key, child)) in node.members().enumerate() {
                     let key = key.as_str();
@@ -515,7 +515,7 @@ impl<'a> Validator<'a> {
                     }
                 }
             }
-            Json::Array { .. } => {
+            JsonValue::Array { .. } => {
                 for (i, element) in node.elements().enumerate() {
                     self.check_duplicates(element, &path.index(i as u32));
                 }
@@ -555,7 +555,7 @@ impl<'a> Validator<'a> {
             Kind::DateTimeText => self.check_date_text(node, name, path),
             Kind::ArrayOf(fields) => self.check_rows(node, name, fields, path),
             Kind::Array => match node.value() {
-                Json::Array { len, .. } => {
+                JsonValue::Array { len, .. } => {
                     self.check_duplicates(node, path);
                     Value::List((len > 0).then(|| compact_json(node).into_boxed_str()))
                 }
@@ -602,7 +602,7 @@ impl<'a> Validator<'a> {
         fields: &'static [Field],
         path: &Path<'_, 'a>,
     ) -> Value<'a> {
-        if !matches!(node.value(), Json::Array { .. }) {
+        if !matches!(node.value(), JsonValue::Array { .. }) {
             return self.wrong_type(node, name, "an array", path).1;
         }
         let mut rows = Vec::new();
@@ -646,7 +646,7 @@ impl<'a> Validator<'a> {
         let name = field.name;
         let too_large = |n: u64| matches!(field.kind, Kind::UnixTime) && n > events::MAX_UNIX_TIME;
         match node.value() {
-            Json::UInt(n) if too_large(n) => {
+            JsonValue::UInt(n) if too_large(n) => {
                 self.error(
                     Code::OutOfRange,
                     path,
@@ -655,22 +655,22 @@ impl<'a> Validator<'a> {
                 );
                 invalid(node)
             }
-            Json::UInt(n) => match field.kind {
+            JsonValue::UInt(n) => match field.kind {
                 Kind::UnixTime => Value::Time(n),
                 Kind::Milliseconds => Value::Milliseconds(n),
                 Kind::Bytes => Value::Bytes(n),
                 _ => Value::Count(n),
             },
-            Json::Int(n) if matches!(field.kind, Kind::Integer) => Value::Negative(n),
-            Json::Int(n) => {
+            JsonValue::Int(n) if matches!(field.kind, Kind::Integer) => Value::Negative(n),
+            JsonValue::Int(n) => {
                 self.error(Code::NegativeValue, path, Anchor::Value, format!("`{name}` is {n}, below zero"));
                 invalid(node)
             }
-            Json::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
+            JsonValue::Float(f) if f < 0.0 && !matches!(field.kind, Kind::Integer) => {
                 self.error(Code::NegativeValue, path, Anchor::Value, format!("`{name}` is {f}, below zero"));
                 invalid(node)
             }
-            Json::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
+            JsonValue::Float(f) if f.is_finite() && f.fract() == 0.0 && f >= 1.8e19 => {
                 self.error(
                     Code::OutOfRange,
                     path,
@@ -697,7 +697,7 @@ impl<'a> Validator<'a> {
         let name = field.name;
         let expected = "a percentage (an integer from 0 to 100)";
         let percent = match (node.value(), node.as_str().map(|text| (text, text.parse::<u64>()))) {
-            (Json::UInt(n), _) => n,
+            (JsonValue::UInt(n), _) => n,
             (_, Some((text, Ok(n)))) => {
                 self.warning(
                     Code::ProgressAsString,
@@ -808,7 +808,7 @@ fn is_date_time(text: &[u8]) -> bool {
 /// end of the year 9999.
 pub fn unix_time(node: Node) -> Option<u64> {
     match node.value() {
-        Json::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
+        JsonValue::UInt(n) if n <= events::MAX_UNIX_TIME => Some(n),
         _ => None,
     }
 }

@@ -23,7 +23,7 @@ use super::{judge_batch, told};
 use crate::codes::Code;
 use crate::judge::Policy;
 use crate::judge::report::{Summary, Verdict};
-use crate::read::framing::{Broken, Documents, Item, Resume};
+use crate::read::framing::{Broken, Item, JsonFramer, Resume};
 use crate::read::window::{Position, Window};
 use crate::render::{Printer, Render, Rendered};
 
@@ -499,7 +499,7 @@ impl Framed {
 /// that ran out of input is left to the next piece, with any state that would go on into it.
 fn frame(batch: &mut Batch, bytes: Vec<u8>, state: Resume, first: bool, end: &PieceEnd) -> Framed {
     let from = state.at.offset;
-    let mut documents = Documents::resume(Window::<io::Empty>::of_bytes(bytes, state.at), state);
+    let mut documents = JsonFramer::resume(Window::<io::Empty>::of_bytes(bytes, state.at), state);
     if first {
         documents = documents.at_input_start();
     }

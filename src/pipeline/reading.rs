@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::codes::Code;
 use crate::read::ahead::ReadAhead;
 use crate::read::archive::ArchiveError;
-use crate::read::framing::{Broken, Document, Documents, Item, Resume};
+use crate::read::framing::{Broken, Document, Item, JsonFramer, Resume};
 use crate::read::items::Framer;
 use crate::read::source::{self, Entry, Source};
 use crate::read::tape::Tape;
@@ -233,10 +233,10 @@ pub(super) fn frame_input(
     let mut documents = match start {
         Start::Fresh { extract: true, .. } => Framer::new(reader, true),
         Start::Fresh { extract: false, live } => {
-            Framer::Json(Documents::new(reader).with_hints_read_ahead(!live))
+            Framer::Json(JsonFramer::new(reader).with_hints_read_ahead(!live))
         }
         Start::Resumed(state) => {
-            Framer::Json(Documents::resume(Window::starting_at(reader, state.at), state))
+            Framer::Json(JsonFramer::resume(Window::starting_at(reader, state.at), state))
         }
     };
     let mut failure = None;

@@ -21,10 +21,10 @@ use std::io::Read as _;
 
 use base64::Engine as _;
 
-use crate::read::framing::{Documents, Item};
+use crate::json_string::push_json_str;
+use crate::read::framing::{Item, JsonFramer};
 use crate::read::locate::{self, Step};
-use crate::read::tape::{Node, Value};
-use crate::sanitize::push_json_str;
+use crate::read::tape::{JsonValue, Node};
 
 /// The start of a capture line as `listen --save` writes it (the compact form).
 pub const PREFIX: &[u8] = b"{\"tiwhook_capture\":";
@@ -110,7 +110,7 @@ pub fn line(request: &Request, body: &[u8]) -> Vec<u8> {
 
 /// Whether `bytes` hold exactly one JSON value (white space around it aside).
 fn is_one_json_value(bytes: &[u8]) -> bool {
-    let mut documents = Documents::new(bytes);
+    let mut documents = JsonFramer::new(bytes);
     matches!(documents.next_item(), Ok(Some(Item::Document(_)))) && matches!(documents.next_item(), Ok(None))
 }
 
@@ -134,7 +134,7 @@ pub struct Captured {
 
 /// Whether a parsed document is a capture line: an object whose `tiwhook_capture` is 1.
 pub fn is_capture(root: Node<'_>) -> bool {
-    root.is_object() && root.get("tiwhook_capture").is_some_and(|n| matches!(n.value(), Value::UInt(1)))
+    root.is_object() && root.get("tiwhook_capture").is_some_and(|n| matches!(n.value(), JsonValue::UInt(1)))
 }
 
 /// The capture a parsed document is, if it is one: `bytes` is its text, `root` its parsed root.

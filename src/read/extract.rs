@@ -25,7 +25,7 @@ use std::io::{self, Read};
 use crate::codes::Code;
 use crate::read::framing::{Broken, Document, Item, MAX_DOCUMENT_BYTES};
 use crate::read::locate::callback_start;
-use crate::read::tape::{self, Node, Parsed, Tape, Value as Json};
+use crate::read::tape::{self, JsonValue, Node, Parsed, Tape};
 use crate::read::window::{Position, Window};
 
 /// How deep strings are searched inside JSON log lines: a callback in a string in a string in a
@@ -35,10 +35,10 @@ const MAX_DEPTH: u8 = 4;
 const MAX_PRETTY_LINES: usize = 10_000;
 
 /// The callbacks of a log, found line by line.
-pub struct Extracted<R> {
-    frames: Window<R>,
+pub struct LogFramer<R> {
+    input: Window<R>,
     /// The callbacks and broken pieces found on the current line, in order, not yet taken.
-    found: VecDeque<Found>,
+    pending: VecDeque<Pending>,
     /// The bytes and tape of the document last handed out.
     bytes: Vec<u8>,
     tape: Tape,
@@ -55,7 +55,8 @@ pub struct Extracted<R> {
     cri: Option<(Vec<u8>, Position)>,
 }
 
-enum Found {
+/// An item of the current line, found and waiting to be taken.
+enum Pending {
     Document { bytes: Vec<u8>, tape: Tape, start: Position, from_repr: bool },
     Broken(Broken),
 }
@@ -110,11 +111,11 @@ impl Decoding {
     }
 }
 
-impl<R: Read> Extracted<R> {
+impl<R: Read> LogFramer<R> {
     pub fn new(reader: R) -> Self {
-        Extracted {
-            frames: Window::new(reader),
-            found: VecDeque::new(),
+        LogFramer {
+            input: Window::new(reader),
+            pending: VecDeque::new(),
             bytes: Vec::new(),
             tape: Tape::default(),
             spare_tapes: Vec::new(),
@@ -134,35 +135,35 @@ impl<R: Read> Extracted<R> {
     }
 
     /// Exchanges the tape of the last document handed out for `other` (see
-    /// [`crate::read::framing::Documents::swap_tape`]).
+    /// [`crate::read::framing::JsonFramer::swap_tape`]).
     pub fn swap_tape(&mut self, other: &mut Tape) {
         std::mem::swap(&mut self.tape, other);
     }
 
     /// The next callback or broken piece; `None` at the end of the input.
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
-        while self.found.is_empty() {
+        while self.pending.is_empty() {
             if !self.read_line()? {
                 return Ok(None);
             }
         }
-        match self.found.pop_front() {
-            Some(Found::Document { bytes, tape, start, from_repr }) => {
+        match self.pending.pop_front() {
+            Some(Pending::Document { bytes, tape, start, from_repr }) => {
                 self.spare_bytes.push(std::mem::replace(&mut self.bytes, bytes));
                 self.spare_tapes.push(std::mem::replace(&mut self.tape, tape));
                 let index = self.next_index();
                 let doc = self.tape.view(&self.bytes);
                 Ok(Some(Item::Document(Document { index, start, doc, from_repr })))
             }
-            Some(Found::Broken(broken)) => Ok(Some(Item::Broken(broken))),
+            Some(Pending::Broken(broken)) => Ok(Some(Item::Broken(broken))),
             None => Ok(None),
         }
     }
 
     /// The piece left when the input failed part way; see
-    /// [`crate::read::framing::Documents::broken_off`].
+    /// [`crate::read::framing::JsonFramer::broken_off`].
     pub fn broken_off(&mut self, code: Code, message: String) -> Broken {
-        let (start, at) = self.frames.consume_rest();
+        let (start, at) = self.input.consume_rest();
         let index = self.next_index();
         Broken { index, start, code, message, at, help: None }
     }
@@ -177,18 +178,18 @@ impl<R: Read> Extracted<R> {
     /// at the end of the input.
     fn read_line(&mut self) -> io::Result<bool> {
         let length = loop {
-            let window = self.frames.window();
+            let window = self.input.window();
             if let Some(at) = memchr::memchr(b'\n', window) {
                 break at;
             }
             if window.len() > MAX_DOCUMENT_BYTES {
                 // A line this long is no log line worth reading whole: pass over it.
                 self.lines += 1;
-                self.frames.skip_line()?;
+                self.input.skip_line()?;
                 return Ok(true);
             }
-            if self.frames.at_eof() || !self.frames.fill_more(MAX_DOCUMENT_BYTES + 1)? {
-                let rest = self.frames.window().len();
+            if self.input.at_eof() || !self.input.fill_more(MAX_DOCUMENT_BYTES + 1)? {
+                let rest = self.input.window().len();
                 if rest == 0 {
                     self.end_of_cri_record();
                     return Ok(false);
@@ -197,8 +198,8 @@ impl<R: Read> Extracted<R> {
             }
         };
         self.lines += 1;
-        let start = self.frames.position();
-        let line = &self.frames.window()[..length];
+        let start = self.input.position();
+        let line = &self.input.window()[..length];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some((message_at, partial)) = cri_piece(line) {
             let message = &line[message_at..];
@@ -212,12 +213,12 @@ impl<R: Read> Extracted<R> {
                 } else if !partial && let Some((joined, _)) = self.cri.take() {
                     self.search_record(&joined, record_start);
                 }
-                let through = (length + 1).min(self.frames.window().len());
-                self.frames.consume(through);
+                let through = (length + 1).min(self.input.window().len());
+                self.input.consume(through);
                 return Ok(true);
             }
         }
-        let mut through = (length + 1).min(self.frames.window().len());
+        let mut through = (length + 1).min(self.input.window().len());
         if memchr::memchr(b'{', line).is_some() || memchr::memmem::find(line, b"%22EventType%22").is_some() {
             let copy = {
                 let mut copy = std::mem::take(&mut self.line);
@@ -236,7 +237,7 @@ impl<R: Read> Extracted<R> {
             }
             self.line = copy;
         }
-        self.frames.consume(through);
+        self.input.consume(through);
         Ok(true)
     }
 
@@ -285,7 +286,7 @@ impl<R: Read> Extracted<R> {
     /// Finds the callbacks in `text`, placed by `place`; whether there were any. `depth` counts
     /// the JSON strings the text was found in.
     fn search(&mut self, text: &[u8], place: Place<'_>, depth: u8) -> bool {
-        let before = self.found.len();
+        let before = self.pending.len();
         let mut from = 0;
         let mut tape = self.spare_tapes.pop().unwrap_or_default();
         while let Some(at) = memchr::memchr(b'{', &text[from..]).map(|i| from + i) {
@@ -333,7 +334,7 @@ impl<R: Read> Extracted<R> {
             from = at + consumed;
         }
         self.spare_tapes.push(tape);
-        self.found.len() > before
+        self.pending.len() > before
     }
 
     /// Keeps a callback found in the text: `bytes` as they are, or compacted.
@@ -350,7 +351,7 @@ impl<R: Read> Extracted<R> {
             // The tape's spans count from the start of `bytes`, and so fit the copy as they are.
             kept.extend_from_slice(bytes);
         }
-        self.found.push_back(Found::Document { bytes: kept, tape, start, from_repr });
+        self.pending.push_back(Pending::Document { bytes: kept, tape, start, from_repr });
     }
 
     /// A callback pretty-printed over several lines after a prefix: the line opens an object
@@ -366,7 +367,7 @@ impl<R: Read> Extracted<R> {
         });
         let Some(at) = opening else { return Ok(None) };
         loop {
-            let window = self.frames.window();
+            let window = self.input.window();
             match tape::parse_value(&window[at..], &mut tape) {
                 Parsed::Value { consumed } => {
                     let bytes = &window[at..at + consumed];
@@ -387,7 +388,7 @@ impl<R: Read> Extracted<R> {
                     if window.len() > MAX_DOCUMENT_BYTES || lines > MAX_PRETTY_LINES {
                         return Ok(None);
                     }
-                    if self.frames.at_eof() || !self.frames.fill_more(MAX_DOCUMENT_BYTES + 1)? {
+                    if self.input.at_eof() || !self.input.fill_more(MAX_DOCUMENT_BYTES + 1)? {
                         return Ok(None);
                     }
                 }
@@ -466,7 +467,7 @@ impl<R: Read> Extracted<R> {
     fn push_broken(&mut self, start: Position, message: String, at: Position) {
         let index = self.next_index();
         let broken = Broken { index, start, code: Code::InvalidJson, message, at, help: None };
-        self.found.push_back(Found::Broken(broken));
+        self.pending.push_back(Pending::Broken(broken));
     }
 }
 
@@ -507,12 +508,12 @@ fn broken_string(text: &[u8]) -> Option<(String, usize)> {
 /// (journald writes a `MESSAGE` that is not UTF-8 so). Parsing decides what they hold.
 fn texts_with_callbacks(node: Node<'_>, out: &mut Vec<Vec<u8>>) {
     match node.value() {
-        Json::Object { .. } => node.members().for_each(|(_, child)| texts_with_callbacks(child, out)),
-        Json::Array { len, .. } => {
+        JsonValue::Object { .. } => node.members().for_each(|(_, child)| texts_with_callbacks(child, out)),
+        JsonValue::Array { len, .. } => {
             let bytes: Option<Vec<u8>> = node
                 .elements()
                 .map(|e| match e.value() {
-                    Json::UInt(b) => u8::try_from(b).ok(),
+                    JsonValue::UInt(b) => u8::try_from(b).ok(),
                     _ => None,
                 })
                 .collect();
@@ -702,7 +703,7 @@ mod tests {
 
     /// (line, column, outcome) of each item: a document's event type, or `!code`.
     fn found(log: &str) -> (Vec<(u64, u64, String)>, u64) {
-        let mut extracted = Extracted::new(log.as_bytes());
+        let mut extracted = LogFramer::new(log.as_bytes());
         let mut out = Vec::new();
         while let Some(item) = extracted.next_item().unwrap() {
             out.push(match item {

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 
 use crate::codes::Code;
 use crate::read::locate;
-use crate::read::tape::{self, Doc, Parsed, Tape};
+use crate::read::tape::{self, JsonDoc, Parsed, Tape};
 use crate::read::window::{Position, Window};
 
 /// The largest single document read; a larger one is reported, not allocated.
@@ -22,7 +22,7 @@ pub struct Document<'a> {
     pub index: u64,
     /// Where the document starts.
     pub start: Position,
-    pub doc: Doc<'a>,
+    pub doc: JsonDoc<'a>,
     /// Decoded from a Python `dict` repr in a log (`--extract`), not the body as Tencent sent it.
     pub from_repr: bool,
 }
@@ -57,7 +57,7 @@ enum Mode {
 }
 
 /// Where reading stands between two items, enough to go on from there with the same bytes in
-/// another [`Documents`] (a worker that frames the next piece of an input).
+/// another [`JsonFramer`] (a worker that frames the next piece of an input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Resume {
     /// Where the bytes still to read start.
@@ -87,8 +87,8 @@ impl Resume {
 }
 
 /// The documents of one input, read as a stream.
-pub struct Documents<R> {
-    frames: Window<R>,
+pub struct JsonFramer<R> {
+    input: Window<R>,
     tape: Tape,
     mode: Mode,
     next_index: u64,
@@ -106,11 +106,11 @@ pub struct Documents<R> {
     hints_read_ahead: bool,
 }
 
-impl<R: Read> Documents<R> {
+impl<R: Read> JsonFramer<R> {
     /// Goes on reading from `state`, in `window` (which starts where `state` stands).
-    pub fn resume(frames: Window<R>, state: Resume) -> Self {
-        Documents {
-            frames,
+    pub fn resume(input: Window<R>, state: Resume) -> Self {
+        JsonFramer {
+            input,
             tape: Tape::default(),
             mode: state.mode,
             next_index: state.index,
@@ -132,7 +132,7 @@ impl<R: Read> Documents<R> {
     /// Where reading stands now, between two items.
     pub fn state(&self) -> Resume {
         Resume {
-            at: self.frames.position(),
+            at: self.input.position(),
             index: self.next_index,
             mode: self.mode,
             resynchronise: self.resynchronise_next,
@@ -159,11 +159,11 @@ impl<R: Read> Documents<R> {
 
     /// Every byte the window holds, consumed or not (all of a piece in memory).
     pub fn buffered(&self) -> &[u8] {
-        self.frames.buffered()
+        self.input.buffered()
     }
 
     pub fn into_window(self) -> Window<R> {
-        self.frames
+        self.input
     }
 
     pub fn new(reader: R) -> Self {
@@ -171,8 +171,8 @@ impl<R: Read> Documents<R> {
     }
 
     pub fn with_limit(reader: R, max_document: usize) -> Self {
-        Documents {
-            frames: Window::new(reader),
+        JsonFramer {
+            input: Window::new(reader),
             tape: Tape::default(),
             mode: Mode::TopLevel,
             next_index: 0,
@@ -196,9 +196,9 @@ impl<R: Read> Documents<R> {
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
         if !self.started {
             self.started = true;
-            self.frames.fill_to(3)?;
-            if self.frames.window().starts_with(b"\xEF\xBB\xBF") {
-                self.frames.consume_invisible(3);
+            self.input.fill_to(3)?;
+            if self.input.window().starts_with(b"\xEF\xBB\xBF") {
+                self.input.consume_invisible(3);
             }
         }
         self.ran_out = false;
@@ -213,7 +213,7 @@ impl<R: Read> Documents<R> {
                     Mode::ArrayElement { opened, .. } | Mode::ArrayAfterElement { opened } => {
                         self.mode = Mode::TopLevel;
                         self.ran_out = true;
-                        let at = self.frames.position();
+                        let at = self.input.position();
                         Some(Item::Broken(self.broken(
                             opened,
                             Code::InvalidJson,
@@ -226,19 +226,19 @@ impl<R: Read> Documents<R> {
                     }
                 });
             }
-            let first = self.frames.window()[0];
-            let at = self.frames.position();
+            let first = self.input.window()[0];
+            let at = self.input.position();
             match (self.mode, first) {
                 (Mode::TopLevel, b'[') => {
-                    self.frames.consume(1);
+                    self.input.consume(1);
                     self.mode = Mode::ArrayElement { first: true, opened: at };
                 }
                 (Mode::ArrayElement { first: true, .. } | Mode::ArrayAfterElement { .. }, b']') => {
-                    self.frames.consume(1);
+                    self.input.consume(1);
                     self.mode = Mode::TopLevel;
                 }
                 (Mode::ArrayAfterElement { opened }, b',') => {
-                    self.frames.consume(1);
+                    self.input.consume(1);
                     self.mode = Mode::ArrayElement { first: false, opened };
                 }
                 (Mode::ArrayAfterElement { .. }, _) => {
@@ -253,7 +253,7 @@ impl<R: Read> Documents<R> {
                 }
                 (Mode::ArrayElement { first: false, .. }, b']') => {
                     let broken = self.broken(at, Code::InvalidJson, "trailing comma before `]`".into(), at);
-                    self.frames.consume(1);
+                    self.input.consume(1);
                     self.mode = Mode::TopLevel;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -265,16 +265,16 @@ impl<R: Read> Documents<R> {
     /// Skips white space; false if the input ended first.
     fn skip_whitespace(&mut self) -> io::Result<bool> {
         loop {
-            let window = self.frames.window();
+            let window = self.input.window();
             match window.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
                 Some(n) => {
-                    self.frames.consume(n);
+                    self.input.consume(n);
                     return Ok(true);
                 }
                 None => {
                     let n = window.len();
-                    self.frames.consume(n);
-                    if self.frames.at_eof() || !self.frames.fill_to(1)? {
+                    self.input.consume(n);
+                    if self.input.at_eof() || !self.input.fill_to(1)? {
                         return Ok(false);
                     }
                 }
@@ -283,26 +283,26 @@ impl<R: Read> Documents<R> {
     }
 
     fn parse_document(&mut self) -> io::Result<Option<Item<'_>>> {
-        let start = self.frames.position();
+        let start = self.input.position();
         loop {
-            let window = self.frames.window();
+            let window = self.input.window();
             let self_delimited = matches!(window[0], b'{' | b'[' | b'"');
             match tape::parse_value(window, &mut self.tape) {
                 Parsed::Value { consumed } if consumed > self.max_document => {
                     let broken = self.too_large(start);
-                    self.frames.consume(consumed);
+                    self.input.consume(consumed);
                     return Ok(Some(Item::Broken(broken)));
                 }
                 Parsed::Value { consumed }
-                    if consumed < window.len() || self_delimited || self.frames.at_eof() =>
+                    if consumed < window.len() || self_delimited || self.input.at_eof() =>
                 {
                     let index = self.next_item_index();
                     if let Mode::ArrayElement { opened, .. } = self.mode {
                         self.mode = Mode::ArrayAfterElement { opened };
                     }
-                    self.frames.consume(consumed);
+                    self.input.consume(consumed);
                     // `consume` only moved the window's start: the bytes are still in place.
-                    let bytes = self.frames.consumed_tail(consumed);
+                    let bytes = self.input.consumed_tail(consumed);
                     return Ok(Some(Item::Document(Document {
                         index,
                         start,
@@ -317,14 +317,14 @@ impl<R: Read> Documents<R> {
                         return Ok(Some(Item::Broken(broken)));
                     }
                     let was_value = matches!(parsed, Parsed::Value { .. });
-                    let filled = !self.frames.at_eof() && self.frames.fill_more(self.max_document + 1)?;
-                    if !filled && was_value && self.frames.at_eof() {
+                    let filled = !self.input.at_eof() && self.input.fill_more(self.max_document + 1)?;
+                    if !filled && was_value && self.input.at_eof() {
                         // A scalar (`true`, `-0.1`) that ends the input: the end is now known,
                         // and the next pass takes it whole.
                         continue;
                     }
                     if !filled {
-                        let (_, at) = self.frames.consume_rest();
+                        let (_, at) = self.input.consume_rest();
                         self.ran_out = true;
                         self.ran_out_in_document = true;
                         let message = "the input ends inside this document".into();
@@ -337,14 +337,14 @@ impl<R: Read> Documents<R> {
                     {
                         // A line cut short in a stream, the next document on the next line: the
                         // fault is the cut, at the end of this line, not the next line's start.
-                        let at = self.frames.position_of(end);
+                        let at = self.input.position_of(end);
                         let next = at.line + 1;
                         let message = format!("cut off before its end: line {next} starts another document");
                         let broken = self.broken(start, Code::InvalidJson, message, at);
                         self.resynchronise_next = true;
                         return Ok(Some(Item::Broken(broken)));
                     }
-                    let at = self.frames.position_of(offset);
+                    let at = self.input.position_of(offset);
                     let utf16 = looks_like_utf16(window);
                     let mut broken = self.broken(start, Code::InvalidJson, message, at);
                     broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
@@ -359,7 +359,7 @@ impl<R: Read> Documents<R> {
     /// from the start of what was read and not yet taken to where the text stopped, numbered as
     /// the next item. What it held is dropped.
     pub fn broken_off(&mut self, code: Code, message: String) -> Broken {
-        let (start, at) = self.frames.consume_rest();
+        let (start, at) = self.input.consume_rest();
         self.broken(start, code, message, at)
     }
 
@@ -368,13 +368,13 @@ impl<R: Read> Documents<R> {
     /// not starting with `{` or `[`), among the bytes already read (64 KiB at most).
     fn log_hint(&mut self) -> Option<String> {
         if self.hints_read_ahead {
-            self.frames.read_ahead(HINT_LOOKS_AHEAD);
+            self.input.read_ahead(HINT_LOOKS_AHEAD);
         }
         self.log_hint_in_window()
     }
 
     fn log_hint_in_window(&self) -> Option<String> {
-        let window = self.frames.window();
+        let window = self.input.window();
         let window = &window[..window.len().min(HINT_LOOKS_AHEAD)];
         let mut from = 0;
         for (n, line) in window.split(|&b| b == b'\n').enumerate() {
@@ -382,7 +382,7 @@ impl<R: Read> Documents<R> {
                 return None;
             }
             if let Some(at) = locate::callback_start(line).filter(|&at| n > 0 || at > 0) {
-                let place = self.frames.position_of(from + at);
+                let place = self.input.position_of(from + at);
                 let lead = if n == 0 {
                     format!("a callback starts at column {}", place.column)
                 } else {
@@ -423,14 +423,14 @@ impl<R: Read> Documents<R> {
     fn resynchronise(&mut self) -> io::Result<()> {
         let in_array = !matches!(self.mode, Mode::TopLevel);
         loop {
-            if !self.frames.skip_line()? {
+            if !self.input.skip_line()? {
                 return Ok(());
             }
-            self.frames.fill_past_blanks()?;
-            let window = self.frames.window();
+            self.input.fill_past_blanks()?;
+            let window = self.input.window();
             let found = if in_array {
                 let first = window.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r'));
-                first.filter(|&i| window[i] == b'{').inspect(|&i| self.frames.consume(i))
+                first.filter(|&i| window[i] == b'{').inspect(|&i| self.input.consume(i))
             } else {
                 matches!(window.first(), Some(b'{' | b'[')).then_some(0)
             };
@@ -483,7 +483,7 @@ mod tests {
 
     /// (line, outcome) of each item: the first key of a document, or the broken code.
     fn items(input: &str) -> Vec<(u64, String)> {
-        let mut docs = Documents::new(input.as_bytes());
+        let mut docs = JsonFramer::new(input.as_bytes());
         let mut out = Vec::new();
         while let Some(item) = docs.next_item().unwrap() {
             out.push(match item {
@@ -538,7 +538,7 @@ mod tests {
     #[test]
     fn a_document_over_the_limit_is_refused_and_reading_goes_on() {
         let big = format!("{{\"a\":\"{}\"}}\n{{\"b\":1}}\n", "x".repeat(5000));
-        let mut docs = Documents::with_limit(big.as_bytes(), 1000);
+        let mut docs = JsonFramer::with_limit(big.as_bytes(), 1000);
         let mut codes = Vec::new();
         while let Some(item) = docs.next_item().unwrap() {
             codes.push(match item {

@@ -1,8 +1,8 @@
 //! The callbacks of each input, one at a time, for every command that reads inputs: the reading
 //! commands (through the pipeline), and `send`, `sign` and `capture bodies`.
 //!
-//! [`Framer`] cuts one input into items, as JSON ([`Documents`]) or, with `--extract`, as a log
-//! whose lines hold callbacks ([`Extracted`]). [`read_streams`] opens each input named on the
+//! [`Framer`] cuts one input into items, as JSON ([`JsonFramer`]) or, with `--extract`, as a log
+//! whose lines hold callbacks ([`LogFramer`]). [`read_streams`] opens each input named on the
 //! command line in turn and hands it over as a reader, never read whole: memory stays bounded by
 //! the largest single document (16 MiB), whatever the input is (a gzip bomb, a sparse file,
 //! `/dev/zero`), as it is for `check`.
@@ -12,21 +12,21 @@ use std::path::PathBuf;
 
 use crate::codes::Code;
 use crate::read::archive::{self, ArchiveError};
-use crate::read::extract::Extracted;
-use crate::read::framing::{Broken, Documents, Item};
+use crate::read::extract::LogFramer;
+use crate::read::framing::{Broken, Item, JsonFramer};
 use crate::read::source::{Entry, Source, expand};
 use crate::read::tape::Tape;
 use crate::sanitize::escape;
 
 /// How one input is cut into callbacks: as JSON, or as a log whose lines hold them.
 pub enum Framer<R> {
-    Json(Documents<R>),
-    Log(Extracted<R>),
+    Json(JsonFramer<R>),
+    Log(LogFramer<R>),
 }
 
 impl<R: Read> Framer<R> {
     pub fn new(reader: R, extract: bool) -> Framer<R> {
-        if extract { Framer::Log(Extracted::new(reader)) } else { Framer::Json(Documents::new(reader)) }
+        if extract { Framer::Log(LogFramer::new(reader)) } else { Framer::Json(JsonFramer::new(reader)) }
     }
 
     /// The next document or broken piece; `None` at the end. An `Err` is a failure to read.

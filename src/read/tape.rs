@@ -20,7 +20,7 @@ pub enum Text {
 
 /// One value on the tape. Containers hold their member count and the tape index just past them.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Value {
+pub enum JsonValue {
     Null,
     Bool(bool),
     UInt(u64),
@@ -34,7 +34,7 @@ pub enum Value {
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Entry {
     key: Option<Text>,
-    value: Value,
+    value: JsonValue,
 }
 
 /// The reusable storage of one parsed document.
@@ -51,28 +51,28 @@ impl Tape {
     }
 
     /// A view of this tape over the bytes it was parsed from.
-    pub fn view<'a>(&'a self, bytes: &'a [u8]) -> Doc<'a> {
-        Doc { tape: self, bytes, text: None }
+    pub fn view<'a>(&'a self, bytes: &'a [u8]) -> JsonDoc<'a> {
+        JsonDoc { tape: self, bytes, text: None }
     }
 
     /// [`Tape::view`], when the bytes are known to be UTF-8 already. Parsed JSON is UTF-8
     /// throughout (serde_json checked its strings, and all else is ASCII), so a reader that
     /// checks the whole document once is spared a check per string it reads.
-    pub fn view_text<'a>(&'a self, text: &'a str) -> Doc<'a> {
-        Doc { tape: self, bytes: text.as_bytes(), text: Some(text) }
+    pub fn view_text<'a>(&'a self, text: &'a str) -> JsonDoc<'a> {
+        JsonDoc { tape: self, bytes: text.as_bytes(), text: Some(text) }
     }
 }
 
 /// A parsed document: its tape and the bytes its strings point into.
 #[derive(Clone, Copy)]
-pub struct Doc<'a> {
+pub struct JsonDoc<'a> {
     tape: &'a Tape,
     bytes: &'a [u8],
     /// The same bytes as text, when they are UTF-8 (always, for bytes the tape was parsed from).
     text: Option<&'a str>,
 }
 
-impl<'a> Doc<'a> {
+impl<'a> JsonDoc<'a> {
     /// The document's top-level value.
     pub fn root(self) -> Node<'a> {
         Node { doc: self, index: 0 }
@@ -116,14 +116,14 @@ impl<'a> Doc<'a> {
 /// A value inside a parsed document.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
-    doc: Doc<'a>,
+    doc: JsonDoc<'a>,
     index: u32,
 }
 
 /// An object member's key. Comparing it with a name costs no UTF-8 check.
 #[derive(Clone, Copy)]
 pub struct Key<'a> {
-    doc: Doc<'a>,
+    doc: JsonDoc<'a>,
     text: Option<Text>,
 }
 
@@ -140,18 +140,18 @@ impl<'a> Key<'a> {
 }
 
 impl<'a> Node<'a> {
-    /// Where the node stands on its tape, for [`Doc::node`].
+    /// Where the node stands on its tape, for [`JsonDoc::node`].
     pub fn index(self) -> u32 {
         self.index
     }
 
-    pub fn value(self) -> Value {
+    pub fn value(self) -> JsonValue {
         self.doc.tape.entries[self.index as usize].value
     }
 
     pub fn as_str(self) -> Option<&'a str> {
         match self.value() {
-            Value::Str(text) => Some(self.doc.text(text)),
+            JsonValue::Str(text) => Some(self.doc.text(text)),
             _ => None,
         }
     }
@@ -159,13 +159,13 @@ impl<'a> Node<'a> {
     /// A string's content as bytes, without the UTF-8 check `as_str` makes.
     pub fn str_bytes(self) -> Option<&'a [u8]> {
         match self.value() {
-            Value::Str(text) => Some(self.doc.text_bytes(text)),
+            JsonValue::Str(text) => Some(self.doc.text_bytes(text)),
             _ => None,
         }
     }
 
     pub fn is_object(self) -> bool {
-        matches!(self.value(), Value::Object { .. })
+        matches!(self.value(), JsonValue::Object { .. })
     }
 
     /// The member with this key (the first one, where a key is repeated).
@@ -176,7 +176,7 @@ impl<'a> Node<'a> {
     /// An object's members in document order, duplicates included; nothing for other values.
     pub fn members(self) -> Members<'a> {
         let (len, next) = match self.value() {
-            Value::Object { len, .. } => (len, self.index + 1),
+            JsonValue::Object { len, .. } => (len, self.index + 1),
             _ => (0, self.index + 1),
         };
         Members { doc: self.doc, next, left: len }
@@ -185,7 +185,7 @@ impl<'a> Node<'a> {
     /// An array's elements in order; nothing for other values.
     pub fn elements(self) -> impl Iterator<Item = Node<'a>> {
         let len = match self.value() {
-            Value::Array { len, .. } => len,
+            JsonValue::Array { len, .. } => len,
             _ => 0,
         };
         Members { doc: self.doc, next: self.index + 1, left: len }.map(|(_, node)| node)
@@ -194,36 +194,36 @@ impl<'a> Node<'a> {
     /// A short description of the value's JSON type, for messages.
     pub fn type_name(self) -> &'static str {
         match self.value() {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::UInt(_) | Value::Int(_) => "an integer",
-            Value::Float(_) => "a number with a fraction or exponent",
-            Value::Str(_) => "a string",
-            Value::Array { .. } => "an array",
-            Value::Object { .. } => "an object",
+            JsonValue::Null => "null",
+            JsonValue::Bool(_) => "a boolean",
+            JsonValue::UInt(_) | JsonValue::Int(_) => "an integer",
+            JsonValue::Float(_) => "a number with a fraction or exponent",
+            JsonValue::Str(_) => "a string",
+            JsonValue::Array { .. } => "an array",
+            JsonValue::Object { .. } => "an object",
         }
     }
 
     /// Writes the value back as compact JSON.
     pub fn write_json(self, out: &mut (impl std::io::Write + ?Sized)) -> std::io::Result<()> {
         match self.value() {
-            Value::Null => out.write_all(b"null"),
-            Value::Bool(b) => out.write_all(if b { b"true" } else { b"false" }),
-            Value::UInt(n) => write!(out, "{n}"),
-            Value::Int(n) => write!(out, "{n}"),
-            Value::Float(f) => {
+            JsonValue::Null => out.write_all(b"null"),
+            JsonValue::Bool(b) => out.write_all(if b { b"true" } else { b"false" }),
+            JsonValue::UInt(n) => write!(out, "{n}"),
+            JsonValue::Int(n) => write!(out, "{n}"),
+            JsonValue::Float(f) => {
                 let text = serde_json::to_string(&f).map_err(std::io::Error::other)?;
                 out.write_all(text.as_bytes())
             }
             // A span serde_json lent holds no escape and no control character: it is already a
             // valid JSON string body, and needs neither escaping nor a UTF-8 check.
-            Value::Str(text @ Text::Raw { .. }) => {
+            JsonValue::Str(text @ Text::Raw { .. }) => {
                 out.write_all(b"\"")?;
                 out.write_all(self.doc.text_bytes(text))?;
                 out.write_all(b"\"")
             }
-            Value::Str(_) => crate::sanitize::write_json_str(out, self.as_str().unwrap_or_default()),
-            Value::Array { .. } => {
+            JsonValue::Str(_) => crate::json_string::write_json_str(out, self.as_str().unwrap_or_default()),
+            JsonValue::Array { .. } => {
                 out.write_all(b"[")?;
                 for (i, element) in self.elements().enumerate() {
                     if i > 0 {
@@ -233,13 +233,13 @@ impl<'a> Node<'a> {
                 }
                 out.write_all(b"]")
             }
-            Value::Object { .. } => {
+            JsonValue::Object { .. } => {
                 out.write_all(b"{")?;
                 for (i, (key, member)) in self.members().enumerate() {
                     if i > 0 {
                         out.write_all(b",")?;
                     }
-                    crate::sanitize::write_json_str(out, key.as_str())?;
+                    crate::json_string::write_json_str(out, key.as_str())?;
                     out.write_all(b":")?;
                     member.write_json(out)?;
                 }
@@ -251,7 +251,7 @@ impl<'a> Node<'a> {
 
 /// Iterator over the members of an object (or, without keys, the elements of an array).
 pub struct Members<'a> {
-    doc: Doc<'a>,
+    doc: JsonDoc<'a>,
     next: u32,
     left: u32,
 }
@@ -267,7 +267,7 @@ impl<'a> Iterator for Members<'a> {
         let index = self.next;
         let entry = self.doc.tape.entries.get(index as usize)?;
         self.next = match entry.value {
-            Value::Array { end, .. } | Value::Object { end, .. } => end,
+            JsonValue::Array { end, .. } | JsonValue::Object { end, .. } => end,
             _ => index + 1,
         };
         Some((Key { doc: self.doc, text: entry.key }, Node { doc: self.doc, index }))
@@ -379,7 +379,7 @@ struct ValueSeed<'t> {
 
 impl ValueSeed<'_> {
     /// Records a scalar: every `visit_` of a value without members ends here.
-    fn push<E>(self, value: Value) -> Result<(), E> {
+    fn push<E>(self, value: JsonValue) -> Result<(), E> {
         self.tape.entries.push(Entry { key: self.key, value });
         Ok(())
     }
@@ -421,50 +421,50 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.push(Value::Bool(v))
+        self.push(JsonValue::Bool(v))
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.push(Value::Int(v))
+        self.push(JsonValue::Int(v))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.push(Value::UInt(v))
+        self.push(JsonValue::UInt(v))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.push(Value::Float(v))
+        self.push(JsonValue::Float(v))
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.push(Value::Null)
+        self.push(JsonValue::Null)
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
         let text = text_of(self.tape, self.base, self.len, v);
-        self.push(Value::Str(text))
+        self.push(JsonValue::Str(text))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
         let text = copy_text(self.tape, v);
-        self.push(Value::Str(text))
+        self.push(JsonValue::Str(text))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let at = self.tape.entries.len();
-        self.tape.entries.push(Entry { key: self.key, value: Value::Null });
+        self.tape.entries.push(Entry { key: self.key, value: JsonValue::Null });
         let mut len = 0u32;
         while seq.next_element_seed(self.child(None))?.is_some() {
             len += 1;
         }
         let end = self.tape.entries.len() as u32;
-        self.tape.entries[at].value = Value::Array { len, end };
+        self.tape.entries[at].value = JsonValue::Array { len, end };
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let at = self.tape.entries.len();
-        self.tape.entries.push(Entry { key: self.key, value: Value::Null });
+        self.tape.entries.push(Entry { key: self.key, value: JsonValue::Null });
         let mut len = 0u32;
         while let Some(key) =
             map.next_key_seed(KeySeed { tape: self.tape, base: self.base, len: self.len })?
@@ -473,7 +473,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             len += 1;
         }
         let end = self.tape.entries.len() as u32;
-        self.tape.entries[at].value = Value::Object { len, end };
+        self.tape.entries[at].value = JsonValue::Object { len, end };
         Ok(())
     }
 }
@@ -510,7 +510,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 
 /// The fast path of [`parse_value`].
 mod fast {
-    use super::{Entry, Tape, Text, Value};
+    use super::{Entry, JsonValue, Tape, Text};
 
     /// Containers nested deeper than this are left to serde_json (which stops at 128).
     const DEPTH: usize = 100;
@@ -555,7 +555,7 @@ mod fast {
             (self.peek()? == byte).then(|| self.at += 1)
         }
 
-        fn push(&mut self, key: Option<Text>, value: Value) {
+        fn push(&mut self, key: Option<Text>, value: JsonValue) {
             self.tape.entries.push(Entry { key, value });
         }
 
@@ -566,18 +566,18 @@ mod fast {
                 b'[' => self.container(key, depth + 1, false),
                 b'"' => {
                     let text = self.string()?;
-                    self.push(key, Value::Str(text));
+                    self.push(key, JsonValue::Str(text));
                     Some(())
                 }
-                b't' => self.literal(b"true", key, Value::Bool(true)),
-                b'f' => self.literal(b"false", key, Value::Bool(false)),
-                b'n' => self.literal(b"null", key, Value::Null),
+                b't' => self.literal(b"true", key, JsonValue::Bool(true)),
+                b'f' => self.literal(b"false", key, JsonValue::Bool(false)),
+                b'n' => self.literal(b"null", key, JsonValue::Null),
                 b'0'..=b'9' => self.number(key),
                 _ => None,
             }
         }
 
-        fn literal(&mut self, word: &[u8], key: Option<Text>, value: Value) -> Option<()> {
+        fn literal(&mut self, word: &[u8], key: Option<Text>, value: JsonValue) -> Option<()> {
             if !self.bytes[self.at..].starts_with(word) {
                 return None;
             }
@@ -600,7 +600,7 @@ mod fast {
                 n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
             }
             self.at += digits;
-            self.push(key, Value::UInt(n));
+            self.push(key, JsonValue::UInt(n));
             Some(())
         }
 
@@ -608,7 +608,7 @@ mod fast {
         fn string(&mut self) -> Option<Text> {
             let start = self.at + 1;
             let rest = self.bytes.get(start..)?;
-            let len = crate::sanitize::first_json_special(rest)?;
+            let len = crate::json_string::first_json_special(rest)?;
             if rest[len] != b'"' {
                 return None;
             }
@@ -624,7 +624,7 @@ mod fast {
             let close = if object { b'}' } else { b']' };
             self.at += 1;
             let at = self.tape.entries.len();
-            self.push(key, Value::Null);
+            self.push(key, JsonValue::Null);
             let mut len = 0u32;
             self.skip_blanks();
             if self.peek()? == close {
@@ -657,7 +657,7 @@ mod fast {
             }
             let end = u32::try_from(self.tape.entries.len()).ok()?;
             self.tape.entries[at].value =
-                if object { Value::Object { len, end } } else { Value::Array { len, end } };
+                if object { JsonValue::Object { len, end } } else { JsonValue::Array { len, end } };
             Some(())
         }
     }

@@ -12,9 +12,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::codes::Code;
+use crate::json_string::push_json_str;
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
-use crate::sanitize::push_json_str;
 use crate::timefmt;
 
 /// The version of the contract the lines follow.
@@ -270,7 +270,7 @@ impl Serialize for Details<'_> {
         let report = self.0;
         let mut map = serializer.serialize_map(None)?;
         for detail in report.fields.iter().chain(report.envelope.details()) {
-            map.serialize_entry(detail.key(), &Json(&detail.value))?;
+            map.serialize_entry(detail.key(), &AsJson(&detail.value))?;
         }
         if let Some(arrival) = report.arrival {
             map.serialize_entry("received_at", &arrival.received_at)?;
@@ -281,9 +281,9 @@ impl Serialize for Details<'_> {
 }
 
 /// A field's value as the contract writes it.
-struct Json<'v>(&'v Value<'v>);
+struct AsJson<'v>(&'v Value<'v>);
 
-impl Serialize for Json<'_> {
+impl Serialize for AsJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             Value::Missing | Value::Invalid(_) => serializer.serialize_none(),
@@ -313,7 +313,7 @@ impl Serialize for Json<'_> {
     }
 }
 
-/// What [`Json`] writes for a value, by hand (see [`CallbackLine::write_fast`]).
+/// What [`AsJson`] writes for a value, by hand (see [`CallbackLine::write_fast`]).
 fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Missing | Value::Invalid(_) => out.extend_from_slice(b"null"),
@@ -397,7 +397,7 @@ impl Serialize for Group<'_> {
 fn group<S: Serializer>(serializer: S, members: &[Detail]) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(members.len()))?;
     for detail in members {
-        map.serialize_entry(detail.key(), &Json(&detail.value))?;
+        map.serialize_entry(detail.key(), &AsJson(&detail.value))?;
     }
     map.end()
 }
@@ -833,7 +833,7 @@ mod tests {
     /// every value of its `EventData` replaced by values of other types, written both ways.
     #[test]
     fn the_fast_callback_line_is_the_serde_one() {
-        use crate::read::framing::{Documents, Item};
+        use crate::read::framing::{Item, JsonFramer};
         fn files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -878,7 +878,7 @@ mod tests {
             crate::judge::report::Arrival::new("2025-11-25T04:00:01.123Z".into(), "203.0.113.9:51234".into());
         let mut lines = 0;
         for bytes in &inputs {
-            let mut documents = Documents::new(&bytes[..]);
+            let mut documents = JsonFramer::new(&bytes[..]);
             while let Ok(Some(item)) = documents.next_item() {
                 for policy in [&keyless, &keyed] {
                     for expected in [None, Some(crate::judge::report::Verdict::Valid)] {
@@ -915,7 +915,7 @@ mod tests {
             now: 1_764_072_000,
             ..crate::judge::Policy::default()
         };
-        let mut documents = crate::read::framing::Documents::new(bytes);
+        let mut documents = crate::read::framing::JsonFramer::new(bytes);
         while let Ok(Some(item)) = documents.next_item() {
             for policy in [&keyless, &keyed] {
                 for expected in [None, Some(crate::judge::report::Verdict::Valid)] {
@@ -990,7 +990,7 @@ mod tests {
     #[test]
     fn a_callback_line_has_every_member() {
         let bytes = br#"{"EventType":"WhiteboardPushStarted","EventData":{}}"#;
-        let mut documents = crate::read::framing::Documents::new(&bytes[..]);
+        let mut documents = crate::read::framing::JsonFramer::new(&bytes[..]);
         let Ok(Some(crate::read::framing::Item::Document(document))) = documents.next_item() else {
             panic!("one document")
         };

@@ -38,7 +38,7 @@ use crate::judge::Policy;
 use crate::judge::body::{Body, judge_body};
 use crate::judge::report::{Report, Severity};
 use crate::read::capture;
-use crate::read::framing::{Documents, Item};
+use crate::read::framing::{Item, JsonFramer};
 use crate::render::human::HumanPrinter;
 use crate::render::json::JsonPrinter;
 use crate::render::{Printer, View};
@@ -504,7 +504,7 @@ pub fn load_history(
     let skip = pieces.len().saturating_sub(RING_ENTRIES);
     let mut loaded = 0;
     for (n, line) in pieces.iter().enumerate().skip(skip) {
-        let mut documents = Documents::new(*line);
+        let mut documents = JsonFramer::new(*line);
         let Ok(Some(Item::Document(document))) = documents.next_item() else { continue };
         let Some(captured) = capture::body_of(document.doc.bytes(), document.doc.root()) else { continue };
         let received =

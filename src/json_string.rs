@@ -1,0 +1,112 @@
+//! JSON string literals, written exactly as serde_json writes them: the JSON contract's fast
+//! writer and its serde types must agree byte for byte, and every string value of every JSON line
+//! passes here, so the search for bytes that need escaping goes eight at a time. The tape's fast
+//! parser finds the end of a plain string with the same search.
+
+/// Writes `s` as a JSON string literal, escaped exactly as serde_json escapes it (the JSON
+/// contract's fast writer and serde's must agree byte for byte).
+pub fn write_json_str(out: &mut (impl std::io::Write + ?Sized), s: &str) -> std::io::Result<()> {
+    let mut literal = Vec::with_capacity(s.len() + 2);
+    push_json_str(&mut literal, s);
+    out.write_all(&literal)
+}
+
+/// [`write_json_str`] onto the end of a buffer, where writing cannot fail.
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    if needs_json_escape(s.as_bytes()) {
+        // serde_json writes a `str` into a `Vec` without fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether any byte of `bytes` is one JSON escapes: a control character, `"` or `\`.
+///
+/// Eight bytes at a time (each test below is exact for "some byte of the word is..."), because
+/// every string value of every JSON line passes here: byte by byte, this check took a fifth more
+/// instructions on the judging thread of `--format json` (callgrind, 20,000 callbacks).
+fn needs_json_escape(bytes: &[u8]) -> bool {
+    let word = |eight: &[u8]| u64::from_le_bytes(eight.try_into().unwrap_or([b' '; 8]));
+    if bytes.len() < 8 {
+        // Padded with a byte that needs no escape.
+        let mut padded = [b' '; 8];
+        padded[..bytes.len()].copy_from_slice(bytes);
+        return has_json_special(u64::from_le_bytes(padded));
+    }
+    // Whole words, then the last eight bytes (which may overlap the words already seen).
+    bytes.chunks_exact(8).any(|eight| has_json_special(word(eight)))
+        || has_json_special(word(&bytes[bytes.len() - 8..]))
+}
+
+/// Whether a byte of the word is one JSON escapes in a string: `"`, `\` or a control character.
+fn has_json_special(w: u64) -> bool {
+    json_special_mask(w) != 0
+}
+
+/// The high bit of each byte of the word that JSON escapes in a string, and maybe of bytes after
+/// the first one (a borrow runs upwards): the lowest bit set is exact (each test is exact for
+/// "the first byte of the word that is...").
+fn json_special_mask(w: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    below_space | zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+}
+
+/// Where the first byte JSON escapes in a string (`"`, `\`, a control character) is in `bytes`:
+/// the end of a string without escapes, found eight bytes at a time.
+pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(eight) = bytes.get(at..at + 8) {
+        // Little-endian, so that the first byte is the lowest.
+        let mask = json_special_mask(u64::from_le_bytes(eight.try_into().unwrap_or([b' '; 8])));
+        if mask != 0 {
+            return Some(at + (mask.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').map(|n| at + n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_special_byte_is_found_word_by_word() {
+        for text in
+            [&b""[..], b"abc", b"abcdefgh", b"abcdefghij\"k", b"0123456789abcdef\x01", b"\"", b"ab\\cd"]
+        {
+            let slow = text.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            assert_eq!(first_json_special(text), slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut samples: Vec<String> =
+            (0u32..0x800).filter_map(char::from_u32).map(|c| c.to_string()).collect();
+        for c in ['"', '\\', '\u{0}', '\u{1f}', ' ', '\u{7f}', 'é', '\u{2028}'] {
+            for at in 0..17 {
+                let mut text: String = "abcdefghijklmnop".chars().take(at).collect();
+                text.push(c);
+                text.push_str("qrstuvwx");
+                samples.push(text);
+            }
+        }
+        samples.push(String::new());
+        samples.push("tic_push_user_1253_01 教室".into());
+        for text in samples {
+            let special = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            assert_eq!(needs_json_escape(text.as_bytes()), special, "{text:?}");
+            let mut out = Vec::new();
+            write_json_str(&mut out, &text).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap(), "{text:?}");
+        }
+    }
+}
