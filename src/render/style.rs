@@ -24,11 +24,11 @@ pub enum Style {
 }
 
 impl Style {
-    /// The SGR parameters that open the style, as `colored` writes them (weight first, then the
-    /// foreground), or `None` for plain text.
-    fn parameters(self) -> Option<String> {
-        let (weight, foreground) = match self {
-            Style::Plain => return None,
+    /// The weight (`1` bold, `2` dim) and the foreground colour it is written with; both `None`
+    /// for plain text.
+    fn parts(self) -> (Option<&'static str>, Option<Color>) {
+        match self {
+            Style::Plain => (None, None),
             Style::Bold => (Some("1"), None),
             Style::Dim => (Some("2"), None),
             Style::Red => (None, Some(Color::Red)),
@@ -38,20 +38,22 @@ impl Style {
             Style::BoldRed => (Some("1"), Some(Color::Red)),
             Style::BoldGreen => (Some("1"), Some(Color::Green)),
             Style::BoldYellow => (Some("1"), Some(Color::Yellow)),
-        };
-        let foreground = foreground.map(|color| color.to_fg_str());
-        Some(weight.into_iter().chain(foreground.as_deref()).collect::<Vec<_>>().join(";"))
+        }
     }
 }
 
-/// Writes `pieces` in `style` (styled only when `color` is on).
+/// Writes `pieces` in `style` (styled only when `color` is on), opened as `colored` opens it
+/// (weight first, then the foreground) and closed with a reset.
 pub fn paint(out: &mut (impl Write + ?Sized), color: bool, style: Style, pieces: &[&str]) -> io::Result<()> {
-    let opened = if color { style.parameters() } else { None };
-    if let Some(parameters) = &opened {
-        write!(out, "\x1b[{parameters}m")?;
+    let (weight, foreground) = if color { style.parts() } else { (None, None) };
+    match (weight, &foreground) {
+        (Some(weight), Some(foreground)) => write!(out, "\x1b[{weight};{}m", foreground.to_fg_str())?,
+        (Some(weight), None) => write!(out, "\x1b[{weight}m")?,
+        (None, Some(foreground)) => write!(out, "\x1b[{}m", foreground.to_fg_str())?,
+        (None, None) => {}
     }
     pieces.iter().try_for_each(|piece| out.write_all(piece.as_bytes()))?;
-    if opened.is_some() {
+    if weight.is_some() || foreground.is_some() {
         out.write_all(b"\x1b[0m")?;
     }
     Ok(())
