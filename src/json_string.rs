@@ -61,16 +61,35 @@ fn json_special_mask(w: u64) -> u64 {
 /// Where the first byte JSON escapes in a string (`"`, `\`, a control character) is in `bytes`:
 /// the end of a string without escapes, found eight bytes at a time.
 pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
+    first_match(bytes, json_special_mask, |b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// [`first_json_special`], stopping also at the first byte that is not ASCII: a string that ends
+/// before any such byte is UTF-8 without a check.
+pub fn first_json_special_or_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // A byte's high bit is exact for that byte, and the special mask's lowest bit is exact (its
+    // stray bits only ever follow a true one), so the lowest bit of the two is the first of either.
+    first_match(
+        bytes,
+        |w| json_special_mask(w) | (w & HIGHS),
+        |b| !(0x20..0x80).contains(&b) || b == b'"' || b == b'\\',
+    )
+}
+
+/// The first byte of `bytes` that `mask` marks (the high bit of each such byte, exact for the
+/// lowest), eight at a time, then `is` byte by byte for the last few.
+fn first_match(bytes: &[u8], mask: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut at = 0;
     while let Some(eight) = bytes.get(at..at + 8) {
         // Little-endian, so that the first byte is the lowest.
-        let mask = json_special_mask(u64::from_le_bytes(eight.try_into().unwrap_or([b' '; 8])));
-        if mask != 0 {
-            return Some(at + (mask.trailing_zeros() / 8) as usize);
+        let found = mask(u64::from_le_bytes(eight.try_into().unwrap_or([b' '; 8])));
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    bytes[at..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').map(|n| at + n)
+    bytes[at..].iter().position(|&b| is(b)).map(|n| at + n)
 }
 
 #[cfg(test)]
@@ -84,6 +103,19 @@ mod tests {
         {
             let slow = text.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\');
             assert_eq!(first_json_special(text), slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_special_or_non_ascii_byte_is_found_word_by_word() {
+        let samples =
+            ["", "abc", "abcdefgh\u{e9}", "教室\"", "0123456789ab\u{1}é", "abcdefghijk\"é", "\u{7f}\u{80}"];
+        for text in samples.iter().map(|s| s.as_bytes()) {
+            for start in 0..text.len() {
+                let text = &text[start..];
+                let slow = text.iter().position(|&b| !(0x20..0x80).contains(&b) || b == b'"' || b == b'\\');
+                assert_eq!(first_json_special_or_non_ascii(text), slow, "{text:?}");
+            }
         }
     }
 

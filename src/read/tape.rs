@@ -520,15 +520,15 @@ mod fast {
     /// does not take: another top-level value, an escape, a number that is not a whole `u64`,
     /// bytes that are not UTF-8, a fault, or the window ending first.
     pub fn parse(window: &[u8], tape: &mut Tape) -> Option<usize> {
+        // Spans are kept as `u32`s: a larger window is left to serde_json.
+        u32::try_from(window.len()).ok()?;
         let mut parser = Parser { bytes: window, at: 0, tape };
         parser.skip_blanks();
         if !matches!(parser.peek()?, b'{' | b'[') {
             return None;
         }
-        let start = parser.at;
+        // Outside strings only ASCII is taken, and each string is checked where it is read.
         parser.value(None, 0)?;
-        // Everything outside strings is ASCII: one check covers every string.
-        std::str::from_utf8(&window[start..parser.at]).ok()?;
         Some(parser.at)
     }
 
@@ -588,32 +588,44 @@ mod fast {
 
         /// A whole number that fits a `u64`, as serde_json reads it (no leading zero).
         fn number(&mut self, key: Option<Text>) -> Option<()> {
-            let digits = self.bytes[self.at..].iter().take_while(|b| b.is_ascii_digit()).count();
-            let text = &self.bytes[self.at..self.at + digits];
-            if (digits > 1 && text[0] == b'0')
-                || matches!(self.bytes.get(self.at + digits), Some(b'.' | b'e' | b'E') | None)
+            let start = self.at;
+            let mut n: u64 = 0;
+            let mut at = start;
+            let next = loop {
+                match self.bytes.get(at) {
+                    Some(&digit @ b'0'..=b'9') => {
+                        n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+                        at += 1;
+                    }
+                    next => break next,
+                }
+            };
+            if (at - start > 1 && self.bytes[start] == b'0')
+                || matches!(next, Some(b'.' | b'e' | b'E') | None)
             {
                 return None;
             }
-            let mut n: u64 = 0;
-            for &digit in text {
-                n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
-            }
-            self.at += digits;
+            self.at = at;
             self.push(key, JsonValue::UInt(n));
             Some(())
         }
 
-        /// A string without escapes or control characters: its span, after the quote.
+        /// A string without escapes or control characters, in UTF-8: its span, after the quote.
         fn string(&mut self) -> Option<Text> {
             let start = self.at + 1;
             let rest = self.bytes.get(start..)?;
-            let len = crate::json_string::first_json_special(rest)?;
+            let mut len = crate::json_string::first_json_special_or_non_ascii(rest)?;
+            if rest[len] >= 0x80 {
+                // Rare in callbacks: the string's end, and one UTF-8 check of all of it.
+                len += crate::json_string::first_json_special(&rest[len..])?;
+                std::str::from_utf8(&rest[..len]).ok()?;
+            }
             if rest[len] != b'"' {
                 return None;
             }
             self.at = start + len + 1;
-            Some(Text::Raw { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
+            // The window's length fits a `u32` (checked once, in `parse`).
+            Some(Text::Raw { start: start as u32, len: len as u32 })
         }
 
         /// An object (members keyed by strings) or an array (elements).
@@ -704,7 +716,7 @@ mod tests {
         let mut tape = Tape::default();
         assert!(fast::parse(callback, &mut tape).is_some());
         assert_fast_is_slow(callback);
-        let left: [&[u8]; 8] = [
+        let left: [&[u8]; 10] = [
             br#"{"a":"\u0041"}"#,
             br#"{"a":1.5}"#,
             br#"{"a":-1}"#,
@@ -712,10 +724,18 @@ mod tests {
             br#"{"a":1"#,
             b"7",
             b"{\"a\":\"\xff\"}",
+            b"{\"a\":\"caf\xc3\"}",
+            b"{\"\xe6\x95\":1}",
             br#"{"a":18446744073709551616}"#,
         ];
         for left in left {
             assert_eq!(fast::parse(left, &mut tape), None, "{:?}", String::from_utf8_lossy(left));
+        }
+        // Text beyond ASCII, in keys and values and at every place within a word, is taken.
+        for name in ["教室", "é", "abcdefg教", "abcdefgh\u{7f}é"] {
+            let callback = format!(r#"{{"{name}":"{name}","PushUserId":"用户_{name}"}}"#);
+            assert!(fast::parse(callback.as_bytes(), &mut tape).is_some(), "{callback}");
+            assert_fast_is_slow(callback.as_bytes());
         }
     }
 

@@ -28,13 +28,22 @@ pub struct HumanRender {
     view: View,
     /// Reused for values composed of several parts.
     scratch: String,
+    /// The last expiry's age in words, by its ExpireTime and the clock: callbacks sent in the
+    /// same second share one, and wording an age on the calendar costs more than its whole row.
+    last_age: Option<(u64, i64, String)>,
     quiet: bool,
 }
 
 impl<W: Write> HumanPrinter<W> {
     pub fn new(out: W, view: View) -> Self {
         Printing::with(
-            HumanRender { out: Rendered::default(), view, scratch: String::new(), quiet: false },
+            HumanRender {
+                out: Rendered::default(),
+                view,
+                scratch: String::new(),
+                last_age: None,
+                quiet: false,
+            },
             out,
         )
     }
@@ -258,7 +267,11 @@ impl HumanRender {
             }
         }
         if let Some(expire) = report.expire_time {
-            let age = timefmt::age(expire as i64, self.view.now);
+            let now = self.view.now;
+            let (_, _, age) = match &mut self.last_age {
+                Some(last) if last.0 == expire && last.1 == now => last,
+                last => last.insert((expire, now, timefmt::age(expire as i64, now))),
+            };
             self.scratch.clear();
             if report.expired == Some(true) {
                 let _ = write!(self.scratch, " (expired {age} ago)");
@@ -321,7 +334,13 @@ impl Render for HumanRender {
 impl Layout for HumanRender {
     fn fresh(&self) -> Self {
         let view = self.view.clone();
-        HumanRender { out: Rendered::default(), view, scratch: String::new(), quiet: self.quiet }
+        HumanRender {
+            out: Rendered::default(),
+            view,
+            scratch: String::new(),
+            last_age: None,
+            quiet: self.quiet,
+        }
     }
 
     fn set_clock(&mut self, now: i64) {
