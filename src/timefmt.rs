@@ -111,13 +111,23 @@ fn timestamp(seconds: u64) -> Option<Timestamp> {
 
 /// A duration: `23s`, `4m 05s`, `1h 02m 05s`, `3d 04h 05m 06s`.
 pub fn duration(seconds: u64) -> String {
-    let (d, h, m, s) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s:02}s"),
-        (0, _, _) => format!("{h}h {m:02}m {s:02}s"),
-        _ => format!("{d}d {h:02}h {m:02}m {s:02}s"),
+    let units =
+        [(seconds / 86_400, "d"), (seconds / 3600 % 24, "h"), (seconds / 60 % 60, "m"), (seconds % 60, "s")];
+    // From the first unit that is not zero (the seconds, at least); the first as it is, the rest
+    // in two digits. Written by hand: `format!` with padding cost ten times as much, once a row.
+    let first = units[..3].iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    let mut out = String::with_capacity(16);
+    for (i, (n, unit)) in units[first..].iter().enumerate() {
+        if i == 0 {
+            out.push_str(itoa::Buffer::new().format(*n));
+        } else {
+            out.push(' ');
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+            out.push(char::from(b'0' + (n % 10) as u8));
+        }
+        out.push_str(unit);
     }
+    out
 }
 
 /// How long from `from` to `to`, in calendar units, two at most: `6y 2mo`, `3d 4h`, `12s`.
@@ -260,6 +270,9 @@ mod tests {
         assert_eq!(duration(245), "4m 05s");
         assert_eq!(duration(3725), "1h 02m 05s");
         assert_eq!(duration(86_400 * 3 + 4 * 3600 + 5 * 60 + 6), "3d 04h 05m 06s");
+        assert_eq!(duration(86_400), "1d 00h 00m 00s");
+        assert_eq!(duration(3600), "1h 00m 00s");
+        assert_eq!(duration(u64::MAX), "213503982334601d 07h 00m 15s");
     }
 
     #[test]
