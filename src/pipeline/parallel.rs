@@ -37,10 +37,10 @@ pub(crate) struct Stages<'a> {
 
 /// Bytes a piece of an input holds, about: the reading thread cuts at the last line start before
 /// this much.
-const PIECE_BYTES: usize = 512 * 1024;
+const PIECE_BYTES: usize = 256 * 1024;
 /// Bytes read without a line that starts a document, past which the rest of the input is framed
 /// on the reading thread.
-const PIECE_MAX: usize = 4 * 1024 * 1024;
+const PIECE_MAX: usize = 2 * 1024 * 1024;
 
 /// The size pieces are cut at and the most read without a cut. A debug build takes the first
 /// from `TIWHOOK_PIECE_BYTES`, so that tests put many piece ends among few callbacks.
