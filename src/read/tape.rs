@@ -42,6 +42,8 @@ struct Entry {
 pub struct Tape {
     entries: Vec<Entry>,
     unescaped: String,
+    /// The fast parser's containers still open, kept for reuse.
+    open: Vec<fast::Open>,
 }
 
 impl Tape {
@@ -509,169 +511,187 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// The fast path of [`parse_value`].
+///
+/// One loop over the bytes with a stack of the containers open, rather than a call per value:
+/// a callback is some thirty values in two or three objects, and a call and an `Option` for each
+/// cost more than reading the value.
 mod fast {
     use super::{Entry, JsonValue, Tape, Text};
 
     /// Containers nested deeper than this are left to serde_json (which stops at 128).
     const DEPTH: usize = 100;
 
+    /// A container still open: its entry on the tape, its members so far, and whether it is an
+    /// object.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) struct Open {
+        at: u32,
+        len: u32,
+        object: bool,
+    }
+
     /// Parses the object or array at the start of `window` (after white space) into `tape` and
     /// returns where it ends; `None` (the tape then holds anything) for whatever the fast path
     /// does not take: another top-level value, an escape, a number that is not a whole `u64`,
     /// bytes that are not UTF-8, a fault, or the window ending first.
     pub fn parse(window: &[u8], tape: &mut Tape) -> Option<usize> {
-        // Spans are kept as `u32`s: a larger window is left to serde_json.
+        // Spans and tape indices are kept as `u32`s: a larger window is left to serde_json.
         u32::try_from(window.len()).ok()?;
-        let mut parser = Parser { bytes: window, at: 0, tape };
-        parser.skip_blanks();
-        if !matches!(parser.peek()?, b'{' | b'[') {
+        let bytes = window;
+        let Tape { entries, open, .. } = tape;
+        open.clear();
+        let mut at = blanks(bytes, 0);
+        if !matches!(bytes.get(at)?, b'{' | b'[') {
             return None;
         }
         // Outside strings only ASCII is taken, and each string is checked where it is read.
-        parser.value(None, 0)?;
-        Some(parser.at)
-    }
-
-    struct Parser<'b, 't> {
-        bytes: &'b [u8],
-        at: usize,
-        tape: &'t mut Tape,
-    }
-
-    impl Parser<'_, '_> {
-        fn peek(&self) -> Option<u8> {
-            self.bytes.get(self.at).copied()
-        }
-
-        fn skip_blanks(&mut self) {
-            while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
-                self.at += 1;
-            }
-        }
-
-        /// Takes `byte` after white space.
-        fn expect(&mut self, byte: u8) -> Option<()> {
-            self.skip_blanks();
-            (self.peek()? == byte).then(|| self.at += 1)
-        }
-
-        fn push(&mut self, key: Option<Text>, value: JsonValue) {
-            self.tape.entries.push(Entry { key, value });
-        }
-
-        fn value(&mut self, key: Option<Text>, depth: usize) -> Option<()> {
-            self.skip_blanks();
-            match self.peek()? {
-                b'{' => self.container(key, depth + 1, true),
-                b'[' => self.container(key, depth + 1, false),
+        let mut key: Option<Text> = None;
+        loop {
+            // A value starts at `at`, under `key`.
+            at = blanks(bytes, at);
+            let value = match *bytes.get(at)? {
+                byte @ (b'{' | b'[') => {
+                    if open.len() >= DEPTH {
+                        return None;
+                    }
+                    let object = byte == b'{';
+                    open.push(Open { at: entries.len() as u32, len: 0, object });
+                    entries.push(Entry { key, value: JsonValue::Null });
+                    at = blanks(bytes, at + 1);
+                    let close = if object { b'}' } else { b']' };
+                    if *bytes.get(at)? != close {
+                        key = if object { Some(member_name(bytes, &mut at)?) } else { None };
+                        continue;
+                    }
+                    // An empty container: closed below.
+                    None
+                }
                 b'"' => {
-                    let text = self.string()?;
-                    self.push(key, JsonValue::Str(text));
-                    Some(())
+                    let (text, end) = string(bytes, at)?;
+                    at = end;
+                    Some(JsonValue::Str(text))
                 }
-                b't' => self.literal(b"true", key, JsonValue::Bool(true)),
-                b'f' => self.literal(b"false", key, JsonValue::Bool(false)),
-                b'n' => self.literal(b"null", key, JsonValue::Null),
-                b'0'..=b'9' => self.number(key),
-                _ => None,
-            }
-        }
-
-        fn literal(&mut self, word: &[u8], key: Option<Text>, value: JsonValue) -> Option<()> {
-            if !self.bytes[self.at..].starts_with(word) {
-                return None;
-            }
-            self.at += word.len();
-            self.push(key, value);
-            Some(())
-        }
-
-        /// A whole number that fits a `u64`, as serde_json reads it (no leading zero).
-        fn number(&mut self, key: Option<Text>) -> Option<()> {
-            let start = self.at;
-            let mut n: u64 = 0;
-            let mut at = start;
-            let next = loop {
-                match self.bytes.get(at) {
-                    Some(&digit @ b'0'..=b'9') => {
-                        n = n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
-                        at += 1;
-                    }
-                    next => break next,
-                }
+                b't' => Some(literal(bytes, &mut at, b"true", JsonValue::Bool(true))?),
+                b'f' => Some(literal(bytes, &mut at, b"false", JsonValue::Bool(false))?),
+                b'n' => Some(literal(bytes, &mut at, b"null", JsonValue::Null)?),
+                b'0'..=b'9' => Some(number(bytes, &mut at)?),
+                _ => return None,
             };
-            if (at - start > 1 && self.bytes[start] == b'0')
-                || matches!(next, Some(b'.' | b'e' | b'E') | None)
-            {
-                return None;
-            }
-            self.at = at;
-            self.push(key, JsonValue::UInt(n));
-            Some(())
-        }
-
-        /// A string without escapes or control characters, in UTF-8: its span, after the quote.
-        fn string(&mut self) -> Option<Text> {
-            let start = self.at + 1;
-            let rest = self.bytes.get(start..)?;
-            let mut len = crate::json_string::first_json_special_or_non_ascii(rest)?;
-            if rest[len] >= 0x80 {
-                // Rare in callbacks: the string's end, and one UTF-8 check of all of it.
-                len += crate::json_string::first_json_special(&rest[len..])?;
-                std::str::from_utf8(&rest[..len]).ok()?;
-            }
-            if rest[len] != b'"' {
-                return None;
-            }
-            self.at = start + len + 1;
-            // The window's length fits a `u32` (checked once, in `parse`).
-            Some(Text::Raw { start: start as u32, len: len as u32 })
-        }
-
-        /// An object (members keyed by strings) or an array (elements).
-        fn container(&mut self, key: Option<Text>, depth: usize, object: bool) -> Option<()> {
-            if depth > DEPTH {
-                return None;
-            }
-            let close = if object { b'}' } else { b']' };
-            self.at += 1;
-            let at = self.tape.entries.len();
-            self.push(key, JsonValue::Null);
-            let mut len = 0u32;
-            self.skip_blanks();
-            if self.peek()? == close {
-                self.at += 1;
-            } else {
-                loop {
-                    let name = if object {
-                        self.skip_blanks();
-                        if self.peek()? != b'"' {
-                            return None;
-                        }
-                        let name = self.string()?;
-                        self.expect(b':')?;
-                        Some(name)
-                    } else {
-                        None
-                    };
-                    self.value(name, depth)?;
-                    len += 1;
-                    self.skip_blanks();
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        byte if byte == close => {
-                            self.at += 1;
-                            break;
-                        }
-                        _ => return None,
+            // A value is complete (but for an empty container just opened, whose closing byte is
+            // next): go on in the container it is in, closing those that end there.
+            let mut completed = value.map(|value| entries.push(Entry { key, value })).is_some();
+            loop {
+                let Some(top) = open.last_mut() else { return Some(at) };
+                if completed {
+                    top.len += 1;
+                }
+                completed = true;
+                let top = *top;
+                at = blanks(bytes, at);
+                let close = if top.object { b'}' } else { b']' };
+                match *bytes.get(at)? {
+                    b',' => {
+                        at += 1;
+                        key = if top.object {
+                            at = blanks(bytes, at);
+                            Some(member_name(bytes, &mut at)?)
+                        } else {
+                            None
+                        };
+                        break;
                     }
+                    byte if byte == close => {
+                        at += 1;
+                        let (len, end) = (top.len, entries.len() as u32);
+                        entries[top.at as usize].value = if top.object {
+                            JsonValue::Object { len, end }
+                        } else {
+                            JsonValue::Array { len, end }
+                        };
+                        open.pop();
+                    }
+                    _ => return None,
                 }
             }
-            let end = u32::try_from(self.tape.entries.len()).ok()?;
-            self.tape.entries[at].value =
-                if object { JsonValue::Object { len, end } } else { JsonValue::Array { len, end } };
-            Some(())
         }
+    }
+
+    #[inline(always)]
+    fn blanks(bytes: &[u8], mut at: usize) -> usize {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(at) {
+            at += 1;
+        }
+        at
+    }
+
+    /// A member's name at `at` and the colon after it; `at` is left past the colon.
+    #[inline(always)]
+    fn member_name(bytes: &[u8], at: &mut usize) -> Option<Text> {
+        if *bytes.get(*at)? != b'"' {
+            return None;
+        }
+        let (name, end) = string(bytes, *at)?;
+        let colon = blanks(bytes, end);
+        if *bytes.get(colon)? != b':' {
+            return None;
+        }
+        *at = colon + 1;
+        Some(name)
+    }
+
+    #[inline(always)]
+    fn literal(bytes: &[u8], at: &mut usize, word: &[u8], value: JsonValue) -> Option<JsonValue> {
+        if !bytes[*at..].starts_with(word) {
+            return None;
+        }
+        *at += word.len();
+        Some(value)
+    }
+
+    /// A whole number that fits a `u64`, as serde_json reads it (no leading zero).
+    #[inline(always)]
+    fn number(bytes: &[u8], at: &mut usize) -> Option<JsonValue> {
+        let start = *at;
+        let mut n: u64 = 0;
+        let mut end = start;
+        let next = loop {
+            match bytes.get(end) {
+                Some(&digit @ b'0'..=b'9') => {
+                    // Nineteen digits always fit a `u64`; only a twentieth can overflow it.
+                    n = if end - start < 19 {
+                        n * 10 + u64::from(digit - b'0')
+                    } else {
+                        n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?
+                    };
+                    end += 1;
+                }
+                next => break next,
+            }
+        };
+        if (end - start > 1 && bytes[start] == b'0') || matches!(next, Some(b'.' | b'e' | b'E') | None) {
+            return None;
+        }
+        *at = end;
+        Some(JsonValue::UInt(n))
+    }
+
+    /// The string whose opening quote is at `quote`, without escapes or control characters, in
+    /// UTF-8: its span, and where it ends (past the closing quote).
+    #[inline(always)]
+    fn string(bytes: &[u8], quote: usize) -> Option<(Text, usize)> {
+        let start = quote + 1;
+        let rest = bytes.get(start..)?;
+        let mut len = crate::json_string::first_json_special_or_non_ascii(rest)?;
+        if rest[len] >= 0x80 {
+            // Rare in callbacks: the string's end, and one UTF-8 check of all of it.
+            len += crate::json_string::first_json_special(&rest[len..])?;
+            std::str::from_utf8(&rest[..len]).ok()?;
+        }
+        if rest[len] != b'"' {
+            return None;
+        }
+        // The window's length fits a `u32` (checked once, in `parse`).
+        Some((Text::Raw { start: start as u32, len: len as u32 }, start + len + 1))
     }
 }
 
@@ -716,7 +736,7 @@ mod tests {
         let mut tape = Tape::default();
         assert!(fast::parse(callback, &mut tape).is_some());
         assert_fast_is_slow(callback);
-        let left: [&[u8]; 10] = [
+        let left: [&[u8]; 12] = [
             br#"{"a":"\u0041"}"#,
             br#"{"a":1.5}"#,
             br#"{"a":-1}"#,
@@ -727,9 +747,16 @@ mod tests {
             b"{\"a\":\"caf\xc3\"}",
             b"{\"\xe6\x95\":1}",
             br#"{"a":18446744073709551616}"#,
+            br#"{"a":99999999999999999999}"#,
+            br#"{"a":100000000000000000000}"#,
         ];
         for left in left {
             assert_eq!(fast::parse(left, &mut tape), None, "{:?}", String::from_utf8_lossy(left));
+        }
+        // The largest numbers that fit, at nineteen and twenty digits, are taken.
+        for fits in [&br#"{"a":9999999999999999999}"#[..], br#"[18446744073709551615,0,10]"#] {
+            assert!(fast::parse(fits, &mut tape).is_some(), "{:?}", String::from_utf8_lossy(fits));
+            assert_fast_is_slow(fits);
         }
         // Text beyond ASCII, in keys and values and at every place within a word, is taken.
         for name in ["教室", "é", "abcdefg教", "abcdefgh\u{7f}é"] {
