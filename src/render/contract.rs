@@ -320,7 +320,12 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
         Value::Time(t) => {
             let mut buf = [0u8; 20];
             match timefmt::write_rfc3339(&mut buf, *t) {
-                Some(text) => push_json_str(out, text),
+                // Digits, dashes, colons, `T` and `Z`: nothing to escape.
+                Some(text) => {
+                    out.push(b'"');
+                    out.extend_from_slice(text.as_bytes());
+                    out.push(b'"');
+                }
                 None => out.extend_from_slice(b"null"),
             }
         }
