@@ -189,6 +189,17 @@ fn unknown_events_are_verified_and_shown_generically() {
     assert!(text.contains("  Tags           []"), "{text}");
 }
 
+/// A key of an unknown event that is Chinese takes two columns a character: its value lines up
+/// with the others all the same.
+#[test]
+fn chinese_keys_of_unknown_events_line_up() {
+    let input = r#"{"EventType":"WhiteboardSnapshotFinished","EventData":{"教室":"a","RoomId":1},"Timestamp":1764060000}"#;
+    let out = tiwhook_fixed(&[]).write_stdin(input).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\n  教室           a\n"), "{text}");
+    assert!(text.contains("\n  RoomId         1\n"), "{text}");
+}
+
 #[test]
 fn a_missing_sdk_app_id_is_a_warning_for_every_event() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/signed");

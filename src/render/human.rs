@@ -62,7 +62,10 @@ impl HumanRender {
     /// A row: the label, dimmed and padded, then the value.
     fn row(&mut self, label: &str, style: Style, value: &[&str]) -> io::Result<()> {
         const SPACES: &str = "                ";
-        let pad = LABEL_WIDTH.saturating_sub(label.chars().count()).min(SPACES.len());
+        // Padded by the columns the label takes: a key from the callback may be Chinese (教室
+        // takes four). Our own labels are ASCII, whose width is their length.
+        let width = if label.is_ascii() { label.len() } else { display_width(label) };
+        let pad = LABEL_WIDTH.saturating_sub(width).min(SPACES.len());
         self.out.write_all(b"  ")?;
         self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
         self.out.write_all(b"  ")?;
