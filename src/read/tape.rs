@@ -58,7 +58,7 @@ impl Tape {
     }
 
     /// [`Tape::view`], when the bytes are known to be UTF-8 already. Parsed JSON is UTF-8
-    /// throughout (serde_json checked its strings, and all else is ASCII), so a reader that
+    /// throughout (each string was checked as it was parsed, and all else is ASCII), so a reader that
     /// checks the whole document once is spared a check per string it reads.
     pub fn view_text<'a>(&'a self, text: &'a str) -> JsonDoc<'a> {
         JsonDoc { tape: self, bytes: text.as_bytes(), text: Some(text) }
@@ -103,8 +103,8 @@ impl<'a> JsonDoc<'a> {
         match text {
             Text::Raw { start, len } => {
                 let range = start as usize..(start + len) as usize;
-                // The span was cut from a `&str` that serde_json had already checked, so neither
-                // way can fail; an empty string stands in rather than a panic.
+                // The span is of a string checked for UTF-8 as it was parsed (by serde_json or the
+                // fast path), so neither way can fail; an empty string stands in rather than a panic.
                 match self.text {
                     Some(text) => text.get(range).unwrap_or_default(),
                     None => std::str::from_utf8(&self.bytes[range]).unwrap_or_default(),
@@ -217,8 +217,9 @@ impl<'a> Node<'a> {
                 let text = serde_json::to_string(&f).map_err(std::io::Error::other)?;
                 out.write_all(text.as_bytes())
             }
-            // A span serde_json lent holds no escape and no control character: it is already a
-            // valid JSON string body, and needs neither escaping nor a UTF-8 check.
+            // A span of the document (serde_json lent it, or the fast path took it) holds no escape
+            // and no control character: it is already a valid JSON string body, and needs
+            // neither escaping nor a UTF-8 check.
             JsonValue::Str(text @ Text::Raw { .. }) => {
                 out.write_all(b"\"")?;
                 out.write_all(self.doc.text_bytes(text))?;
