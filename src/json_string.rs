@@ -17,11 +17,18 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
         // serde_json writes a `str` into a `Vec` without fail.
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        push_plain_json_str(out, s);
     }
+}
+
+/// [`push_json_str`] for a string known to hold nothing JSON escapes (the caller made it of such
+/// characters, or checked it): written between quotes as it is, without the search.
+pub fn push_plain_json_str(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!needs_json_escape(s.as_bytes()), "{s:?}");
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// Whether any byte of `bytes` is one JSON escapes: a control character, `"` or `\`.

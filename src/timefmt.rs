@@ -121,9 +121,11 @@ pub fn duration(seconds: u64) -> String {
         if i == 0 {
             out.push_str(itoa::Buffer::new().format(*n));
         } else {
+            // Hours, minutes and seconds: below 60, so two digits hold them.
+            let mut pair = [0u8; 2];
+            two_digits(*n as i64, &mut pair);
             out.push(' ');
-            out.push(char::from(b'0' + (n / 10 % 10) as u8));
-            out.push(char::from(b'0' + (n % 10) as u8));
+            out.extend(pair.map(char::from));
         }
         out.push_str(unit);
     }

@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::codes::Code;
-use crate::json_string::push_json_str;
+use crate::json_string::{push_json_str, push_plain_json_str};
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
 use crate::timefmt;
@@ -321,11 +321,7 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
             let mut buf = [0u8; 20];
             match timefmt::write_rfc3339(&mut buf, *t) {
                 // Digits, dashes, colons, `T` and `Z`: nothing to escape.
-                Some(text) => {
-                    out.push(b'"');
-                    out.extend_from_slice(text.as_bytes());
-                    out.push(b'"');
-                }
+                Some(text) => push_plain_json_str(out, text),
                 None => out.extend_from_slice(b"null"),
             }
         }
