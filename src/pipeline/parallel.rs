@@ -70,16 +70,19 @@ pub(super) fn run(
     let (slots, in_order) = mpsc::sync_channel::<Slot>(2 * renderers.len() + 2);
     let stop = AtomicBool::new(false);
     let ahead = renderers.len();
-    // Batches the reading thread framed come back to it once judged.
+    // Batches the reading thread framed, and the bytes of pieces, come back to it once judged:
+    // read into again, their memory is not given back to the system and faulted in anew.
     let (returns, recycled) = mpsc::channel::<Batch>();
+    let (pieces_back, spare_pieces) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         for render in renderers {
-            let (waiting, stop, returns) = (&waiting, &stop, returns.clone());
-            scope.spawn(move || work(waiting, render, policy, expected, stop, returns));
+            let (waiting, stop) = (&waiting, &stop);
+            let back = Returns { batches: returns.clone(), pieces: pieces_back.clone() };
+            scope.spawn(move || work(waiting, render, policy, expected, stop, back));
         }
-        drop(returns);
+        drop((returns, pieces_back));
         scope.spawn(move || {
-            let mut sink = ToWorkers { jobs, slots, recycled };
+            let mut sink = ToWorkers { jobs, slots, recycled, spare_pieces };
             reading::read_stage(paths, extract, ahead, &mut sink)
         });
         let written = write_in_order(in_order, summary, printer, diagnostics);
@@ -168,6 +171,13 @@ struct ToWorkers {
     jobs: mpsc::Sender<Job>,
     slots: mpsc::SyncSender<Slot>,
     recycled: mpsc::Receiver<Batch>,
+    spare_pieces: mpsc::Receiver<Vec<u8>>,
+}
+
+/// Where a worker sends back what the reading thread reuses.
+struct Returns {
+    batches: mpsc::Sender<Batch>,
+    pieces: mpsc::Sender<Vec<u8>>,
 }
 
 impl ToWorkers {
@@ -325,7 +335,10 @@ impl<'n> Pieces<'n> {
         end: PieceEnd,
     ) -> Result<(), JudgeGone> {
         let cut = cut.min(buf.len());
-        let rest = buf.split_off(cut);
+        let mut rest = sink.spare_pieces.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * PIECE_BYTES));
+        rest.clear();
+        rest.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
         let bytes = std::mem::replace(buf, rest);
         let at = self.at;
         self.at = at.advanced_by(&bytes);
@@ -355,7 +368,7 @@ fn work(
     policy: &Policy,
     expected: Option<Verdict>,
     stop: &AtomicBool,
-    returns: mpsc::Sender<Batch>,
+    returns: Returns,
 ) {
     let _drain = DrainOnPanic { waiting, stop };
     let mut spare = Vec::new();
@@ -381,7 +394,7 @@ fn work(
         }
         let (framed_elsewhere, items, done) = match job {
             Job::Framed(batch, done) => (Some(batch), 0, done),
-            Job::Piece(piece, done) => match frame_piece(piece, &mut own_batch) {
+            Job::Piece(piece, done) => match frame_piece(piece, &mut own_batch, &returns.pieces) {
                 Some(items) => (None, items, done),
                 None => continue,
             },
@@ -406,7 +419,7 @@ fn work(
         }
         if let Some(batch) = framed_elsewhere {
             // The reader may be gone already; then the batch is simply dropped.
-            let _ = returns.send(batch);
+            let _ = returns.batches.send(batch);
         }
     }
 }
@@ -429,12 +442,12 @@ impl Drop for DrainOnPanic<'_> {
 }
 
 /// Frames a piece, hands the next piece its start, and returns the items framed (`None` when
-/// the piece before was dropped).
-fn frame_piece(piece: Piece, batch: &mut Batch) -> Option<u64> {
+/// the piece before was dropped). The piece's bytes go back to the reading thread by `spent`.
+fn frame_piece(piece: Piece, batch: &mut Batch, spent: &mpsc::Sender<Vec<u8>>) -> Option<u64> {
     let Piece { source, bytes, at, first, end, before, after } = piece;
     batch.reset(&source);
     // Framed before the piece before is known, as if this one started between documents.
-    let guess = frame(batch, bytes, Resume::between_documents(at, 0), first, &end);
+    let mut guess = frame(batch, bytes, Resume::between_documents(at, 0), first, &end);
     let handover = before.recv().ok()?;
     let mut framed = match handover.carry {
         None => {
@@ -445,9 +458,12 @@ fn frame_piece(piece: Piece, batch: &mut Batch) -> Option<u64> {
             batch.reset(&source);
             let mut bytes = carry.bytes;
             bytes.extend_from_slice(&guess.bytes);
+            let _ = spent.send(std::mem::take(&mut guess.bytes));
             frame(batch, bytes, carry.state, false, &end)
         }
     };
+    // The reading thread may be gone already; then the bytes are simply dropped.
+    let _ = spent.send(std::mem::take(&mut framed.bytes));
     let next_index = framed.carry.as_ref().map_or(framed.next_index, |carry| carry.state.index);
     if let PieceEnd::BrokenOff(message) = &end {
         // The compressed data broke off: what was not whole is one piece, up to where it stops.
