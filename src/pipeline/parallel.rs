@@ -229,7 +229,7 @@ fn read_in_pieces(
             // Before a read that may wait, what is whole goes out.
             pieces.send(sink, &mut buf, end + 1, PieceEnd::Arrived)?;
         }
-        let read = read_more(&mut reader, &mut buf, piece_bytes);
+        let read = read_more(&mut reader, &mut buf, piece_bytes, live);
         let end = match read {
             Ok(true) => None,
             Ok(false) => Some(PieceEnd::Last),
@@ -292,9 +292,15 @@ fn last_document_line(bytes: &[u8]) -> Option<usize> {
         .find(|&start| matches!(bytes.get(start), Some(b'{' | b'[')))
 }
 
-/// Reads up to `wanted` more bytes onto `buf`; false at the end of the input.
-fn read_more(reader: &mut dyn Read, buf: &mut Vec<u8>, wanted: usize) -> io::Result<bool> {
+/// Reads up to `wanted` more bytes onto `buf`; false at the end of the input. A live input is
+/// read once (what has arrived), any other until `wanted` bytes are in: through `read_to_end`,
+/// which reads a file into the buffer's spare room without zeroing it first.
+fn read_more(reader: &mut dyn Read, buf: &mut Vec<u8>, wanted: usize, live: bool) -> io::Result<bool> {
     let len = buf.len();
+    if !live {
+        buf.reserve(wanted);
+        return reader.take(wanted as u64).read_to_end(buf).map(|n| n > 0);
+    }
     buf.resize(len + wanted, 0);
     loop {
         match reader.read(&mut buf[len..]) {
