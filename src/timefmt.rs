@@ -46,10 +46,16 @@ pub fn rfc3339(seconds: u64) -> String {
 
 /// Writes `seconds` as RFC 3339 in UTC into `buf`, without allocating; `None` past the year 9999.
 pub fn write_rfc3339(buf: &mut [u8; 20], seconds: u64) -> Option<&str> {
+    std::str::from_utf8(write_rfc3339_ascii(buf, seconds)?).ok()
+}
+
+/// [`write_rfc3339`] as the ASCII bytes it writes, for a writer of bytes: the JSON view writes
+/// four times a callback, where the check that they are UTF-8 cost as much as writing them.
+pub fn write_rfc3339_ascii(buf: &mut [u8; 20], seconds: u64) -> Option<&[u8; 20]> {
     let seconds = i64::try_from(seconds).ok().filter(|&s| s <= MAX_SECONDS)?;
     write_civil(&mut buf[..19], seconds, b'T');
     buf[19] = b'Z';
-    std::str::from_utf8(buf).ok()
+    Some(buf)
 }
 
 thread_local! {

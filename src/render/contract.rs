@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::codes::Code;
-use crate::json_string::{push_json_str, push_plain_json_str};
+use crate::json_string::{push_json_str, push_plain_json_bytes};
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
 use crate::timefmt;
@@ -319,9 +319,9 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
         Value::Missing | Value::Invalid(_) => out.extend_from_slice(b"null"),
         Value::Time(t) => {
             let mut buf = [0u8; 20];
-            match timefmt::write_rfc3339(&mut buf, *t) {
+            match timefmt::write_rfc3339_ascii(&mut buf, *t) {
                 // Digits, dashes, colons, `T` and `Z`: nothing to escape.
-                Some(text) => push_plain_json_str(out, text),
+                Some(text) => push_plain_json_bytes(out, text),
                 None => out.extend_from_slice(b"null"),
             }
         }
