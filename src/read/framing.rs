@@ -300,7 +300,11 @@ impl<R: Read> JsonFramer<R> {
                     if let Mode::ArrayElement { opened, .. } = self.mode {
                         self.mode = Mode::ArrayAfterElement { opened };
                     }
-                    self.input.consume(consumed);
+                    if self.tape.one_line_ascii() {
+                        self.input.consume_within_line(consumed);
+                    } else {
+                        self.input.consume(consumed);
+                    }
                     // `consume` only moved the window's start: the bytes are still in place.
                     let bytes = self.input.consumed_tail(consumed);
                     return Ok(Some(Item::Document(Document {
@@ -506,6 +510,29 @@ mod tests {
         assert_eq!(items("[\n {\"a\":1},\n {\"b\":2}\n]\n"), [(2, "a".into()), (3, "b".into())]);
         assert_eq!(items("\u{feff}{\"a\":1}\r\n{\"b\":2}\r\n"), [(1, "a".into()), (2, "b".into())]);
         assert!(items("  \n ").is_empty());
+    }
+
+    #[test]
+    fn positions_after_documents_count_the_lines_and_characters_they_hold() {
+        // A document the fast parser read on one line in ASCII moves the column by its length;
+        // one with a line feed between tokens, a character past ASCII, or an escape (left to
+        // serde_json) is counted byte by byte, as every document was before.
+        let input = concat!(
+            r#"{"a":1} {"b":"教室"} {"#,
+            "\n",
+            r#""c":[1,"#,
+            "\n",
+            r#"2]} {"d":"x\"y"}{"e":0}"#,
+            "\n",
+            r#" {"f":1}"#
+        );
+        let mut docs = JsonFramer::new(input.as_bytes());
+        let mut starts = Vec::new();
+        while let Some(item) = docs.next_item().unwrap() {
+            let Item::Document(d) = item else { panic!("every document here is whole") };
+            starts.push((d.start.line, d.start.column, d.start.offset));
+        }
+        assert_eq!(starts, [(1, 1, 0), (1, 9, 8), (1, 20, 23), (3, 5, 37), (3, 17, 49), (4, 2, 58)]);
     }
 
     #[test]

@@ -44,12 +44,23 @@ pub struct Tape {
     unescaped: String,
     /// The fast parser's containers still open, kept for reuse.
     open: Vec<fast::Open>,
+    /// The value parsed last was read by the fast path and holds no line feed and no byte past
+    /// ASCII: the position after it is its start's, that many columns on.
+    one_line_ascii: bool,
 }
 
 impl Tape {
     fn clear(&mut self) {
         self.entries.clear();
         self.unescaped.clear();
+        self.one_line_ascii = false;
+    }
+
+    /// Whether the value parsed last (with the white space before it) is known to hold no line
+    /// feed and no byte past ASCII, so that a reader can move its position past it without
+    /// looking at its bytes again. `false` says only that it is not known.
+    pub fn one_line_ascii(&self) -> bool {
+        self.one_line_ascii
     }
 
     /// A view of this tape over the bytes it was parsed from.
@@ -539,9 +550,11 @@ mod fast {
         // Spans and tape indices are kept as `u32`s: a larger window is left to serde_json.
         u32::try_from(window.len()).ok()?;
         let bytes = window;
-        let Tape { entries, open, .. } = tape;
+        let Tape { entries, open, one_line_ascii, .. } = tape;
         open.clear();
-        let mut at = blanks(bytes, 0);
+        // Cleared by a line feed between tokens or a string with a byte past ASCII.
+        let mut one_line = true;
+        let mut at = blanks(bytes, 0, &mut one_line);
         if !matches!(bytes.get(at)?, b'{' | b'[') {
             return None;
         }
@@ -549,7 +562,7 @@ mod fast {
         let mut key: Option<Text> = None;
         loop {
             // A value starts at `at`, under `key`.
-            at = blanks(bytes, at);
+            at = blanks(bytes, at, &mut one_line);
             let value = match *bytes.get(at)? {
                 byte @ (b'{' | b'[') => {
                     if open.len() >= DEPTH {
@@ -558,17 +571,17 @@ mod fast {
                     let object = byte == b'{';
                     open.push(Open { at: entries.len() as u32, len: 0, object });
                     entries.push(Entry { key, value: JsonValue::Null });
-                    at = blanks(bytes, at + 1);
+                    at = blanks(bytes, at + 1, &mut one_line);
                     let close = if object { b'}' } else { b']' };
                     if *bytes.get(at)? != close {
-                        key = if object { Some(member_name(bytes, &mut at)?) } else { None };
+                        key = if object { Some(member_name(bytes, &mut at, &mut one_line)?) } else { None };
                         continue;
                     }
                     // An empty container: closed below.
                     None
                 }
                 b'"' => {
-                    let (text, end) = string(bytes, at)?;
+                    let (text, end) = string(bytes, at, &mut one_line)?;
                     at = end;
                     Some(JsonValue::Str(text))
                 }
@@ -582,20 +595,23 @@ mod fast {
             // next): go on in the container it is in, closing those that end there.
             let mut completed = value.map(|value| entries.push(Entry { key, value })).is_some();
             loop {
-                let Some(top) = open.last_mut() else { return Some(at) };
+                let Some(top) = open.last_mut() else {
+                    *one_line_ascii = one_line;
+                    return Some(at);
+                };
                 if completed {
                     top.len += 1;
                 }
                 completed = true;
                 let top = *top;
-                at = blanks(bytes, at);
+                at = blanks(bytes, at, &mut one_line);
                 let close = if top.object { b'}' } else { b']' };
                 match *bytes.get(at)? {
                     b',' => {
                         at += 1;
                         key = if top.object {
-                            at = blanks(bytes, at);
-                            Some(member_name(bytes, &mut at)?)
+                            at = blanks(bytes, at, &mut one_line);
+                            Some(member_name(bytes, &mut at, &mut one_line)?)
                         } else {
                             None
                         };
@@ -618,8 +634,9 @@ mod fast {
     }
 
     #[inline(always)]
-    fn blanks(bytes: &[u8], mut at: usize) -> usize {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(at) {
+    fn blanks(bytes: &[u8], mut at: usize, one_line: &mut bool) -> usize {
+        while let Some(&blank @ (b' ' | b'\n' | b'\t' | b'\r')) = bytes.get(at) {
+            *one_line &= blank != b'\n';
             at += 1;
         }
         at
@@ -627,12 +644,12 @@ mod fast {
 
     /// A member's name at `at` and the colon after it; `at` is left past the colon.
     #[inline(always)]
-    fn member_name(bytes: &[u8], at: &mut usize) -> Option<Text> {
+    fn member_name(bytes: &[u8], at: &mut usize, one_line: &mut bool) -> Option<Text> {
         if *bytes.get(*at)? != b'"' {
             return None;
         }
-        let (name, end) = string(bytes, *at)?;
-        let colon = blanks(bytes, end);
+        let (name, end) = string(bytes, *at, one_line)?;
+        let colon = blanks(bytes, end, one_line);
         if *bytes.get(colon)? != b':' {
             return None;
         }
@@ -679,11 +696,12 @@ mod fast {
     /// The string whose opening quote is at `quote`, without escapes or control characters, in
     /// UTF-8: its span, and where it ends (past the closing quote).
     #[inline(always)]
-    fn string(bytes: &[u8], quote: usize) -> Option<(Text, usize)> {
+    fn string(bytes: &[u8], quote: usize, ascii: &mut bool) -> Option<(Text, usize)> {
         let start = quote + 1;
         let rest = bytes.get(start..)?;
         let mut len = crate::json_string::first_json_special_or_non_ascii(rest)?;
         if rest[len] >= 0x80 {
+            *ascii = false;
             // Rare in callbacks: the string's end, and one UTF-8 check of all of it.
             len += crate::json_string::first_json_special(&rest[len..])?;
             std::str::from_utf8(&rest[..len]).ok()?;

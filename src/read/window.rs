@@ -30,6 +30,14 @@ impl Position {
     /// The position reached after reading `bytes` from here.
     pub fn advanced_by(self, bytes: &[u8]) -> Position {
         let offset = self.offset + bytes.len() as u64;
+        if bytes.len() <= 4 && bytes.is_ascii() {
+            // The line end after a document, mostly: a few bytes, looked at one by one, cost less
+            // than setting up the searches below.
+            return bytes.iter().fold(Position { offset, ..self }, |at, &b| match b {
+                b'\n' => Position { line: at.line + 1, column: 1, offset },
+                _ => Position { column: at.column + 1, ..at },
+            });
+        }
         match memchr::memrchr(b'\n', bytes) {
             Some(last) => Position {
                 line: self.line + memchr::memchr_iter(b'\n', &bytes[..last]).count() as u64 + 1,
@@ -121,6 +129,20 @@ impl<R: Read> Window<R> {
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.filled - self.pos);
         self.at = self.at.advanced_by(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+    }
+
+    /// [`Window::consume`] for bytes known to hold no line feed and nothing past ASCII (a document
+    /// the parser read so, see [`Tape::one_line_ascii`]): the column moves on by their count,
+    /// without a look at them.
+    ///
+    /// [`Tape::one_line_ascii`]: crate::read::tape::Tape::one_line_ascii
+    pub fn consume_within_line(&mut self, n: usize) {
+        let n = n.min(self.filled - self.pos);
+        let bytes = &self.buf[self.pos..self.pos + n];
+        debug_assert!(bytes.is_ascii() && !bytes.contains(&b'\n'), "{bytes:?}");
+        let step = n as u64;
+        self.at = Position { column: self.at.column + step, offset: self.at.offset + step, ..self.at };
         self.pos += n;
     }
 
