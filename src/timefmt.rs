@@ -19,6 +19,12 @@ pub fn local(seconds: u64, zone: &TimeZone) -> String {
 /// Writes a Unix time in `zone` with its offset into `buf`, without allocating; `None` past the
 /// year 9999.
 pub fn write_local<'b>(buf: &'b mut [u8; 26], seconds: u64, zone: &TimeZone) -> Option<&'b str> {
+    std::str::from_utf8(write_local_ascii(buf, seconds, zone)?).ok()
+}
+
+/// [`write_local`] as the ASCII bytes it writes, for a writer of bytes (the human view writes
+/// a time on every time row), without the check that they are UTF-8.
+pub fn write_local_ascii<'b>(buf: &'b mut [u8; 26], seconds: u64, zone: &TimeZone) -> Option<&'b [u8; 26]> {
     let ts = timestamp(seconds)?;
     let offset = if *zone == TimeZone::UTC { 0 } else { zone.to_offset(ts).seconds() };
     let local = ts.as_second() + i64::from(offset);
@@ -32,7 +38,7 @@ pub fn write_local<'b>(buf: &'b mut [u8; 26], seconds: u64, zone: &TimeZone) -> 
     two_digits(i64::from(size / 3600), &mut buf[21..23]);
     buf[23] = b':';
     two_digits(i64::from(size / 60 % 60), &mut buf[24..26]);
-    std::str::from_utf8(buf).ok()
+    Some(buf)
 }
 
 /// A Unix time as RFC 3339 in UTC: `2019-09-20T03:16:09Z`. Times past 9999 stay numbers.

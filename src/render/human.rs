@@ -55,12 +55,12 @@ impl<W: Write> HumanPrinter<W> {
 }
 
 impl HumanRender {
-    fn paint(&mut self, style: Style, pieces: &[&str]) -> io::Result<()> {
+    fn paint<P: AsRef<[u8]>>(&mut self, style: Style, pieces: &[P]) -> io::Result<()> {
         paint(&mut self.out, self.view.color, style, pieces)
     }
 
     /// A row: the label, dimmed and padded, then the value.
-    fn row(&mut self, label: &str, style: Style, value: &[&str]) -> io::Result<()> {
+    fn row<P: AsRef<[u8]>>(&mut self, label: &str, style: Style, value: &[P]) -> io::Result<()> {
         const SPACES: &str = "                ";
         // Padded by the columns the label takes: a key from the callback may be Chinese (教室
         // takes four). Our own labels are ASCII, whose width is their length.
@@ -77,14 +77,14 @@ impl HumanRender {
     fn time_row(&mut self, label: &str, seconds: u64, suffix: &str) -> io::Result<()> {
         let mut buf = [0u8; 26];
         let number;
-        let time = match timefmt::write_local(&mut buf, seconds, &self.view.zone) {
-            Some(text) => text,
+        let time = match timefmt::write_local_ascii(&mut buf, seconds, &self.view.zone) {
+            Some(text) => text.as_slice(),
             None => {
                 number = seconds.to_string();
-                &number
+                number.as_bytes()
             }
         };
-        self.row(label, Style::Plain, &[time, suffix])
+        self.row(label, Style::Plain, &[time, suffix.as_bytes()])
     }
 
     /// A field's row; a value of the wrong shape is shown raw, in red. Nothing for a missing one.
@@ -98,7 +98,7 @@ impl HumanRender {
                 self.row(label, Style::Bold, &[&timefmt::duration(*seconds)])
             }
             Value::Text("") => self.row(label, Style::Dim, &["(empty)"]),
-            Value::Text(text) => self.row(label, Style::Plain, &[&escape(text)]),
+            Value::Text(text) => self.row(label, Style::Plain, &[&*escape(text)]),
             Value::Choice(choice) => self.row(label, Style::Plain, &[choice.value, ": ", choice.meaning]),
             Value::Undocumented(text) => self.row(label, Style::Yellow, &[&escape(text), " (undocumented)"]),
             Value::Invalid(raw) => self.row(label, Style::Red, &[&escape(raw), " (invalid)"]),
@@ -108,7 +108,7 @@ impl HumanRender {
             }
             Value::Unchecked(unchecked) => {
                 for (path, text) in &unchecked.rows {
-                    self.row(&escape(path), Style::Plain, &[&escape(text)])?;
+                    self.row(&escape(path), Style::Plain, &[&*escape(text)])?;
                 }
                 if unchecked.hidden > 0 {
                     let hidden = format!("{} more values not shown", unchecked.hidden);
@@ -118,7 +118,7 @@ impl HumanRender {
             }
             value => {
                 let text = value_text(value).unwrap_or_default();
-                self.row(label, Style::Plain, &[&escape(&text)])
+                self.row(label, Style::Plain, &[&*escape(&text)])
             }
         }
     }

@@ -44,7 +44,12 @@ impl Style {
 
 /// Writes `pieces` in `style` (styled only when `color` is on), opened as `colored` opens it
 /// (weight first, then the foreground) and closed with a reset.
-pub fn paint(out: &mut (impl Write + ?Sized), color: bool, style: Style, pieces: &[&str]) -> io::Result<()> {
+pub fn paint<P: AsRef<[u8]>>(
+    out: &mut (impl Write + ?Sized),
+    color: bool,
+    style: Style,
+    pieces: &[P],
+) -> io::Result<()> {
     let (weight, foreground) = if color { style.parts() } else { (None, None) };
     match (weight, &foreground) {
         (Some(weight), Some(foreground)) => write!(out, "\x1b[{weight};{}m", foreground.to_fg_str())?,
@@ -52,7 +57,7 @@ pub fn paint(out: &mut (impl Write + ?Sized), color: bool, style: Style, pieces:
         (None, Some(foreground)) => write!(out, "\x1b[{}m", foreground.to_fg_str())?,
         (None, None) => {}
     }
-    pieces.iter().try_for_each(|piece| out.write_all(piece.as_bytes()))?;
+    pieces.iter().try_for_each(|piece| out.write_all(piece.as_ref()))?;
     if weight.is_some() || foreground.is_some() {
         out.write_all(b"\x1b[0m")?;
     }
