@@ -51,7 +51,8 @@ pub fn resolve(args: &ReadArgs, env: &Environment) -> Result<Config, String> {
     let now = clock(args.now, env);
     let zone = args.display.tz.clone();
     let color = color(args.display.color, env);
-    let policy = Policy { keys, now, enforce_expiry: args.enforce_expiry, strict: args.strict };
+    let policy =
+        Policy { keys, now, enforce_expiry: args.enforce_expiry, strict: args.strict, details_unread: false };
     Ok(Config { policy, zone, color })
 }
 

@@ -254,3 +254,67 @@ proptest! {
         }
     }
 }
+
+/// A JSON value of any of the shapes a field can be sent in, well-formed or not.
+fn any_field_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::json;
+    prop_oneof![
+        "[a-zA-Z0-9_]{0,12}|\\PC{0,6}".prop_map(serde_json::Value::String),
+        prop_oneof![Just("AUTO"), Just("USER_CALL"), Just("EXCEPTION"), Just("auto"), Just("")]
+            .prop_map(|s| json!(s)),
+        any::<u64>().prop_map(|n| json!(n)),
+        (0u64..5_000_000_000).prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+        Just(json!(1.5)),
+        Just(json!(true)),
+        Just(json!(null)),
+        Just(json!([])),
+        Just(json!([1, {"a": 2}])),
+        Just(json!({"Code": "E1", "Message": "failed"})),
+        Just(json!({"Code": 3})),
+    ]
+}
+
+proptest! {
+    /// Keeping no details (the terse formats of `check`) judges every callback alike: the same
+    /// findings, verdict and signature, whatever fields it holds or lacks.
+    #[test]
+    fn keeping_no_details_judges_alike(
+        event in prop_oneof![
+            Just("WhiteboardPushStarted"), Just("WhiteboardPushStopped"), Just("WhiteboardPushStoped"),
+            Just("TranscodeFinished"), Just("SomethingElse"),
+        ],
+        present in proptest::collection::vec(any::<bool>(), 14),
+        values in proptest::collection::vec(any_field_value(), 14),
+        data_is_object in any::<bool>(),
+    ) {
+        let names = [
+            "TaskId", "RoomId", "GroupId", "PushUserId", "FinishReason", "PushStartTime", "PushStopTime",
+            "IMSyncTime", "ExceptionCnt", "Error", "Extra", "SdkAppId", "Timestamp", "ExpireTime",
+        ];
+        let mut data = serde_json::Map::new();
+        let mut envelope = serde_json::Map::new();
+        envelope.insert("EventType".into(), serde_json::json!(event));
+        envelope.insert("Sign".into(), serde_json::json!(signature::sign(b"k", 4_102_444_800)));
+        for (i, name) in names.iter().enumerate().filter(|(i, _)| present[*i]) {
+            let target = if i >= 11 { &mut envelope } else { &mut data };
+            target.insert((*name).into(), values[i].clone());
+        }
+        let data = if data_is_object { serde_json::Value::Object(data) } else { serde_json::json!([1]) };
+        envelope.insert("EventData".into(), data);
+        let json = serde_json::Value::Object(envelope).to_string();
+        let policy = Policy { keys: vec![Key::new("k", "p")], now: 1_764_054_000, ..Policy::default() };
+        let terse = Policy { details_unread: true, ..policy.clone() };
+        let mut documents = JsonFramer::new(json.as_bytes());
+        let item = documents.next_item().unwrap().expect("one document");
+        let full = judge::judge_item("p", &item, &policy);
+        let lean = judge::judge_item("p", &item, &terse);
+        prop_assert_eq!(&full.findings, &lean.findings, "{}", json);
+        prop_assert_eq!(full.verdict, lean.verdict);
+        prop_assert_eq!(full.signature, lean.signature);
+        prop_assert_eq!(full.expire_time, lean.expire_time);
+        prop_assert_eq!(full.event_type, lean.event_type);
+        prop_assert!(lean.fields.is_empty(), "{:?}", lean.fields);
+        prop_assert!(!full.fields.is_empty() || full.event.is_none());
+    }
+}

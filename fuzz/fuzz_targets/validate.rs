@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         now: 1_764_054_000,
         enforce_expiry: data.first().is_some_and(|b| b & 1 == 1),
         strict: data.first().is_some_and(|b| b & 2 == 2),
+        details_unread: false,
     };
     let mut out = Vec::new();
     let mut printer = JsonPrinter::new(&mut out);

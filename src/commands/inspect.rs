@@ -43,7 +43,13 @@ pub fn run(
             crate::sanitize::escape(first)
         );
     }
-    let config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
+    let mut config = config::resolve(&args.read, env).map_err(anyhow::Error::msg)?;
+    // The formats that show findings only, never a value: the walk need keep none.
+    config.policy.details_unread = match (mode, args.format) {
+        (_, Format::Github | Format::Junit) => true,
+        (Mode::Check, Format::Human) => !args.compact,
+        _ => false,
+    };
     let out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let view = View {
         zone: config.zone.clone(),

@@ -125,7 +125,7 @@ mod tests {
     use crate::judge::report::Verdict;
 
     fn policy(strict: bool) -> Policy {
-        Policy { keys: Vec::new(), now: 0, enforce_expiry: false, strict }
+        Policy { keys: Vec::new(), now: 0, enforce_expiry: false, strict, details_unread: false }
     }
 
     fn verdicts(bytes: &[u8], encoding: Option<&[u8]>, strict: bool) -> Vec<(Verdict, Vec<Code>)> {

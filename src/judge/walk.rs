@@ -31,6 +31,9 @@ pub struct Policy {
     pub enforce_expiry: bool,
     /// Warnings fail.
     pub strict: bool,
+    /// No view reads the callbacks' details (the terse formats of `check`): each value is still
+    /// judged, but none is kept in the report's `fields` or `envelope`.
+    pub details_unread: bool,
 }
 
 /// Findings shown for one callback at most; a larger haul is summed up in one more.
@@ -86,7 +89,13 @@ pub fn judge_reusing<'a>(
     policy: &Policy,
     fields: Vec<Detail<'static>>,
 ) -> Report<'a> {
-    let mut v = Validator { doc: document.doc, start: document.start, findings: Vec::new(), dropped: 0 };
+    let mut v = Validator {
+        doc: document.doc,
+        start: document.start,
+        findings: Vec::new(),
+        dropped: 0,
+        keep_details: !policy.details_unread,
+    };
     let root = document.doc.root();
     let mut report = Report {
         source,
@@ -288,6 +297,8 @@ struct Validator<'a> {
     start: Position,
     findings: Vec<Finding>,
     dropped: usize,
+    /// Values judged are kept as details (see [`Policy::details_unread`]).
+    keep_details: bool,
 }
 
 impl<'a> Validator<'a> {
@@ -394,14 +405,19 @@ impl<'a> Validator<'a> {
                 let relaxed = if only_error { Relaxed::All } else { Relaxed::None };
                 let found = self.check_fields(data, event.fields, &path, relaxed, fields);
                 self.check_rules(event, &found, &path);
-                insert_spans(event, &found, fields);
+                if self.keep_details {
+                    insert_spans(event, &found, fields);
+                }
             }
-            (Some(event), _) => fields.extend(event.fields.iter().map(missing)),
+            (Some(event), _) if self.keep_details => fields.extend(event.fields.iter().map(missing)),
+            (Some(_), _) => {}
             (None, Some(data)) => {
                 if data.is_object() {
                     self.check_duplicates(data, &path);
                 }
-                fields.push(Detail { name: &UNCHECKED, value: unchecked(data) });
+                if self.keep_details {
+                    fields.push(Detail { name: &UNCHECKED, value: unchecked(data) });
+                }
             }
             (None, None) => {}
         }
@@ -467,10 +483,14 @@ impl<'a> Validator<'a> {
         for (i, field) in fields.iter().enumerate() {
             if let Some(node) = found.at(i) {
                 let value = self.check_value(node, field, &path.key(field.name, 0));
-                details.push(Detail { name: &field.shown, value });
+                if self.keep_details {
+                    details.push(Detail { name: &field.shown, value });
+                }
                 continue;
             }
-            details.push(missing(field));
+            if self.keep_details {
+                details.push(missing(field));
+            }
             let presence = match relaxed {
                 Relaxed::All => Presence::Optional,
                 Relaxed::Names(names) if names.contains(&field.name) => Presence::Optional,

@@ -138,7 +138,14 @@ fn options(args: &ListenArgs, env: &Environment) -> anyhow::Result<Options> {
     };
     Ok(Options {
         read_timeout: args.read_timeout,
-        policy: Policy { keys, now: env.now, enforce_expiry: !args.allow_expired, strict: args.strict },
+        policy: Policy {
+            keys,
+            now: env.now,
+            enforce_expiry: !args.allow_expired,
+            strict: args.strict,
+            // The receiver's views and its page show every value.
+            details_unread: false,
+        },
         reject_invalid: args.reject_invalid,
         save,
         forward: forward_to.map(|target| Settings {
