@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::codes::Code;
-use crate::json_string::{push_json_str, push_plain_json_bytes};
+use crate::json_string::{push_json_str, push_plain_json_bytes, push_plain_json_str};
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
 use crate::timefmt;
@@ -162,10 +162,11 @@ impl CallbackLine<'_> {
             Some(name) => push_json_str(out, name),
             None => out.extend_from_slice(b"null"),
         }
+        // Our own words (`valid`, `unsigned`...): nothing to escape.
         out.extend_from_slice(b",\"verdict\":");
-        push_json_str(out, self.verdict);
+        push_plain_json_str(out, self.verdict);
         out.extend_from_slice(b",\"signature\":");
-        push_json_str(out, self.signature);
+        push_plain_json_str(out, self.signature);
         out.extend_from_slice(match self.expired {
             Some(true) => b",\"expired\":true",
             Some(false) => b",\"expired\":false",
@@ -178,7 +179,8 @@ impl CallbackLine<'_> {
         out.extend_from_slice(b",\"details\":");
         match &self.details {
             Some(Details(report)) => {
-                write_object_fast(out, report.fields.iter().chain(report.envelope.details()));
+                let document = report.document.map_or(&[][..], |doc| doc.bytes());
+                write_object_fast(out, report.fields.iter().chain(report.envelope.details()), document);
                 if let Some(arrival) = report.arrival {
                     out.pop();
                     out.extend_from_slice(if out.ends_with(b"{") {
@@ -196,7 +198,7 @@ impl CallbackLine<'_> {
         }
         if let Some(expected) = self.expected {
             out.extend_from_slice(b",\"expected\":");
-            push_json_str(out, expected);
+            push_plain_json_str(out, expected);
         }
         if let Some(met) = self.met {
             out.extend_from_slice(if met { b",\"met\":true" } else { b",\"met\":false" });
@@ -244,7 +246,7 @@ impl Findings<'_> {
         out.push(b'[');
         for (i, f) in self.findings.iter().filter(|f| f.severity == self.severity).enumerate() {
             out.extend_from_slice(if i == 0 { b"{\"code\":" } else { b",{\"code\":" });
-            push_json_str(out, f.code.as_str());
+            push_plain_json_str(out, f.code.as_str());
             out.extend_from_slice(b",\"path\":");
             push_json_str(out, &f.path);
             out.extend_from_slice(b",\"message\":");
@@ -314,7 +316,9 @@ impl Serialize for AsJson<'_> {
 }
 
 /// What [`AsJson`] writes for a value, by hand (see [`CallbackLine::write_fast`]).
-fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
+/// `document` is the text the callback was parsed from: a string that is a span of it was written
+/// there without escapes, and holds nothing to escape (see [`raw_span_of`]).
+fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: &[u8]) {
     match value {
         Value::Missing | Value::Invalid(_) => out.extend_from_slice(b"null"),
         Value::Time(t) => {
@@ -331,9 +335,16 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
         | Value::Bytes(n)
         | Value::Percent(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         Value::Negative(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-        Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => push_json_str(out, text),
-        Value::Choice(choice) => push_json_str(out, choice.value),
-        Value::Group(members) => write_object_fast(out, members.iter()),
+        Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => {
+            if raw_span_of(text, document) {
+                push_plain_json_str(out, text);
+            } else {
+                push_json_str(out, text);
+            }
+        }
+        // A documented value, of Tencent's words (`AUTO`, `USER_CALL`).
+        Value::Choice(choice) => push_plain_json_str(out, choice.value),
+        Value::Group(members) => write_object_fast(out, members.iter(), document),
         Value::Rows(rows) => {
             out.push(b'[');
             for (i, row) in rows.iter().enumerate() {
@@ -341,7 +352,7 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
                     out.push(b',');
                 }
                 match row {
-                    Some(members) => write_object_fast(out, members.iter()),
+                    Some(members) => write_object_fast(out, members.iter(), document),
                     None => out.extend_from_slice(b"null"),
                 }
             }
@@ -354,7 +365,7 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// Fields as a JSON object under their keys, by hand.
-fn write_object_fast<'v>(out: &mut Vec<u8>, details: impl Iterator<Item = &'v Detail<'v>>) {
+fn write_object_fast<'v>(out: &mut Vec<u8>, details: impl Iterator<Item = &'v Detail<'v>>, document: &[u8]) {
     out.push(b'{');
     for (i, detail) in details.enumerate() {
         if i > 0 {
@@ -365,9 +376,20 @@ fn write_object_fast<'v>(out: &mut Vec<u8>, details: impl Iterator<Item = &'v De
         out.push(b'"');
         out.extend_from_slice(detail.key().as_bytes());
         out.extend_from_slice(b"\":");
-        write_value_fast(out, &detail.value);
+        write_value_fast(out, &detail.value, document);
     }
     out.push(b'}')
+}
+
+/// Whether `text` lies within `document`, the JSON text it was read from. Such a string is the
+/// content of a JSON string written without escapes (one with escapes is unescaped into a buffer
+/// of its own), and JSON allows no quote, backslash or control character there unescaped: it is
+/// written out again as it stands, without the search for what to escape.
+fn raw_span_of(text: &str, document: &[u8]) -> bool {
+    let (within, span) = (document.as_ptr_range(), text.as_bytes().as_ptr_range());
+    let raw = !text.is_empty() && within.start <= span.start && span.end <= within.end;
+    debug_assert!(!raw || !crate::json_string::needs_json_escape(text.as_bytes()), "{text:?}");
+    raw
 }
 
 /// What [`raw`] writes, by hand.
