@@ -171,3 +171,21 @@ fn a_live_log_is_followed_line_by_line() {
     assert_eq!(code, 0);
     assert!(rest.last().is_some_and(|l| l.contains(r#""lines":6"#)), "{rest:?}");
 }
+
+#[test]
+fn a_pipe_named_by_its_path_is_followed_as_it_comes() {
+    // `tiwhook check <(kubectl logs -f …)` names the pipe as a path (`/dev/fd/63`), as does
+    // `/dev/stdin` here: a path that is not a regular file may wait for bytes, as stdin may.
+    for threads in ["-j1", "-j2"] {
+        let mut live = Live::start(&["check", "--format", "json", "--key", KEY, threads, "/dev/stdin"]);
+        for i in 0..2 {
+            let task = format!("named{i}");
+            live.write(&format!("{}\n", started_line(&task)));
+            let line = live.wait_for(&task);
+            assert!(line.contains(r#""source":"/dev/stdin""#), "{line}");
+        }
+        let (code, rest) = live.finish();
+        assert_eq!(code, 0, "{threads}");
+        assert!(rest.last().is_some_and(|l| l.contains(r#""callbacks":2"#)), "{threads}: {rest:?}");
+    }
+}

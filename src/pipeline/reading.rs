@@ -142,11 +142,12 @@ pub(super) struct Opened {
     pub live: bool,
 }
 
-/// Whether reading `source` may wait for bytes not yet written (a pipe or a terminal on stdin).
+/// Whether reading `source` may wait for bytes not yet written: anything but a regular file, on
+/// stdin or named by a path (`/dev/stdin`, a FIFO, the `/dev/fd/63` of `<(tail -f log)`).
 pub(super) fn is_live(source: &Source) -> bool {
     use std::os::fd::AsFd;
     match source {
-        Source::File(_) => false,
+        Source::File(path) => std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()),
         Source::Stdin => io::stdin()
             .as_fd()
             .try_clone_to_owned()
