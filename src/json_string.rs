@@ -42,7 +42,7 @@ pub fn push_plain_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Eight bytes at a time (each test below is exact for "some byte of the word is..."), because
 /// every string value of every JSON line passes here: byte by byte, this check took a fifth more
 /// instructions on the judging thread of `--format json` (callgrind, 20,000 callbacks).
-pub(crate) fn needs_json_escape(bytes: &[u8]) -> bool {
+fn needs_json_escape(bytes: &[u8]) -> bool {
     let word = |eight: &[u8]| u64::from_le_bytes(eight.try_into().unwrap_or([b' '; 8]));
     if bytes.len() < 8 {
         // Padded with a byte that needs no escape.

@@ -96,6 +96,15 @@ impl<'a> JsonDoc<'a> {
         self.bytes
     }
 
+    /// Whether `text` lies within the document's own bytes. A string read from it that does is
+    /// a string written there without escapes (one with escapes is unescaped into a buffer of its
+    /// own), where JSON allows no quote, backslash or control character: it is a valid JSON string
+    /// body as it stands, and a writer of JSON may skip the search for what to escape.
+    pub fn lends(self, text: &str) -> bool {
+        let (within, span) = (self.bytes.as_ptr_range(), text.as_bytes().as_ptr_range());
+        !text.is_empty() && within.start <= span.start && span.end <= within.end
+    }
+
     /// The node at a tape index obtained from [`Node::index`].
     pub fn node(self, index: u32) -> Node<'a> {
         Node { doc: self, index }

@@ -15,6 +15,7 @@ use crate::codes::Code;
 use crate::json_string::{push_json_str, push_plain_json_bytes, push_plain_json_str};
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
+use crate::read::tape::JsonDoc;
 use crate::timefmt;
 
 /// The version of the contract the lines follow.
@@ -179,8 +180,11 @@ impl CallbackLine<'_> {
         out.extend_from_slice(b",\"details\":");
         match &self.details {
             Some(Details(report)) => {
-                let document = report.document.map_or(&[][..], |doc| doc.bytes());
-                write_object_fast(out, report.fields.iter().chain(report.envelope.details()), document);
+                write_object_fast(
+                    out,
+                    report.fields.iter().chain(report.envelope.details()),
+                    report.document,
+                );
                 if let Some(arrival) = report.arrival {
                     out.pop();
                     out.extend_from_slice(if out.ends_with(b"{") {
@@ -316,9 +320,9 @@ impl Serialize for AsJson<'_> {
 }
 
 /// What [`AsJson`] writes for a value, by hand (see [`CallbackLine::write_fast`]).
-/// `document` is the text the callback was parsed from: a string that is a span of it was written
-/// there without escapes, and holds nothing to escape (see [`raw_span_of`]).
-fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: &[u8]) {
+/// `document` is the one the callback was parsed from: a string it lends is written as it
+/// stands (see [`JsonDoc::lends`]).
+fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: Option<JsonDoc>) {
     match value {
         Value::Missing | Value::Invalid(_) => out.extend_from_slice(b"null"),
         Value::Time(t) => {
@@ -336,7 +340,7 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: &[u8]) {
         | Value::Percent(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         Value::Negative(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         Value::Text(text) | Value::DateText(text) | Value::Undocumented(text) => {
-            if raw_span_of(text, document) {
+            if document.is_some_and(|doc| doc.lends(text)) {
                 push_plain_json_str(out, text);
             } else {
                 push_json_str(out, text);
@@ -365,7 +369,11 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: &[u8]) {
 }
 
 /// Fields as a JSON object under their keys, by hand.
-fn write_object_fast<'v>(out: &mut Vec<u8>, details: impl Iterator<Item = &'v Detail<'v>>, document: &[u8]) {
+fn write_object_fast<'v>(
+    out: &mut Vec<u8>,
+    details: impl Iterator<Item = &'v Detail<'v>>,
+    document: Option<JsonDoc>,
+) {
     out.push(b'{');
     for (i, detail) in details.enumerate() {
         if i > 0 {
@@ -379,17 +387,6 @@ fn write_object_fast<'v>(out: &mut Vec<u8>, details: impl Iterator<Item = &'v De
         write_value_fast(out, &detail.value, document);
     }
     out.push(b'}')
-}
-
-/// Whether `text` lies within `document`, the JSON text it was read from. Such a string is the
-/// content of a JSON string written without escapes (one with escapes is unescaped into a buffer
-/// of its own), and JSON allows no quote, backslash or control character there unescaped: it is
-/// written out again as it stands, without the search for what to escape.
-fn raw_span_of(text: &str, document: &[u8]) -> bool {
-    let (within, span) = (document.as_ptr_range(), text.as_bytes().as_ptr_range());
-    let raw = !text.is_empty() && within.start <= span.start && span.end <= within.end;
-    debug_assert!(!raw || !crate::json_string::needs_json_escape(text.as_bytes()), "{text:?}");
-    raw
 }
 
 /// What [`raw`] writes, by hand.
