@@ -152,6 +152,30 @@ impl<'a> Value<'a> {
     pub fn is_missing(&self) -> bool {
         matches!(self, Value::Missing)
     }
+
+    /// Lets the value go. Most values own nothing (a number, a span of the callback's text) and
+    /// are let go as they are; only those that own memory run the enum's drop code, a call per
+    /// value that was 3.7% of `check`'s instructions when every value judged and not kept went
+    /// through it. The match names every variant, so a new one must say which it is.
+    pub fn discard(self) {
+        match self {
+            Value::Missing
+            | Value::Time(_)
+            | Value::Duration(_)
+            | Value::Milliseconds(_)
+            | Value::Count(_)
+            | Value::Negative(_)
+            | Value::Bytes(_)
+            | Value::Percent(_)
+            | Value::Text(_)
+            | Value::DateText(_)
+            | Value::Choice(_)
+            | Value::Undocumented(_) => std::mem::forget(self),
+            Value::Invalid(_) | Value::Group(_) | Value::Rows(_) | Value::List(_) | Value::Unchecked(_) => {
+                drop(self)
+            }
+        }
+    }
 }
 
 /// A documented value of a field, and what it means.
@@ -331,7 +355,10 @@ impl<'a> Report<'a> {
     }
 
     pub fn into_spare_fields(self) -> Vec<Detail<'static>> {
-        recycle(self.fields)
+        let Report { fields, envelope, .. } = self;
+        let Envelope { sdk_app_id, event_time, expire_time } = envelope;
+        [sdk_app_id, event_time, expire_time].into_iter().for_each(|detail| detail.value.discard());
+        recycle(fields)
     }
 }
 
@@ -339,7 +366,7 @@ impl<'a> Report<'a> {
 /// of a type of the same size and alignment reuses its buffer (the standard library collects
 /// such iterators in place).
 pub fn recycle<'b>(mut fields: Vec<Detail<'_>>) -> Vec<Detail<'b>> {
-    fields.clear();
+    fields.drain(..).for_each(|detail| detail.value.discard());
     fields.into_iter().map(|_| unreachable!("the vector was emptied")).collect()
 }
 

@@ -350,12 +350,20 @@ impl<'a> Validator<'a> {
         let envelope = self.check_fields(root, events::ENVELOPE, &Path::ROOT, relaxed, &mut report.fields);
         let [event_type, event_data, _sdk_app_id, _timestamp, expire_time, sign] =
             [0, 1, 2, 3, 4, 5].map(|i| envelope.at(i));
-        let mut values = report.fields.drain(..).map(|d| d.value);
-        let [_, _, sdk_app_id, event_time, expire_value, _] = std::array::from_fn(|_| values.next());
-        drop(values);
-        report.envelope.sdk_app_id.value = sdk_app_id.unwrap_or(Value::Missing);
-        report.envelope.event_time.value = event_time.unwrap_or(Value::Missing);
-        report.envelope.expire_time.value = expire_value.unwrap_or(Value::Missing);
+        // Three of the envelope's values are shown with the event's fields; the event type, its
+        // data and the signature are shown otherwise.
+        for (i, detail) in report.fields.drain(..).enumerate() {
+            let shown = match i {
+                2 => &mut report.envelope.sdk_app_id.value,
+                3 => &mut report.envelope.event_time.value,
+                4 => &mut report.envelope.expire_time.value,
+                _ => {
+                    detail.value.discard();
+                    continue;
+                }
+            };
+            std::mem::replace(shown, detail.value).discard();
+        }
         report.event_type = event_type.and_then(Node::as_str);
         self.check_event_type(report.event_type, event);
         self.check_event_data(event, event_data, &mut report.fields);
@@ -485,6 +493,8 @@ impl<'a> Validator<'a> {
                 let value = self.check_value(node, field, &path.key(field.name, 0));
                 if self.keep_details {
                     details.push(Detail { name: &field.shown, value });
+                } else {
+                    value.discard();
                 }
                 continue;
             }
