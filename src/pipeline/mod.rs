@@ -230,8 +230,8 @@ fn judge_batch(
 ) -> io::Result<()> {
     for item in &batch.items {
         let mut report = match item {
-            BatchItem::Document { index, start, range, tape, from_repr } => {
-                let (tape, bytes) = (&batch.tapes[*tape], &batch.bytes[range.clone()]);
+            BatchItem::Document { index, start, range, in_piece, tape, from_repr } => {
+                let (tape, bytes) = (&batch.tapes[*tape], batch.document_bytes(range, *in_piece));
                 // One UTF-8 check for the whole document, here on the judging side.
                 let doc = match std::str::from_utf8(bytes) {
                     Ok(text) => tape.view_text(text),

@@ -468,7 +468,10 @@ fn frame_piece(piece: Piece, batch: &mut Batch, spent: &mpsc::Sender<Vec<u8>>) -
             frame(batch, bytes, carry.state, false, &end)
         }
     };
-    // The reading thread may be gone already; then the bytes are simply dropped.
+    // The documents kept lie in the bytes framed last: the batch holds them until judged, and
+    // the piece it held before goes back (the reading thread may be gone already; then the bytes
+    // are simply dropped).
+    std::mem::swap(&mut batch.piece, &mut framed.bytes);
     let _ = spent.send(std::mem::take(&mut framed.bytes));
     let next_index = framed.carry.as_ref().map_or(framed.next_index, |carry| carry.state.index);
     if let PieceEnd::BrokenOff(message) = &end {
@@ -534,9 +537,19 @@ fn frame(batch: &mut Batch, bytes: Vec<u8>, state: Resume, first: bool, end: &Pi
     let told_as_it_stands = matches!(end, PieceEnd::Arrived | PieceEnd::BrokenOff(_));
     let after_last = loop {
         let here = documents.state();
+        // A window over bytes alone holds them unmoved: a document framed from them lies in them,
+        // and is kept where it lies (the batch takes the bytes once framed).
+        let piece = documents.buffered().as_ptr_range();
+        let (piece_start, piece_end) = (piece.start as usize, piece.end as usize);
         let at_the_end = match documents.next_item() {
             Ok(Some(Item::Document(document))) => {
-                let tape = batch.add_document(&document);
+                let span = document.doc.bytes().as_ptr_range();
+                let (start, end) = (span.start as usize, span.end as usize);
+                let tape = if piece_start <= start && end <= piece_end {
+                    batch.add_document_in_piece(&document, start - piece_start..end - piece_start)
+                } else {
+                    batch.add_document(&document)
+                };
                 documents.swap_tape(tape);
                 false
             }

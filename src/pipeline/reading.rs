@@ -46,7 +46,11 @@ pub(super) enum Message {
 #[derive(Default)]
 pub(super) struct Batch {
     pub source: String,
+    /// The documents' bytes, copied in as they were framed.
     pub bytes: Vec<u8>,
+    /// The piece of input documents were framed in where it lay, when a worker framed it: those
+    /// documents' bytes are lent from here rather than copied into `bytes`.
+    pub piece: Vec<u8>,
     pub items: Vec<BatchItem>,
     /// One per document item; spares beyond the documents are kept for reuse.
     pub tapes: Vec<Tape>,
@@ -55,7 +59,15 @@ pub(super) struct Batch {
 }
 
 pub(super) enum BatchItem {
-    Document { index: u64, start: Position, range: std::ops::Range<usize>, tape: usize, from_repr: bool },
+    /// A document: its bytes are `range` of the batch's `piece` if `in_piece`, else of its `bytes`.
+    Document {
+        index: u64,
+        start: Position,
+        range: std::ops::Range<usize>,
+        in_piece: bool,
+        tape: usize,
+        from_repr: bool,
+    },
     Broken(Broken),
 }
 
@@ -86,15 +98,40 @@ impl Batch {
     pub fn add_document(&mut self, document: &Document<'_>) -> &mut Tape {
         let from = self.bytes.len();
         self.bytes.extend_from_slice(document.doc.bytes());
+        let range = from..self.bytes.len();
+        self.add_item(document, range, false)
+    }
+
+    /// [`Batch::add_document`] for a document lying at `range` of the piece that will be the
+    /// batch's `piece` once framed: its bytes are not copied.
+    pub fn add_document_in_piece(
+        &mut self,
+        document: &Document<'_>,
+        range: std::ops::Range<usize>,
+    ) -> &mut Tape {
+        self.add_item(document, range, true)
+    }
+
+    fn add_item(
+        &mut self,
+        document: &Document<'_>,
+        range: std::ops::Range<usize>,
+        in_piece: bool,
+    ) -> &mut Tape {
         let (index, start, from_repr) = (document.index, document.start, document.from_repr);
         let tape = self.documents;
         self.documents += 1;
         if self.tapes.len() <= tape {
             self.tapes.push(Tape::default());
         }
-        let range = from..self.bytes.len();
-        self.items.push(BatchItem::Document { index, start, range, tape, from_repr });
+        self.items.push(BatchItem::Document { index, start, range, in_piece, tape, from_repr });
         &mut self.tapes[tape]
+    }
+
+    /// The bytes of a document item.
+    pub fn document_bytes(&self, range: &std::ops::Range<usize>, in_piece: bool) -> &[u8] {
+        let bytes = if in_piece { &self.piece } else { &self.bytes };
+        &bytes[range.clone()]
     }
 
     /// Moves every item's index on by `by` (items numbered from 0 in a piece of their input).
