@@ -160,6 +160,23 @@ fn utf16_files_as_windows_writes_them_are_read_or_named() {
     );
 }
 
+#[test]
+fn a_run_of_zero_bytes_is_named_as_such_not_as_utf16() {
+    // What a log cut short by a crash often ends in: a callback, then the zeros of space the file
+    // was given and never written.
+    let dir = temp_dir("zeros");
+    let file = dir.join("cut.ndjson");
+    std::fs::write(&file, [format!("{}\n", started_line("before")).as_bytes(), &[0u8; 300]].concat())
+        .unwrap();
+    let output = tiwhook_fixed(&["check", "--key", KEY, file.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(stdout.contains(":2:1: error[invalid-json]"), "{stdout}");
+    assert!(stdout.contains("the line is zero bytes, not text"), "{stdout}");
+    assert!(!stdout.contains("UTF-16"), "{stdout}");
+    assert!(stdout.contains("2 callbacks in 1 source: 1 valid, 1 invalid"), "{stdout}");
+}
+
 /// The display width of a line: CJK characters take two columns.
 fn columns(line: &str) -> usize {
     line.chars().map(|c| if ('\u{2e80}'..='\u{9fff}').contains(&c) { 2 } else { 1 }).sum()

@@ -349,9 +349,9 @@ impl<R: Read> JsonFramer<R> {
                         return Ok(Some(Item::Broken(broken)));
                     }
                     let at = self.input.position_of(offset);
-                    let utf16 = looks_like_utf16(window);
+                    let hint = zero_bytes_hint(window);
                     let mut broken = self.broken(start, Code::InvalidJson, message, at);
-                    broken.help = if utf16 { Some(UTF16_HINT.into()) } else { self.log_hint() };
+                    broken.help = hint.map(String::from).or_else(|| self.log_hint());
                     self.resynchronise_next = true;
                     return Ok(Some(Item::Broken(broken)));
                 }
@@ -460,14 +460,26 @@ const HINT_LOOKS_AHEAD: usize = 64 * 1024;
 const UTF16_HINT: &str = "this looks like UTF-16 text without a byte-order mark (every other byte is 0): \
     convert it to UTF-8 (`iconv -f UTF-16LE -t UTF-8`, or PowerShell's `Out-File -Encoding utf8`)";
 
-/// Whether `window` looks like UTF-16 text: ASCII characters with a zero byte beside each.
-fn looks_like_utf16(window: &[u8]) -> bool {
+const ZEROS_HINT: &str = "the line is zero bytes, not text: a file allocated and never written (a log cut \
+    short by a crash or a full disk, a sparse file), or a binary file";
+
+/// What zero bytes at the start of `window` say: UTF-16 text (ASCII characters with a zero byte
+/// beside each), or no text at all (nothing but zeros).
+fn zero_bytes_hint(window: &[u8]) -> Option<&'static str> {
     // Within the line (UTF-16's line feed is a 10 beside a 0), so that what follows it is no part
     // of the answer.
     let line = memchr::memchr(b'\n', window).map_or(window, |end| &window[..end]);
     let sample = &line[..line.len().min(64)];
     let zeros = sample.iter().filter(|&&b| b == 0).count();
-    sample.len() >= 8 && zeros * 3 >= sample.len()
+    if sample.len() < 8 || zeros * 3 < sample.len() {
+        None
+    } else if zeros == sample.len() {
+        Some(ZEROS_HINT)
+    } else if (sample.len() - zeros) * 3 >= sample.len() {
+        Some(UTF16_HINT)
+    } else {
+        None
+    }
 }
 
 /// Where a document that failed to parse at `offset` of `window` was cut off, if that is what
