@@ -1,7 +1,8 @@
 //! Throughput benchmark: `cargo bench --bench throughput`.
 //!
 //! Generates a stream of signed push callbacks as JSON Lines (500,000 by default: half started,
-//! half stopped), then times, best of several runs, each over the same file:
+//! half stopped), then times, best of several runs, each over the same file (in rounds, each mode
+//! once a round, so that a shared machine's changing load falls on all of them alike):
 //! - the floor: parse each line into a typed struct with serde_json, MD5 the key + ExpireTime and
 //!   compare it with Sign, printing nothing (this same program, re-run as `floor FILE`);
 //! - `tiwhook check`, `tiwhook check --format json` and the human view (`--color never`);
@@ -124,10 +125,21 @@ fn main() {
         "{:<34} {:>9} {:>9} {:>10} {:>9} {:>11}",
         "mode", "best s", "cpu s", "MB/s", "ratio", "max RSS MiB"
     );
+    // Round by round, each mode once a round, so that the machine's load (a shared machine's moves
+    // from minute to minute) falls on every mode alike rather than on whichever ran in a loud
+    // minute; each keeps its best round.
+    let mut measured = vec![Measured::default(); modes.len()];
+    let rounds = modes.iter().map(|(_, _, _, runs)| *runs).max().unwrap_or(1).max(1);
+    for round in 0..rounds {
+        for ((_, program, args, runs), measured) in modes.iter().zip(&mut measured) {
+            if round < (*runs).max(1) {
+                measured.add(measure_once(program, args));
+            }
+        }
+    }
     let mut floor_time = None;
     let mut times = Vec::new();
-    for (name, program, args, runs) in modes {
-        let (best, cpu, rss) = measure(&program, &args, runs);
+    for ((name, ..), Measured { best, cpu, rss }) in modes.into_iter().zip(measured) {
         let floor = *floor_time.get_or_insert(best);
         println!(
             "{name:<34} {:>9.3} {:>9.3} {:>10.1} {:>9.3} {:>11.1}",
@@ -205,30 +217,46 @@ fn setting(name: &str, default: u32) -> u32 {
 
 /// Best wall time of `runs` runs, the CPU time (user + system) of that run, and the largest max
 /// RSS (KiB) seen; stdout discarded.
-fn measure(program: &Path, args: &[String], runs: u32) -> (Duration, Duration, i64) {
-    let mut best = Duration::MAX;
-    let mut best_cpu = Duration::ZERO;
-    let mut rss = 0;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        // Reaped by `wait4` below, which also reports the child's peak memory.
-        #[allow(clippy::zombie_processes)]
-        let child = Command::new(program)
-            .args(args)
-            .env_remove("TIW_CALLBACK_KEY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-        let (status, max_rss, cpu) = wait_with_rusage(child.id() as i32);
-        if start.elapsed() < best {
-            best = start.elapsed();
-            best_cpu = cpu;
-        }
-        rss = rss.max(max_rss);
-        assert!(status == 0, "{} {args:?} exited with {status}", program.display());
+/// A mode's best run: its wall time and the CPU time of that run, and the most memory any run
+/// took.
+#[derive(Clone, Copy)]
+struct Measured {
+    best: Duration,
+    cpu: Duration,
+    rss: i64,
+}
+
+impl Default for Measured {
+    fn default() -> Self {
+        Measured { best: Duration::MAX, cpu: Duration::ZERO, rss: 0 }
     }
-    (best, best_cpu, rss)
+}
+
+impl Measured {
+    fn add(&mut self, (wall, cpu, rss): (Duration, Duration, i64)) {
+        if wall < self.best {
+            (self.best, self.cpu) = (wall, cpu);
+        }
+        self.rss = self.rss.max(rss);
+    }
+}
+
+/// Runs `program` once: its wall time, CPU time and peak memory (KiB).
+fn measure_once(program: &Path, args: &[String]) -> (Duration, Duration, i64) {
+    let start = Instant::now();
+    // Reaped by `wait4` below, which also reports the child's peak memory.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(program)
+        .args(args)
+        .env_remove("TIW_CALLBACK_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let (status, max_rss, cpu) = wait_with_rusage(child.id() as i32);
+    let wall = start.elapsed();
+    assert!(status == 0, "{} {args:?} exited with {status}", program.display());
+    (wall, cpu, max_rss)
 }
 
 /// Waits for a child and returns its exit status, max RSS in KiB and CPU time.
