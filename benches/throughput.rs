@@ -215,10 +215,8 @@ fn setting(name: &str, default: u32) -> u32 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Best wall time of `runs` runs, the CPU time (user + system) of that run, and the largest max
-/// RSS (KiB) seen; stdout discarded.
-/// A mode's best run: its wall time and the CPU time of that run, and the most memory any run
-/// took.
+/// A mode's best run: its wall time and the CPU time (user + system) of that run, and the largest
+/// max RSS (KiB) of any run.
 #[derive(Clone, Copy)]
 struct Measured {
     best: Duration,
@@ -241,7 +239,7 @@ impl Measured {
     }
 }
 
-/// Runs `program` once: its wall time, CPU time and peak memory (KiB).
+/// Runs `program` once, its output discarded: its wall time, CPU time and peak memory (KiB).
 fn measure_once(program: &Path, args: &[String]) -> (Duration, Duration, i64) {
     let start = Instant::now();
     // Reaped by `wait4` below, which also reports the child's peak memory.
