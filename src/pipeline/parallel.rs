@@ -24,6 +24,7 @@ use crate::codes::Code;
 use crate::judge::Policy;
 use crate::judge::report::{Summary, Verdict};
 use crate::read::framing::{Broken, Item, JsonFramer, Resume};
+use crate::read::tape::offset_within_span;
 use crate::read::window::{Position, Window};
 use crate::render::{Printer, Render, Rendered};
 
@@ -539,16 +540,13 @@ fn frame(batch: &mut Batch, bytes: Vec<u8>, state: Resume, first: bool, end: &Pi
         let here = documents.state();
         // A window over bytes alone holds them unmoved: a document framed from them lies in them,
         // and is kept where it lies (the batch takes the bytes once framed).
-        let piece = documents.buffered().as_ptr_range();
-        let (piece_start, piece_end) = (piece.start as usize, piece.end as usize);
+        let (piece_at, piece_len) = (documents.buffered().as_ptr() as usize, documents.buffered().len());
         let at_the_end = match documents.next_item() {
             Ok(Some(Item::Document(document))) => {
-                let span = document.doc.bytes().as_ptr_range();
-                let (start, end) = (span.start as usize, span.end as usize);
-                let tape = if piece_start <= start && end <= piece_end {
-                    batch.add_document_in_piece(&document, start - piece_start..end - piece_start)
-                } else {
-                    batch.add_document(&document)
+                let bytes = document.doc.bytes();
+                let tape = match offset_within_span(piece_at, piece_len, bytes) {
+                    Some(start) => batch.add_document_in_piece(&document, start..start + bytes.len()),
+                    None => batch.add_document(&document),
                 };
                 documents.swap_tape(tape);
                 false

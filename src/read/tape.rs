@@ -101,8 +101,7 @@ impl<'a> JsonDoc<'a> {
     /// own), where JSON allows no quote, backslash or control character: it is a valid JSON string
     /// body as it stands, and a writer of JSON may skip the search for what to escape.
     pub fn lends(self, text: &str) -> bool {
-        let (within, span) = (self.bytes.as_ptr_range(), text.as_bytes().as_ptr_range());
-        !text.is_empty() && within.start <= span.start && span.end <= within.end
+        !text.is_empty() && offset_within(self.bytes, text.as_bytes()).is_some()
     }
 
     /// The node at a tape index obtained from [`Node::index`].
@@ -412,13 +411,24 @@ impl ValueSeed<'_> {
     }
 }
 
+/// Where `inner` starts in `outer`, if it is a part of it (the very bytes, not equal ones):
+/// how a borrowed string or document is told to lie in the bytes it was read from.
+fn offset_within(outer: &[u8], inner: &[u8]) -> Option<usize> {
+    offset_within_span(outer.as_ptr() as usize, outer.len(), inner)
+}
+
+/// [`offset_within`] for the `len` bytes at address `base`, for a reader that cannot hold on to
+/// them as a slice while it looks.
+pub fn offset_within_span(base: usize, len: usize, inner: &[u8]) -> Option<usize> {
+    let offset = (inner.as_ptr() as usize).wrapping_sub(base);
+    (offset <= len && inner.len() <= len - offset).then_some(offset)
+}
+
 /// Records a string: as a span of the window when serde_json lent it from there, else as a copy.
 fn text_of(tape: &mut Tape, base: usize, len: usize, s: &str) -> Text {
-    let offset = (s.as_ptr() as usize).wrapping_sub(base);
-    if offset <= len && s.len() <= len - offset {
-        Text::Raw { start: offset as u32, len: s.len() as u32 }
-    } else {
-        copy_text(tape, s)
+    match offset_within_span(base, len, s.as_bytes()) {
+        Some(offset) => Text::Raw { start: offset as u32, len: s.len() as u32 },
+        None => copy_text(tape, s),
     }
 }
 
