@@ -233,7 +233,7 @@ fn judge_batch(
             BatchItem::Document { index, start, range, in_piece, tape, from_repr } => {
                 let (tape, bytes) = (&batch.tapes[*tape], batch.document_bytes(range, *in_piece));
                 // One UTF-8 check for the whole document, here on the judging side.
-                let doc = match std::str::from_utf8(bytes) {
+                let doc = match simdutf8::basic::from_utf8(bytes) {
                     Ok(text) => tape.view_text(text),
                     Err(_) => tape.view(bytes),
                 };
