@@ -6,6 +6,7 @@
 //! reading commands, and [`commands`] holds one file per subcommand. The options are declared in
 //! [`cli`] and resolved once in [`config`].
 
+pub mod byte_search;
 pub mod cli;
 pub mod codes;
 pub mod commands;

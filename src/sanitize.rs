@@ -10,6 +10,8 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use crate::byte_search;
+
 /// Whether `c` must not reach a terminal raw.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
@@ -29,7 +31,7 @@ pub fn is_unsafe(c: char) -> bool {
 /// assert_eq!(escape("tic_push_user_1253_01"), "tic_push_user_1253_01");
 /// ```
 pub fn escape(text: &str) -> Cow<'_, str> {
-    let clean = text.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let clean = byte_search::is_printable_ascii(text.as_bytes());
     if clean || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }

@@ -718,11 +718,11 @@ mod fast {
     fn string(bytes: &[u8], quote: usize, ascii: &mut bool) -> Option<(Text, usize)> {
         let start = quote + 1;
         let rest = bytes.get(start..)?;
-        let mut len = crate::json_string::first_json_special_or_non_ascii(rest)?;
+        let mut len = crate::byte_search::first_json_special_or_non_ascii(rest)?;
         if rest[len] >= 0x80 {
             *ascii = false;
             // Rare in callbacks: the string's end, and one UTF-8 check of all of it.
-            len += crate::json_string::first_json_special(&rest[len..])?;
+            len += crate::byte_search::first_json_special(&rest[len..])?;
             std::str::from_utf8(&rest[..len]).ok()?;
         }
         if rest[len] != b'"' {
