@@ -227,18 +227,21 @@ impl Rendered {
     }
 
     /// Writes the text to `out`, each marked part as `emitted` decides.
+    ///
+    /// Only a part left out splits the text: what is kept goes out in as few writes as it can, so
+    /// that a large part passes a buffered writer by instead of being copied into its buffer (the
+    /// detailed view marks a separator before every callback, and all but the first are kept).
     pub fn write_to(&self, out: &mut dyn io::Write, emitted: &mut Emitted) -> io::Result<()> {
         let mut from = 0;
         for mark in &self.marks {
-            out.write_all(&self.text[from..mark.range.start])?;
             let keep = match &mark.kind {
                 Marked::Help(help) => emitted.helps.first_time(help),
                 Marked::Separator => std::mem::replace(&mut emitted.separated, true),
             };
-            if keep {
-                out.write_all(&self.text[mark.range.clone()])?;
+            if !keep {
+                out.write_all(&self.text[from..mark.range.start])?;
+                from = mark.range.end;
             }
-            from = mark.range.end;
         }
         out.write_all(&self.text[from..])
     }
