@@ -631,3 +631,52 @@ fn write_in_order(
     }
     Ok(empty)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames `pieces` of one input in order, as workers do; each piece's documents as the bytes
+    /// the batch lends them from.
+    fn frame_pieces(pieces: Vec<(&str, PieceEnd)>) -> Vec<Vec<String>> {
+        let (first, mut before) = mpsc::channel();
+        first.send(Handover { index: 0, carry: None }).unwrap();
+        let (spent, _spare) = mpsc::channel();
+        let mut at = Position::START;
+        let mut framed = Vec::new();
+        for (i, (text, end)) in pieces.into_iter().enumerate() {
+            let (after, next) = mpsc::channel();
+            let bytes = text.as_bytes().to_vec();
+            let piece = Piece { source: "t".into(), bytes, at, first: i == 0, end, before, after };
+            at = at.advanced_by(text.as_bytes());
+            let mut batch = Batch::default();
+            frame_piece(piece, &mut batch, &spent).expect("the piece before handed over");
+            let documents = batch.items.iter().map(|item| match item {
+                BatchItem::Document { range, in_piece, .. } => {
+                    String::from_utf8_lossy(batch.document_bytes(range, *in_piece)).into_owned()
+                }
+                BatchItem::Broken(broken) => format!("broken: {}", broken.message),
+            });
+            framed.push(documents.collect());
+            before = next;
+        }
+        framed
+    }
+
+    #[test]
+    fn a_document_framed_in_a_piece_is_its_bytes_from_the_first_to_the_last() {
+        let framed =
+            frame_pieces(vec![("{\"a\":1}\n  {\"b\":[2]}  \n{\"c\":\"x\"}\r\n{\"d\":{}}", PieceEnd::Last)]);
+        assert_eq!(framed, [vec!["{\"a\":1}", "{\"b\":[2]}", "{\"c\":\"x\"}", "{\"d\":{}}"]]);
+    }
+
+    #[test]
+    fn a_document_carried_into_the_next_piece_is_its_bytes_from_the_first_to_the_last() {
+        // The second piece starts inside a document, at a line that looks like the start of one.
+        let framed = frame_pieces(vec![
+            ("{\"a\":1}\n{\"b\":\n", PieceEnd::More),
+            ("{\"x\":1}}\n{\"c\":3}\n", PieceEnd::Last),
+        ]);
+        assert_eq!(framed, [vec!["{\"a\":1}"], vec!["{\"b\":\n{\"x\":1}}", "{\"c\":3}"]]);
+    }
+}
