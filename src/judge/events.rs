@@ -59,6 +59,8 @@ pub enum Presence {
 pub struct Field {
     /// The JSON key.
     pub name: &'static str,
+    /// The same, to look members up by.
+    pub key: KnownKey,
     pub kind: Kind,
     pub presence: Presence,
     /// Its key in JSON `details` and its label in the human views.
@@ -142,11 +144,13 @@ const fn field(
     label: &'static str,
     meaning: &'static str,
 ) -> Field {
-    Field { name, kind, presence, shown: Name { key: detail, label }, meaning }
+    Field { name, key: KnownKey::new(name), kind, presence, shown: Name { key: detail, label }, meaning }
 }
 
 use Kind::*;
 use Presence::*;
+
+use crate::read::tape::KnownKey;
 
 /// The envelope every callback shares.
 pub static ENVELOPE: &[Field] = &[

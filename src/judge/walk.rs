@@ -464,8 +464,8 @@ impl<'a> Validator<'a> {
         let mut next = 0;
         for (member, (key, node)) in object.members().enumerate() {
             let declared = match fields.get(next) {
-                Some(f) if key.is(f.name) => Some(next),
-                _ => fields.iter().position(|f| key.is(f.name)),
+                Some(f) if key.is_known(&f.key) => Some(next),
+                _ => fields.iter().position(|f| key.is_known(&f.key)),
             };
             match declared {
                 Some(i) if found.slots[i] == 0 => {

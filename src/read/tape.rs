@@ -155,8 +155,57 @@ impl<'a> Key<'a> {
         self.doc.text_bytes(text) == name.as_bytes()
     }
 
+    /// [`Key::is`] for a name known in advance: a key of the document's own bytes, of the same
+    /// length and followed by enough of the document, is compared in one step.
+    #[inline]
+    pub fn is_known(self, known: &KnownKey) -> bool {
+        let Some(Text::Raw { start, len }) = self.text else { return self.is(known.name) };
+        if len as usize != known.name.len() {
+            return false;
+        }
+        let start = start as usize;
+        match self.doc.bytes.get(start..start + 16) {
+            Some(sixteen) if known.fits_one_step() => {
+                let word = u128::from_le_bytes(sixteen.try_into().unwrap_or([0; 16]));
+                word & known.mask == known.word
+            }
+            _ => self.is(known.name),
+        }
+    }
+
     pub fn as_str(self) -> &'a str {
         self.text.map(|t| self.doc.text(t)).unwrap_or_default()
+    }
+}
+
+/// A key name known in advance (a declared field's), with its first sixteen bytes as a number:
+/// every member of every callback is looked up by name, and a call to compare bytes cost more
+/// than the comparison.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownKey {
+    pub name: &'static str,
+    /// The name's bytes, the first the lowest, and zeros past its end.
+    word: u128,
+    /// All ones over the name's bytes.
+    mask: u128,
+}
+
+impl KnownKey {
+    pub const fn new(name: &'static str) -> Self {
+        let bytes = name.as_bytes();
+        let (mut word, mut mask) = ([0u8; 16], [0u8; 16]);
+        let mut i = 0;
+        while i < bytes.len() && i < 16 {
+            word[i] = bytes[i];
+            mask[i] = 0xff;
+            i += 1;
+        }
+        KnownKey { name, word: u128::from_le_bytes(word), mask: u128::from_le_bytes(mask) }
+    }
+
+    /// Whether the word holds the whole name.
+    fn fits_one_step(&self) -> bool {
+        self.name.len() <= 16
     }
 }
 
@@ -899,6 +948,29 @@ mod tests {
         let keys: Vec<_> = doc.root().members().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["Sign", "x", "Sign"]);
         assert_eq!(doc.root().get("Sign").and_then(Node::as_str), Some("a"));
+    }
+
+    #[test]
+    fn a_known_key_is_the_key_of_its_name_wherever_it_stands() {
+        let names =
+            ["a", "TaskId", "RoomIc", "PushStartTime", "ExactlySixteen!!", "SeventeenLetters!", "é教"];
+        let known: Vec<KnownKey> = names.iter().map(|name| KnownKey::new(name)).collect();
+        // Keys far from the end, close to it (fewer than sixteen bytes follow), and escaped.
+        for name in names.iter().chain(&["TaskIdX", "Task", "taskid", "SeventeenLetters?", "é敎", ""]) {
+            let escaped = name.replace('a', "\\u0061");
+            for json in [
+                format!(r#"{{"{name}":1,"padding":"0123456789abcdef"}}"#),
+                format!(r#"{{"{name}":1}}"#),
+                format!(r#"{{"{escaped}":1}}"#),
+            ] {
+                let (tape, _) = parse(&json);
+                let doc = tape.view(json.as_bytes());
+                let (key, _) = doc.root().members().next().unwrap();
+                for (known, expected) in known.iter().zip(names) {
+                    assert_eq!(key.is_known(known), *name == expected, "{json} against {expected}");
+                }
+            }
+        }
     }
 
     #[test]
