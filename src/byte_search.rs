@@ -94,10 +94,9 @@ fn first(bytes: &[u8], stop: Stop) -> Option<usize> {
     bytes[at..].iter().position(|&b| stop.is(b)).map(|n| at + n)
 }
 
-/// Whether `bytes` hold a byte to stop at: [`first`] for short strings, where knowing where
-/// does not matter. Whole steps, then one last step over the final bytes (overlapping the steps
-/// before), so that no byte is looked at alone; a string shorter than a word is padded with
-/// spaces, at which no search stops.
+/// Whether `bytes` hold a byte to stop at, where it is not needed: whole steps, then one last
+/// step over the final bytes (overlapping the steps before), so that no byte is looked at alone;
+/// a string shorter than a word is padded with spaces, at which no search stops.
 #[inline(always)]
 fn any(bytes: &[u8], stop: Stop) -> bool {
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
