@@ -26,16 +26,10 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
 /// [`push_json_str`] for a string known to hold nothing JSON escapes (the caller made it of such
 /// characters, or checked it): written between quotes as it is, without the search.
 pub fn push_plain_json_str(out: &mut Vec<u8>, s: &str) {
-    push_plain_json_bytes(out, s.as_bytes());
-}
-
-/// [`push_plain_json_str`] for bytes the caller wrote as text (a time's digits), known to be
-/// UTF-8 with nothing JSON escapes, without a UTF-8 check.
-pub fn push_plain_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    debug_assert!(std::str::from_utf8(bytes).is_ok() && !byte_search::any_json_special(bytes), "{bytes:?}");
-    out.reserve(bytes.len() + 2);
+    debug_assert!(!byte_search::any_json_special(s.as_bytes()), "{s:?}");
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    out.extend_from_slice(bytes);
+    out.extend_from_slice(s.as_bytes());
     out.push(b'"');
 }
 

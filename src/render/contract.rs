@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::codes::Code;
-use crate::json_string::{push_json_str, push_plain_json_bytes, push_plain_json_str};
+use crate::json_string::{push_json_str, push_plain_json_str};
 use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
 use crate::judge::tasks::Totals;
 use crate::read::tape::JsonDoc;
@@ -328,8 +328,13 @@ fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: Option<JsonDoc>)
         Value::Time(t) => {
             let mut buf = [0u8; 20];
             match timefmt::write_rfc3339_ascii(&mut buf, *t) {
-                // Digits, dashes, colons, `T` and `Z`: nothing to escape.
-                Some(text) => push_plain_json_bytes(out, text),
+                // Digits, dashes, colons, `T` and `Z`: nothing to escape. Put between its quotes
+                // first, so that it goes onto the line as one piece of a size known here.
+                Some(text) => {
+                    let mut quoted = [b'"'; 22];
+                    quoted[1..21].copy_from_slice(text);
+                    out.extend_from_slice(&quoted);
+                }
                 None => out.extend_from_slice(b"null"),
             }
         }
