@@ -127,6 +127,28 @@ fn every_signature_state() {
 }
 
 #[test]
+fn an_upper_case_sign_verifies_with_a_warning_and_a_broken_digit_anywhere_is_malformed() {
+    let line = started_line("upper");
+    let sign = tiwhook::judge::signature::sign(KEY.as_bytes(), 4102444800);
+    let upper = line.replace(&sign, &sign.to_ascii_uppercase());
+    let (lines, _, code) = run_json(&["check", "--key", KEY, "-"], Some(&upper));
+    assert_eq!((lines[0]["signature"].as_str(), code), (Some("valid"), 0), "{}", lines[0]);
+    let warnings = lines[0]["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w["code"] == "sign-uppercase"), "{warnings:?}");
+    // A digit that is not one, first, in the middle or last, and a Sign one digit short.
+    for at in [0, 17, 31] {
+        let mut broken = sign.clone().into_bytes();
+        broken[at] = b'g';
+        let input = line.replace(&sign, std::str::from_utf8(&broken).unwrap());
+        let (lines, _, code) = run_json(&["check", "--key", KEY, "-"], Some(&input));
+        assert_eq!((lines[0]["signature"].as_str(), code), (Some("malformed"), 1), "{at}: {}", lines[0]);
+    }
+    let short = line.replace(&sign, &sign[1..]);
+    let (lines, _, _) = run_json(&["check", "--key", KEY, "-"], Some(&short));
+    assert_eq!(lines[0]["signature"], "malformed");
+}
+
+#[test]
 fn the_key_comes_from_the_environment_or_a_key_file_with_rotation() {
     tiwhook_fixed(&["--format", "json", &fixture("signed/push-started.json")])
         .env("TIW_CALLBACK_KEY", KEY)
