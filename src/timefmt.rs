@@ -35,9 +35,9 @@ pub fn write_local_ascii<'b>(buf: &'b mut [u8; 26], seconds: u64, zone: &TimeZon
     let size = offset.unsigned_abs();
     buf[19] = b' ';
     buf[20] = if offset < 0 { b'-' } else { b'+' };
-    two_digits(i64::from(size / 3600), &mut buf[21..23]);
+    two_digits(u64::from(size / 3600), &mut buf[21..23]);
     buf[23] = b':';
-    two_digits(i64::from(size / 60 % 60), &mut buf[24..26]);
+    two_digits(u64::from(size / 60 % 60), &mut buf[24..26]);
     Some(buf)
 }
 
@@ -85,18 +85,18 @@ fn write_civil(buf: &mut [u8], seconds: i64, separator: u8) {
         // Days from 1970-01-01, not a `Timestamp`: jiff's timestamps stop a day short of 10000.
         let epoch = jiff::civil::Date::constant(1970, 1, 1);
         let date = epoch.checked_add(jiff::SignedDuration::from_hours(day_number * 24)).unwrap_or(epoch);
-        let year = i64::from(date.year());
+        let year = i64::from(date.year()).unsigned_abs();
         two_digits(year / 100, &mut buf[0..2]);
         two_digits(year % 100, &mut buf[2..4]);
         buf[4] = b'-';
-        two_digits(i64::from(date.month()), &mut buf[5..7]);
+        two_digits(u64::from(date.month().unsigned_abs()), &mut buf[5..7]);
         buf[7] = b'-';
-        two_digits(i64::from(date.day()), &mut buf[8..10]);
+        two_digits(u64::from(date.day().unsigned_abs()), &mut buf[8..10]);
         let mut written = [0; 10];
         written.copy_from_slice(&buf[..10]);
         LAST_DAYS.set([(day_number, written), days[0]]);
     }
-    let secs = seconds.rem_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400).unsigned_abs();
     let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
     buf[10] = separator;
     two_digits(hour, &mut buf[11..13]);
@@ -106,10 +106,21 @@ fn write_civil(buf: &mut [u8], seconds: i64, separator: u8) {
     two_digits(second, &mut buf[17..19]);
 }
 
-fn two_digits(n: i64, at: &mut [u8]) {
-    at[0] = b'0' + (n / 10 % 10) as u8;
-    at[1] = b'0' + (n % 10) as u8;
+/// Writes the last two decimal digits of `n` (below 100 at every call) into `at`.
+fn two_digits(n: u64, at: &mut [u8]) {
+    at.copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
 }
+
+/// `00` to `99`: a time is written seven pairs at a time, which a division each cost more.
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
 
 /// The first second of the year 0.
 const YEAR_ZERO: i64 = -62_167_219_200;
@@ -123,25 +134,43 @@ fn timestamp(seconds: u64) -> Option<Timestamp> {
 
 /// A duration: `23s`, `4m 05s`, `1h 02m 05s`, `3d 04h 05m 06s`.
 pub fn duration(seconds: u64) -> String {
-    let units =
-        [(seconds / 86_400, "d"), (seconds / 3600 % 24, "h"), (seconds / 60 % 60, "m"), (seconds % 60, "s")];
+    let mut buf = [0u8; DURATION_BYTES];
+    String::from_utf8_lossy(write_duration(&mut buf, seconds)).into_owned()
+}
+
+/// The most bytes a [`duration`] takes: 213,503,982,334,601 days and the rest of `u64::MAX`
+/// seconds (`213503982334601d 07h 00m 15s`), and room to spare.
+pub const DURATION_BYTES: usize = 32;
+
+/// [`duration`] as the ASCII bytes it writes into `buf`, without allocating: the human view
+/// writes one on each stopped task's row.
+pub fn write_duration(buf: &mut [u8; DURATION_BYTES], seconds: u64) -> &[u8] {
+    let units = [
+        (seconds / 86_400, b'd'),
+        (seconds / 3600 % 24, b'h'),
+        (seconds / 60 % 60, b'm'),
+        (seconds % 60, b's'),
+    ];
     // From the first unit that is not zero (the seconds, at least); the first as it is, the rest
     // in two digits. Written by hand: `format!` with padding cost ten times as much, once a row.
     let first = units[..3].iter().position(|(n, _)| *n > 0).unwrap_or(3);
-    let mut out = String::with_capacity(16);
+    let mut len = 0;
     for (i, (n, unit)) in units[first..].iter().enumerate() {
         if i == 0 {
-            out.push_str(itoa::Buffer::new().format(*n));
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(*n).as_bytes();
+            buf[..digits.len()].copy_from_slice(digits);
+            len = digits.len();
         } else {
             // Hours, minutes and seconds: below 60, so two digits hold them.
-            let mut pair = [0u8; 2];
-            two_digits(*n as i64, &mut pair);
-            out.push(' ');
-            out.extend(pair.map(char::from));
+            buf[len] = b' ';
+            two_digits(*n, &mut buf[len + 1..len + 3]);
+            len += 3;
         }
-        out.push_str(unit);
+        buf[len] = *unit;
+        len += 1;
     }
-    out
+    &buf[..len]
 }
 
 /// How long from `from` to `to`, in calendar units, two at most: `6y 2mo`, `3d 4h`, `12s`.

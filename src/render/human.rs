@@ -103,7 +103,8 @@ impl HumanRender {
             Value::Time(t) => self.time_row(label, *t, ""),
             Value::Count(n) => self.row(label, Style::Plain, &[itoa::Buffer::new().format(*n)]),
             Value::Duration(seconds) if detail.key() == DURATION_KEY => {
-                self.row(label, Style::Bold, &[&timefmt::duration(*seconds)])
+                let mut buf = [0u8; timefmt::DURATION_BYTES];
+                self.row(label, Style::Bold, &[timefmt::write_duration(&mut buf, *seconds)])
             }
             Value::Text("") => self.row(label, Style::Dim, &["(empty)"]),
             Value::Text(text) => self.row(label, Style::Plain, &[&*escape(text)]),
