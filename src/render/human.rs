@@ -71,11 +71,21 @@ impl HumanRender {
         const SPACES: &str = "                ";
         // Padded by the columns the label takes: a key from the callback may be Chinese (教室
         // takes four). Our own labels are ASCII, whose width is their length.
-        let width = if label.is_ascii() { label.len() } else { display_width(label) };
-        let pad = LABEL_WIDTH.saturating_sub(width).min(SPACES.len());
-        self.out.text().extend_from_slice(b"  ");
-        self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
-        self.out.text().extend_from_slice(b"  ");
+        let ascii = label.is_ascii();
+        if !self.view.color && ascii && label.len() <= LABEL_WIDTH {
+            // Nothing to paint: the label is put in its padded place on the stack and goes onto
+            // the text as one piece of a size known here, instead of four (a dozen rows a
+            // callback).
+            let mut lead = [b' '; LABEL_WIDTH + 4];
+            lead[2..2 + label.len()].copy_from_slice(label.as_bytes());
+            self.out.text().extend_from_slice(&lead);
+        } else {
+            let width = if ascii { label.len() } else { display_width(label) };
+            let pad = LABEL_WIDTH.saturating_sub(width).min(SPACES.len());
+            self.out.text().extend_from_slice(b"  ");
+            self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
+            self.out.text().extend_from_slice(b"  ");
+        }
         self.paint(style, value)?;
         self.out.text().push(b'\n');
         Ok(())
