@@ -68,9 +68,16 @@ impl HumanRender {
 
     /// A row: the label, dimmed and padded, then the value.
     fn row<P: AsRef<[u8]>>(&mut self, label: &str, style: Style, value: &[P]) -> io::Result<()> {
+        self.label(label)?;
+        self.paint(style, value)?;
+        self.out.text().push(b'\n');
+        Ok(())
+    }
+
+    /// A row's start: two spaces, the label dimmed and padded, two spaces.
+    #[inline(always)]
+    fn label(&mut self, label: &str) -> io::Result<()> {
         const SPACES: &str = "                ";
-        // Padded by the columns the label takes: a key from the callback may be Chinese (教室
-        // takes four). Our own labels are ASCII, whose width is their length.
         let ascii = label.is_ascii();
         if !self.view.color && ascii && label.len() <= LABEL_WIDTH {
             // Nothing to paint: the label is put in its padded place on the stack and goes onto
@@ -79,30 +86,34 @@ impl HumanRender {
             let mut lead = [b' '; LABEL_WIDTH + 4];
             lead[2..2 + label.len()].copy_from_slice(label.as_bytes());
             self.out.text().extend_from_slice(&lead);
-        } else {
-            let width = if ascii { label.len() } else { display_width(label) };
-            let pad = LABEL_WIDTH.saturating_sub(width).min(SPACES.len());
-            self.out.text().extend_from_slice(b"  ");
-            self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
-            self.out.text().extend_from_slice(b"  ");
+            return Ok(());
         }
-        self.paint(style, value)?;
-        self.out.text().push(b'\n');
+        // Padded by the columns the label takes: a key from the callback may be Chinese (教室
+        // takes four). Our own labels are ASCII, whose width is their length.
+        let width = if ascii { label.len() } else { display_width(label) };
+        let pad = LABEL_WIDTH.saturating_sub(width).min(SPACES.len());
+        self.out.text().extend_from_slice(b"  ");
+        self.paint(Style::Dim, &[label, &SPACES[..pad]])?;
+        self.out.text().extend_from_slice(b"  ");
         Ok(())
     }
 
     /// A row whose value is a time in the chosen zone.
     fn time_row(&mut self, label: &str, seconds: u64, suffix: &str) -> io::Result<()> {
         let mut buf = [0u8; 26];
-        let number;
-        let time = match timefmt::write_local_ascii(&mut buf, seconds, &self.view.zone) {
-            Some(text) => text.as_slice(),
-            None => {
-                number = seconds.to_string();
-                number.as_bytes()
+        match timefmt::write_local_ascii(&mut buf, seconds, &self.view.zone) {
+            // Four rows a callback: without color, the time goes on as the fixed-size piece it is.
+            Some(time) if !self.view.color => {
+                self.label(label)?;
+                let text = self.out.text();
+                text.extend_from_slice(time);
+                text.extend_from_slice(suffix.as_bytes());
+                text.push(b'\n');
+                Ok(())
             }
-        };
-        self.row(label, Style::Plain, &[time, suffix.as_bytes()])
+            Some(time) => self.row(label, Style::Plain, &[time.as_slice(), suffix.as_bytes()]),
+            None => self.row(label, Style::Plain, &[seconds.to_string().as_bytes(), suffix.as_bytes()]),
+        }
     }
 
     /// A field's row; a value of the wrong shape is shown raw, in red. Nothing for a missing one.
