@@ -133,7 +133,7 @@ impl Event {
 
 /// How the duration a span rule measures is named.
 const fn span(label: &'static str) -> Name {
-    Name { key: crate::judge::report::DURATION_KEY, label }
+    Name::new(crate::judge::report::DURATION_KEY, label)
 }
 
 const fn field(
@@ -144,7 +144,7 @@ const fn field(
     label: &'static str,
     meaning: &'static str,
 ) -> Field {
-    Field { name, key: KnownKey::new(name), kind, presence, shown: Name { key: detail, label }, meaning }
+    Field { name, key: KnownKey::new(name), kind, presence, shown: Name::new(detail, label), meaning }
 }
 
 use Kind::*;
@@ -542,28 +542,31 @@ mod tests {
         }
     }
 
-    /// The JSON contract's fast writer writes keys without escaping them.
+    /// The JSON contract's fast writer writes keys without escaping them, each as its quoted form.
     #[test]
-    fn detail_keys_are_plain_snake_case() {
-        fn keys(fields: &[Field], found: &mut Vec<&'static str>) {
+    fn detail_keys_are_plain_snake_case_and_quoted_as_json_writes_them() {
+        fn names(fields: &'static [Field], found: &mut Vec<&'static Name>) {
             for field in fields {
-                found.push(field.shown.key);
+                found.push(&field.shown);
                 if let Kind::ArrayOf(inner) | Kind::Object(inner) = field.kind {
-                    keys(inner, found);
+                    names(inner, found);
                 }
             }
         }
-        let mut found = vec![crate::judge::report::UNCHECKED.key];
-        keys(ENVELOPE, &mut found);
+        let mut found = vec![&crate::judge::report::UNCHECKED];
+        names(ENVELOPE, &mut found);
         for event in EVENTS {
-            keys(event.fields, &mut found);
+            names(event.fields, &mut found);
             found.extend(event.rules.iter().filter_map(|rule| match rule {
-                Rule::Span { shown, .. } => Some(shown.key),
+                Rule::Span { shown, .. } => Some(shown),
                 _ => None,
             }));
         }
-        for key in found {
-            assert!(crate::judge::report::is_plain_key(key), "{key}");
+        for name in found {
+            assert!(crate::judge::report::is_plain_key(name.key), "{}", name.key);
+            let (padded, used) = (name.quoted.padded(), name.quoted.used());
+            assert_eq!(&padded[..used], format!("\"{}\":", name.key).as_bytes());
+            assert!(padded[used..].iter().all(|&b| b == 0), "{}", name.key);
         }
     }
 

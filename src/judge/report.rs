@@ -191,6 +191,54 @@ pub struct Choice {
 pub struct Name {
     pub key: &'static str,
     pub label: &'static str,
+    /// The key as a JSON object writes it, made with the table.
+    pub quoted: QuotedKey,
+}
+
+impl Name {
+    pub const fn new(key: &'static str, label: &'static str) -> Name {
+        Name { key, label, quoted: QuotedKey::new(key) }
+    }
+}
+
+/// Bytes a [`QuotedKey`] is padded to.
+pub const QUOTED_KEY_BYTES: usize = 32;
+
+/// A detail's key between its quotes and followed by its colon (`"task_id":`), padded with zeros
+/// to a fixed size: a JSON line's writer copies it as one piece of a size known when it is
+/// compiled, ten keys a callback, and cuts the padding off.
+#[derive(Debug, PartialEq, Eq)]
+pub struct QuotedKey {
+    padded: [u8; QUOTED_KEY_BYTES],
+    len: usize,
+}
+
+impl QuotedKey {
+    /// Fails to compile for a key too long to fit (the event table is made at compile time).
+    const fn new(key: &str) -> QuotedKey {
+        let key = key.as_bytes();
+        assert!(key.len() + 3 <= QUOTED_KEY_BYTES, "a detail key too long for QuotedKey");
+        let mut padded = [0u8; QUOTED_KEY_BYTES];
+        padded[0] = b'"';
+        let mut i = 0;
+        while i < key.len() {
+            padded[i + 1] = key[i];
+            i += 1;
+        }
+        padded[key.len() + 1] = b'"';
+        padded[key.len() + 2] = b':';
+        QuotedKey { padded, len: key.len() + 3 }
+    }
+
+    /// The quoted key and its padding.
+    pub fn padded(&self) -> &[u8; QUOTED_KEY_BYTES] {
+        &self.padded
+    }
+
+    /// How many of the padded bytes are the quoted key's.
+    pub fn used(&self) -> usize {
+        self.len
+    }
 }
 
 /// One field of a callback: how it is named, and its value.
@@ -223,7 +271,7 @@ pub fn is_plain_key(key: &str) -> bool {
 }
 
 /// How the fields of an unknown event are named.
-pub static UNCHECKED: Name = Name { key: "event_data", label: "Data" };
+pub static UNCHECKED: Name = Name::new("event_data", "Data");
 
 /// The envelope fields that `details` shows: the application, the event time and the expiry.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,9 @@ use serde_json::value::RawValue;
 
 use crate::codes::Code;
 use crate::json_string::{push_json_str, push_plain_json_str};
-use crate::judge::report::{Detail, Finding, InputProblem, Report, Severity, Summary, Value};
+use crate::judge::report::{
+    Detail, Finding, InputProblem, QUOTED_KEY_BYTES, Report, Severity, Summary, Value,
+};
 use crate::judge::tasks::Totals;
 use crate::read::tape::JsonDoc;
 use crate::timefmt;
@@ -384,11 +386,12 @@ fn write_object_fast<'v>(
         if i > 0 {
             out.push(b',');
         }
-        // Keys are plain snake case (see `is_plain_key`): they need no escaping.
+        // Keys are plain snake case (see `is_plain_key`): they need no escaping. Each goes on
+        // quoted, padding and all, and the padding is cut off.
         debug_assert!(crate::judge::report::is_plain_key(detail.key()), "{}", detail.key());
-        out.push(b'"');
-        out.extend_from_slice(detail.key().as_bytes());
-        out.extend_from_slice(b"\":");
+        let quoted = &detail.name.quoted;
+        out.extend_from_slice(quoted.padded());
+        out.truncate(out.len() - QUOTED_KEY_BYTES + quoted.used());
         write_value_fast(out, &detail.value, document);
     }
     out.push(b'}')
