@@ -47,6 +47,22 @@ pub struct Tape {
     /// The value parsed last was read by the fast path and holds no line feed and no byte past
     /// ASCII: the position after it is its start's, that many columns on.
     one_line_ascii: bool,
+    /// Bit n is set when the root object may have a member whose key is n bytes long (bit 31: 31
+    /// or more). The fast parser notes each; otherwise all are set: not known.
+    root_key_lengths: u32,
+}
+
+impl Text {
+    fn len(self) -> usize {
+        match self {
+            Text::Raw { len, .. } | Text::Unescaped { len, .. } => len as usize,
+        }
+    }
+}
+
+/// The bit of [`Tape::root_key_lengths`] for a key of `len` bytes.
+fn key_length_bit(len: usize) -> u32 {
+    1 << len.min(31)
 }
 
 impl Tape {
@@ -54,6 +70,7 @@ impl Tape {
         self.entries.clear();
         self.unescaped.clear();
         self.one_line_ascii = false;
+        self.root_key_lengths = u32::MAX;
     }
 
     /// Whether the value parsed last (with the white space before it) is known to hold no line
@@ -241,6 +258,16 @@ impl<'a> Node<'a> {
     /// The member with this key (the first one, where a key is repeated).
     pub fn get(self, key: &str) -> Option<Node<'a>> {
         self.members().find(|(name, _)| name.is(key)).map(|(_, node)| node)
+    }
+
+    /// [`Node::get`], where a key that no member of the document's root could be (by its length,
+    /// which the fast parser notes for the root's keys) is found missing without a walk over the
+    /// members: every document is asked whether it is a capture line.
+    pub fn get_rare(self, key: &str) -> Option<Node<'a>> {
+        if self.index == 0 && self.doc.tape.root_key_lengths & key_length_bit(key.len()) == 0 {
+            return None;
+        }
+        self.get(key)
     }
 
     /// An object's members in document order, duplicates included; nothing for other values.
@@ -596,7 +623,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 /// a callback is some thirty values in two or three objects, and a call and an `Option` for each
 /// cost more than reading the value.
 mod fast {
-    use super::{Entry, JsonValue, Tape, Text};
+    use super::{Entry, JsonValue, Tape, Text, key_length_bit};
 
     /// Containers nested deeper than this are left to serde_json (which stops at 128).
     const DEPTH: usize = 100;
@@ -618,8 +645,9 @@ mod fast {
         // Spans and tape indices are kept as `u32`s: a larger window is left to serde_json.
         u32::try_from(window.len()).ok()?;
         let bytes = window;
-        let Tape { entries, open, one_line_ascii, .. } = tape;
+        let Tape { entries, open, one_line_ascii, root_key_lengths, .. } = tape;
         open.clear();
+        let mut root_keys = 0;
         // Cleared by a line feed between tokens or a string with a byte past ASCII.
         let mut one_line = true;
         let mut at = blanks(bytes, 0, &mut one_line);
@@ -643,6 +671,9 @@ mod fast {
                     let close = if object { b'}' } else { b']' };
                     if *bytes.get(at)? != close {
                         key = if object { Some(member_name(bytes, &mut at, &mut one_line)?) } else { None };
+                        if open.len() == 1 {
+                            root_keys |= key.map_or(0, |name| key_length_bit(name.len()));
+                        }
                         continue;
                     }
                     // An empty container: closed below.
@@ -665,6 +696,7 @@ mod fast {
             loop {
                 let Some(top) = open.last_mut() else {
                     *one_line_ascii = one_line;
+                    *root_key_lengths = root_keys;
                     return Some(at);
                 };
                 if completed {
@@ -679,7 +711,11 @@ mod fast {
                         at += 1;
                         key = if top.object {
                             at = blanks(bytes, at, &mut one_line);
-                            Some(member_name(bytes, &mut at, &mut one_line)?)
+                            let name = member_name(bytes, &mut at, &mut one_line)?;
+                            if top.at == 0 {
+                                root_keys |= key_length_bit(name.len());
+                            }
+                            Some(name)
                         } else {
                             None
                         };
@@ -820,6 +856,42 @@ mod fast {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_root_member_looked_up_by_its_length_first_is_the_one_get_finds() {
+        let documents: [&[u8]; 6] = [
+            br#"{"tiwhook_capture":1,"body":{}}"#,
+            br#"{"body":{"tiwhook_capture":1},"peer":"x","tiwhook_capture":1}"#,
+            br#"{"EventType":"A","EventData":{"tiwhook_capture":1}}"#,
+            // An escaped key: serde_json's path, which notes nothing.
+            br#"{"tiwhook\u005fcapture":1}"#,
+            br#"[{"tiwhook_capture":1}]"#,
+            br#"{"a_key_of_thirty_three_bytes_xyz":1,"tiwhook_capture":2}"#,
+        ];
+        let mut tape = Tape::default();
+        for document in documents {
+            let Parsed::Value { .. } = parse_value(document, &mut tape) else { panic!("parses") };
+            let root = tape.view(document).root();
+            for key in
+                ["tiwhook_capture", "body", "EventData", "peer", "a_key_of_thirty_three_bytes_xyz", "x"]
+            {
+                let (rare, got) = (root.get_rare(key), root.get(key));
+                assert_eq!(
+                    rare.map(Node::index),
+                    got.map(Node::index),
+                    "{key} in {}",
+                    String::from_utf8_lossy(document)
+                );
+            }
+            // Members below the root are found as ever.
+            if let Some(data) = root.get("EventData").or_else(|| root.get("body")) {
+                assert_eq!(
+                    data.get_rare("tiwhook_capture").map(Node::index),
+                    data.get("tiwhook_capture").map(Node::index)
+                );
+            }
+        }
+    }
+
     /// What serde_json's path alone makes of `window`.
     fn parse_slow(window: &[u8]) -> (Tape, Option<usize>) {
         let mut tape = Tape::default();
@@ -847,6 +919,11 @@ mod tests {
             assert_eq!(Some(consumed), slow_consumed, "{:?}", String::from_utf8_lossy(window));
             assert_eq!(fast_tape.entries, slow_tape.entries, "{:?}", String::from_utf8_lossy(window));
             assert_eq!(fast_tape.unescaped, slow_tape.unescaped);
+            // The key lengths noted for the root cover every key the root has.
+            for (key, _) in fast_tape.view(window).root().members() {
+                let bit = key_length_bit(key.as_str().len());
+                assert_ne!(fast_tape.root_key_lengths & bit, 0, "{:?}", String::from_utf8_lossy(window));
+            }
         }
     }
 
