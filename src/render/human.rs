@@ -31,7 +31,16 @@ pub struct HumanRender {
     /// The last expiry's age in words, by its ExpireTime and the clock: callbacks sent in the
     /// same second share one, and wording an age on the calendar costs more than its whole row.
     last_age: Option<(u64, i64, String)>,
+    /// The signature row's words for each key, `valid (key #1, --key #1)`, made with the view:
+    /// a row a callback.
+    valid_signatures: Vec<String>,
     quiet: bool,
+}
+
+/// The signature row's words for a signature each of `key_origins` verifies.
+fn valid_signature_words(key_origins: &[String]) -> Vec<String> {
+    let words = |(i, origin): (usize, &String)| format!("valid (key #{}, {})", i + 1, escape(origin));
+    key_origins.iter().enumerate().map(words).collect()
 }
 
 impl<W: Write> HumanPrinter<W> {
@@ -39,6 +48,7 @@ impl<W: Write> HumanPrinter<W> {
         Printing::with(
             HumanRender {
                 out: Rendered::default(),
+                valid_signatures: valid_signature_words(&view.key_origins),
                 view,
                 scratch: String::new(),
                 last_age: None,
@@ -274,16 +284,16 @@ impl HumanRender {
         }
         match report.signature {
             SignatureStatus::Valid { key } => {
-                // Lent out of the view for the row, not copied: a row a callback.
-                let origins = std::mem::take(&mut self.view.key_origins);
-                let origin = escape(origins.get(key).map(String::as_str).unwrap_or("?"));
-                let written = self.row(
-                    "Signature",
-                    Style::Green,
-                    &["valid (key #", itoa::Buffer::new().format(key + 1), ", ", &origin, ")"],
-                );
-                drop(origin);
-                self.view.key_origins = origins;
+                // Worded once for each key, and lent out for the row, not copied.
+                let words = std::mem::take(&mut self.valid_signatures);
+                let written = match words.get(key) {
+                    Some(words) => self.row("Signature", Style::Green, &[words]),
+                    None => {
+                        let number = itoa::Buffer::new().format(key + 1).to_string();
+                        self.row("Signature", Style::Green, &["valid (key #", &number, ", ?)"])
+                    }
+                };
+                self.valid_signatures = words;
                 written?
             }
             SignatureStatus::Mismatch => {
@@ -376,6 +386,7 @@ impl Layout for HumanRender {
             view,
             scratch: String::new(),
             last_age: None,
+            valid_signatures: self.valid_signatures.clone(),
             quiet: self.quiet,
         }
     }
