@@ -25,6 +25,7 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
 
 /// [`push_json_str`] for a string known to hold nothing JSON escapes (the caller made it of such
 /// characters, or checked it): written between quotes as it is, without the search.
+#[inline]
 pub fn push_plain_json_str(out: &mut Vec<u8>, s: &str) {
     debug_assert!(!byte_search::any_json_special(s.as_bytes()), "{s:?}");
     out.reserve(s.len() + 2);
