@@ -111,7 +111,8 @@ fn two_digits(n: u64, at: &mut [u8]) {
     at.copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
 }
 
-/// `00` to `99`: a time is written seven pairs at a time, which a division each cost more.
+/// `00` to `99`: a time has up to seven pairs of digits, and looking each up costs less than
+/// dividing it out.
 static DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut pairs = [[0u8; 2]; 100];
     let mut n = 0;
