@@ -134,7 +134,7 @@ pub struct Captured {
 
 /// Whether a parsed document is a capture line: an object whose `tiwhook_capture` is 1.
 pub fn is_capture(root: Node<'_>) -> bool {
-    root.get_rare("tiwhook_capture").is_some_and(|n| matches!(n.value(), JsonValue::UInt(1)))
+    root.get("tiwhook_capture").is_some_and(|n| matches!(n.value(), JsonValue::UInt(1)))
 }
 
 /// The capture a parsed document is, if it is one: `bytes` is its text, `root` its parsed root.

@@ -18,6 +18,14 @@ pub enum Text {
     Unescaped { start: u32, len: u32 },
 }
 
+impl Text {
+    fn len(self) -> usize {
+        match self {
+            Text::Raw { len, .. } | Text::Unescaped { len, .. } => len as usize,
+        }
+    }
+}
+
 /// One value on the tape. Containers hold their member count and the tape index just past them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum JsonValue {
@@ -50,14 +58,6 @@ pub struct Tape {
     /// Bit n is set when the root object may have a member whose key is n bytes long (bit 31: 31
     /// or more). The fast parser notes each; otherwise all are set: not known.
     root_key_lengths: u32,
-}
-
-impl Text {
-    fn len(self) -> usize {
-        match self {
-            Text::Raw { len, .. } | Text::Unescaped { len, .. } => len as usize,
-        }
-    }
 }
 
 /// The bit of [`Tape::root_key_lengths`] for a key of `len` bytes.
@@ -255,19 +255,15 @@ impl<'a> Node<'a> {
         matches!(self.value(), JsonValue::Object { .. })
     }
 
-    /// The member with this key (the first one, where a key is repeated).
+    /// The member with this key (the first one, where a key is repeated). On the document's root,
+    /// a key that no member could be by its length (the fast parser notes the root's key lengths)
+    /// is found missing without a walk over the members: every document is asked whether it is a
+    /// capture line, and every JSON line of a log whether it has an `EventType`.
     pub fn get(self, key: &str) -> Option<Node<'a>> {
-        self.members().find(|(name, _)| name.is(key)).map(|(_, node)| node)
-    }
-
-    /// [`Node::get`], where a key that no member of the document's root could be (by its length,
-    /// which the fast parser notes for the root's keys) is found missing without a walk over the
-    /// members: every document is asked whether it is a capture line.
-    pub fn get_rare(self, key: &str) -> Option<Node<'a>> {
         if self.index == 0 && self.doc.tape.root_key_lengths & key_length_bit(key.len()) == 0 {
             return None;
         }
-        self.get(key)
+        self.members().find(|(name, _)| name.is(key)).map(|(_, node)| node)
     }
 
     /// An object's members in document order, duplicates included; nothing for other values.
@@ -857,7 +853,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_root_member_looked_up_by_its_length_first_is_the_one_get_finds() {
+    fn a_member_looked_up_by_its_length_first_is_the_one_a_walk_finds() {
         let documents: [&[u8]; 6] = [
             br#"{"tiwhook_capture":1,"body":{}}"#,
             br#"{"body":{"tiwhook_capture":1},"peer":"x","tiwhook_capture":1}"#,
@@ -867,6 +863,9 @@ mod tests {
             br#"[{"tiwhook_capture":1}]"#,
             br#"{"a_key_of_thirty_three_bytes_xyz":1,"tiwhook_capture":2}"#,
         ];
+        // The member a walk over all of them finds.
+        let walk =
+            |node: Node<'_>, key: &str| node.members().find(|(name, _)| name.is(key)).map(|(_, n)| n.index());
         let mut tape = Tape::default();
         for document in documents {
             let Parsed::Value { .. } = parse_value(document, &mut tape) else { panic!("parses") };
@@ -874,20 +873,16 @@ mod tests {
             for key in
                 ["tiwhook_capture", "body", "EventData", "peer", "a_key_of_thirty_three_bytes_xyz", "x"]
             {
-                let (rare, got) = (root.get_rare(key), root.get(key));
                 assert_eq!(
-                    rare.map(Node::index),
-                    got.map(Node::index),
+                    root.get(key).map(Node::index),
+                    walk(root, key),
                     "{key} in {}",
                     String::from_utf8_lossy(document)
                 );
             }
             // Members below the root are found as ever.
             if let Some(data) = root.get("EventData").or_else(|| root.get("body")) {
-                assert_eq!(
-                    data.get_rare("tiwhook_capture").map(Node::index),
-                    data.get("tiwhook_capture").map(Node::index)
-                );
+                assert_eq!(data.get("tiwhook_capture").map(Node::index), walk(data, "tiwhook_capture"));
             }
         }
     }
