@@ -474,3 +474,27 @@ fn a_value_of_the_wrong_type_is_null_in_json_details() {
     assert_eq!(lines[0]["errors"][0]["path"], "/EventData/OmittedDurations");
     assert_eq!(lines[0]["details"]["omitted_durations"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_time_at_the_end_of_the_calendar_is_shown_in_seconds() {
+    // The last second of 9999 is past the last instant the calendar can put in every zone (late
+    // on 9999-12-30 in UTC): it stays in seconds, in any zone, with and without color. A time
+    // just before that is a date, in every zone.
+    let line = r#"{"EventType":"WhiteboardPushStarted","EventData":{"TaskId":"t","RoomId":1,"PushUserId":"u","PushStartTime":253402300799},"SdkAppId":1,"Timestamp":253402207200,"ExpireTime":4102444800,"Sign":"00000000000000000000000000000000"}"#;
+    let view = |zone: &str, color: &str| {
+        let output = tiwhook()
+            .args(["inspect", "--now", NOW, "--tz", zone, "--color", color, "-"])
+            .write_stdin(line)
+            .output()
+            .unwrap();
+        strip_colors(&String::from_utf8(output.stdout).unwrap())
+    };
+    for color in ["never", "always"] {
+        let utc = view("UTC", color);
+        assert!(utc.contains("  Started        253402300799\n"), "{utc}");
+        assert!(utc.contains("  Event time     9999-12-30 22:00:00 +00:00\n"), "{utc}");
+        let shanghai = view("Asia/Shanghai", color);
+        assert!(shanghai.contains("  Started        253402300799\n"), "{shanghai}");
+        assert!(shanghai.contains("  Event time     9999-12-31 06:00:00 +08:00\n"), "{shanghai}");
+    }
+}
