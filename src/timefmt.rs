@@ -52,31 +52,16 @@ pub fn rfc3339(seconds: u64) -> String {
 
 /// Writes `seconds` as RFC 3339 in UTC into `buf`, without allocating; `None` past the year 9999.
 pub fn write_rfc3339(buf: &mut [u8; 20], seconds: u64) -> Option<&str> {
-    let seconds = unix_seconds_in_range(seconds)?;
+    std::str::from_utf8(write_rfc3339_ascii(buf, seconds)?).ok()
+}
+
+/// [`write_rfc3339`] as the ASCII bytes it writes, for a writer of bytes: the JSON view writes
+/// four times a callback, where the check that they are UTF-8 cost as much as writing them.
+pub fn write_rfc3339_ascii(buf: &mut [u8; 20], seconds: u64) -> Option<&[u8; 20]> {
+    let seconds = i64::try_from(seconds).ok().filter(|&s| s <= MAX_SECONDS)?;
     write_civil(&mut buf[..19], seconds, b'T');
     buf[19] = b'Z';
-    std::str::from_utf8(buf).ok()
-}
-
-/// `seconds` as a signed number, if it falls in the years 0 to 9999.
-fn unix_seconds_in_range(seconds: u64) -> Option<i64> {
-    i64::try_from(seconds).ok().filter(|&s| s <= MAX_SECONDS)
-}
-
-/// Appends [`write_rfc3339`]'s text between double quotes to `out` (22 bytes, nothing to escape),
-/// or nothing and `false` for a time past the year 9999.
-///
-/// The time is written where it goes: the JSON view writes three or four a callback, and a time
-/// written into a buffer of its own and then copied was loaded whole right after being stored in
-/// pairs of digits, a load the processor stalls on until the stores are done (a quarter of the
-/// JSON writer's time, by `perf annotate`; instruction counts do not show it).
-pub fn push_rfc3339_quoted(out: &mut Vec<u8>, seconds: u64) -> bool {
-    let Some(seconds) = unix_seconds_in_range(seconds) else { return false };
-    let start = out.len();
-    out.extend_from_slice(&[b'"'; 22]);
-    write_civil(&mut out[start + 1..start + 20], seconds, b'T');
-    out[start + 20] = b'Z';
-    true
+    Some(buf)
 }
 
 thread_local! {
@@ -368,25 +353,6 @@ mod tests {
         }
         assert_eq!(rfc3339(MAX_SECONDS as u64), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339(MAX_SECONDS as u64 + 1), "253402300800");
-    }
-
-    #[test]
-    fn quoted_times_go_onto_what_is_written_already() {
-        let mut out = b"[".to_vec();
-        let mut want = String::from("[");
-        let mut t: u64 = 0;
-        while t <= MAX_SECONDS as u64 {
-            assert!(push_rfc3339_quoted(&mut out, t));
-            want.push_str(&format!("\"{}\",", rfc3339(t)));
-            out.push(b',');
-            t = t * 5 + 3_599;
-        }
-        assert!(push_rfc3339_quoted(&mut out, MAX_SECONDS as u64));
-        want.push_str("\"9999-12-31T23:59:59Z\"");
-        // Past the year 9999: nothing is written.
-        assert!(!push_rfc3339_quoted(&mut out, MAX_SECONDS as u64 + 1));
-        assert!(!push_rfc3339_quoted(&mut out, u64::MAX));
-        assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 
     #[test]

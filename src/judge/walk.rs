@@ -487,50 +487,33 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        // Each value is judged in declared order, which is the order of the details. They go on
-        // by `extend`, which has made room for all of them first, so that each is written where
-        // it goes: a `push` kept each detail on the stack over its call to grow the vector and
-        // copied it, right after storing it in parts, a load the processor stalled on (a
-        // quarter of this function's samples, by `perf annotate`).
-        if self.keep_details {
-            details.extend(fields.iter().enumerate().map(|(i, field)| Detail {
-                name: &field.shown,
-                value: self.judge_field(&found, i, field, path, relaxed),
-            }));
-        } else {
-            for (i, field) in fields.iter().enumerate() {
-                self.judge_field(&found, i, field, path, relaxed).discard();
+        // Each value is judged in declared order, which is the order of the details.
+        for (i, field) in fields.iter().enumerate() {
+            if let Some(node) = found.at(i) {
+                let value = self.check_value(node, field, &path.key(field.name, 0));
+                if self.keep_details {
+                    details.push(Detail { name: &field.shown, value });
+                } else {
+                    value.discard();
+                }
+                continue;
             }
+            if self.keep_details {
+                details.push(missing(field));
+            }
+            let presence = match relaxed {
+                Relaxed::All => Presence::Optional,
+                Relaxed::Names(names) if names.contains(&field.name) => Presence::Optional,
+                _ => field.presence,
+            };
+            let message = || format!("`{}` is missing ({})", field.name, field.meaning);
+            match presence {
+                Presence::Required => self.error(Code::MissingField, path, Anchor::Value, message()),
+                Presence::Expected => self.warning(Code::MissingField, path, Anchor::Value, message()),
+                Presence::Optional => None,
+            };
         }
         found
-    }
-
-    /// The value of declared field number `i` of `found`, judged; a missing one is reported as its
-    /// presence (relaxed or not) asks, and is `Value::Missing`.
-    #[inline(always)]
-    fn judge_field(
-        &mut self,
-        found: &Found<'a>,
-        i: usize,
-        field: &'static Field,
-        path: &Path<'_, 'a>,
-        relaxed: Relaxed,
-    ) -> Value<'a> {
-        if let Some(node) = found.at(i) {
-            return self.check_value(node, field, &path.key(field.name, 0));
-        }
-        let presence = match relaxed {
-            Relaxed::All => Presence::Optional,
-            Relaxed::Names(names) if names.contains(&field.name) => Presence::Optional,
-            _ => field.presence,
-        };
-        let message = || format!("`{}` is missing ({})", field.name, field.meaning);
-        match presence {
-            Presence::Required => self.error(Code::MissingField, path, Anchor::Value, message()),
-            Presence::Expected => self.warning(Code::MissingField, path, Anchor::Value, message()),
-            Presence::Optional => None,
-        };
-        Value::Missing
     }
 
     /// Reports the key of `object`'s member number `member`, which repeats an earlier one.

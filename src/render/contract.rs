@@ -334,10 +334,17 @@ impl Serialize for AsJson<'_> {
 fn write_value_fast(out: &mut Vec<u8>, value: &Value, document: Option<JsonDoc>) {
     match value {
         Value::Missing | Value::Invalid(_) => out.extend_from_slice(b"null"),
-        // Digits, dashes, colons, `T` and `Z`: nothing to escape.
         Value::Time(t) => {
-            if !timefmt::push_rfc3339_quoted(out, *t) {
-                out.extend_from_slice(b"null")
+            let mut buf = [0u8; 20];
+            match timefmt::write_rfc3339_ascii(&mut buf, *t) {
+                // Digits, dashes, colons, `T` and `Z`: nothing to escape. Put between its quotes
+                // first, so that it goes onto the line as one piece of a size known here.
+                Some(text) => {
+                    let mut quoted = [b'"'; 22];
+                    quoted[1..21].copy_from_slice(text);
+                    out.extend_from_slice(&quoted);
+                }
+                None => out.extend_from_slice(b"null"),
             }
         }
         Value::Duration(n)

@@ -19,9 +19,6 @@ use crate::timefmt;
 /// Width of the label column.
 const LABEL_WIDTH: usize = 13;
 
-/// The bytes of a time with its offset: `2019-09-20 11:16:09 +08:00`.
-const TIME_BYTES: usize = 26;
-
 /// The printer of `inspect`'s detailed view.
 pub type HumanPrinter<W> = Printing<HumanRender, W>;
 
@@ -93,15 +90,12 @@ impl HumanRender {
         const SPACES: &str = "                ";
         let ascii = label.is_ascii();
         if !self.view.color && ascii && label.len() <= LABEL_WIDTH {
-            // Nothing to paint: the row's start goes onto the text as one piece of spaces of a
-            // size known here, instead of four (a dozen rows a callback), and the label is
-            // written into its place there. Not put together on the stack and copied: that copy
-            // was loaded right after the label was stored, a load the processor stalls on (half
-            // the samples of the rows, by `perf annotate`).
-            let text = self.out.text();
-            let start = text.len();
-            text.extend_from_slice(&[b' '; LABEL_WIDTH + 4]);
-            text[start + 2..start + 2 + label.len()].copy_from_slice(label.as_bytes());
+            // Nothing to paint: the label is put in its padded place on the stack and goes onto
+            // the text as one piece of a size known here, instead of four (a dozen rows a
+            // callback).
+            let mut lead = [b' '; LABEL_WIDTH + 4];
+            lead[2..2 + label.len()].copy_from_slice(label.as_bytes());
+            self.out.text().extend_from_slice(&lead);
             return Ok(());
         }
         // Padded by the columns the label takes: a key from the callback may be Chinese (教室
@@ -116,24 +110,17 @@ impl HumanRender {
 
     /// A row whose value is a time in the chosen zone.
     fn time_row(&mut self, label: &str, seconds: u64, suffix: &str) -> io::Result<()> {
-        if !self.view.color {
-            // Four rows a callback: without color, the time is written in its place on the text
-            // (see `label`), `TIME_BYTES` of it, or the seconds as they are past the year 9999.
-            self.label(label)?;
-            let text = self.out.text();
-            let start = text.len();
-            text.extend_from_slice(&[0; TIME_BYTES]);
-            let place = <&mut [u8; TIME_BYTES]>::try_from(&mut text[start..]).ok();
-            if place.and_then(|place| timefmt::write_local_ascii(place, seconds, &self.view.zone)).is_none() {
-                text.truncate(start);
-                text.extend_from_slice(itoa::Buffer::new().format(seconds).as_bytes());
-            }
-            text.extend_from_slice(suffix.as_bytes());
-            text.push(b'\n');
-            return Ok(());
-        }
-        let mut buf = [0u8; TIME_BYTES];
+        let mut buf = [0u8; 26];
         match timefmt::write_local_ascii(&mut buf, seconds, &self.view.zone) {
+            // Four rows a callback: without color, the time goes on as the fixed-size piece it is.
+            Some(time) if !self.view.color => {
+                self.label(label)?;
+                let text = self.out.text();
+                text.extend_from_slice(time);
+                text.extend_from_slice(suffix.as_bytes());
+                text.push(b'\n');
+                Ok(())
+            }
             Some(time) => self.row(label, Style::Plain, &[time.as_slice(), suffix.as_bytes()]),
             None => self.row(label, Style::Plain, &[seconds.to_string().as_bytes(), suffix.as_bytes()]),
         }
