@@ -658,7 +658,7 @@ mod fast {
             // loaded whole (`perf annotate` put 15% of the parser's samples on that load), and
             // took more instructions (487 M to 483 M for `check -j1` on 50,000 callbacks).
             at = blanks(bytes, at, &mut one_line);
-            let completed = match *bytes.get(at)? {
+            let mut completed = match *bytes.get(at)? {
                 byte @ (b'{' | b'[') => {
                     if open.len() >= DEPTH {
                         return None;
@@ -708,7 +708,6 @@ mod fast {
             };
             // A value is complete (but for an empty container just opened, whose closing byte is
             // next): go on in the container it is in, closing those that end there.
-            let mut completed = completed;
             loop {
                 let Some(top) = open.last_mut() else {
                     *one_line_ascii = one_line;
