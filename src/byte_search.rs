@@ -11,7 +11,9 @@ pub fn first_json_special(bytes: &[u8]) -> Option<usize> {
 }
 
 /// [`first_json_special`], stopping also at the first byte past ASCII: a string that ends before
-/// any such byte is UTF-8 without a check.
+/// any such byte is UTF-8 without a check. Inlined into the parser, which calls it for every
+/// key and string of every callback.
+#[inline]
 pub fn first_json_special_or_non_ascii(bytes: &[u8]) -> Option<usize> {
     first(bytes, Stop::JsonSpecialOrNonAscii)
 }
