@@ -289,8 +289,8 @@ impl HumanRender {
                 let written = match words.get(key) {
                     Some(words) => self.row("Signature", Style::Green, &[words]),
                     None => {
-                        let number = itoa::Buffer::new().format(key + 1).to_string();
-                        self.row("Signature", Style::Green, &["valid (key #", &number, ", ?)"])
+                        let mut number = itoa::Buffer::new();
+                        self.row("Signature", Style::Green, &["valid (key #", number.format(key + 1), ", ?)"])
                     }
                 };
                 self.valid_signatures = words;
